@@ -1,0 +1,1 @@
+export { setAsideItem } from './set-aside';

@@ -1,0 +1,264 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import sharp from 'sharp';
+import { ffmpegFileArg, ffmpegPath, runMediaTool, stderrSummary } from '../../runtime/tools/ffmpeg';
+import { invalidInput } from '../errors';
+import { fileExists, writeAtomically } from '../fs/atomic-write';
+import { probeVideoDetailed, type VideoProbe } from './probe';
+import type { ExtractedFrame, ExtractFrameInput, VideoInfo } from './types';
+
+/** Folder of one item's outputs: `<outputDir>/<itemId>`. Rejects item ids that are not a single safe folder name. */
+export function itemOutputDir(outputDir: string, itemId: string): string {
+  if (typeof outputDir !== 'string' || outputDir.trim() === '') {
+    throw invalidInput("No output folder was given (outputDir is empty); pass the run's output folder.", { outputDir });
+  }
+  if (
+    typeof itemId !== 'string' ||
+    itemId.length === 0 ||
+    itemId.length > 200 ||
+    itemId === '.' ||
+    itemId === '..' ||
+    /[/\\\0]/.test(itemId)
+  ) {
+    throw invalidInput(
+      `Item id ${JSON.stringify(itemId)} cannot be used as a folder name: it must be 1-200 characters, not "." or "..", ` +
+        'without slashes or NUL. Use an id made of letters, digits, "-", "_" and ".".',
+      { itemId },
+    );
+  }
+  return path.join(path.resolve(outputDir), itemId);
+}
+
+/** Heartbeat period: a third of the heartbeat timeout when one is set (the SDK throttles anyway), else 5 s. */
+export function heartbeatEveryMs(ctx: Context): number {
+  const timeout = ctx.info.heartbeatTimeoutMs;
+  return timeout ? Math.min(5000, Math.max(100, Math.floor(timeout / 3))) : 5000;
+}
+
+/** Most frames the `thumbnail` filter may buffer: it keeps the whole window in memory as RGB. */
+const windowMemoryBytes = 256 * 1024 * 1024;
+const maxWindowFrames = 50;
+/** The window covers about this much video. */
+const windowSeconds = 2;
+
+interface FramePlan {
+  seekSeconds: number;
+  windowFrames: number;
+}
+
+/**
+ * Where to look: about a third into the video (past intros, fades from black and the often-black frame 0), clamped
+ * so at least one frame remains after the seek point; the `thumbnail` filter then picks the most representative
+ * frame of the next ~2 s (it flushes early at the end of the video).
+ */
+export function planFrame(probe: Pick<VideoProbe, 'durationSeconds' | 'frameRate' | 'width' | 'height'>): FramePlan {
+  const frameSeconds = 1 / probe.frameRate;
+  const latest = Math.max(0, probe.durationSeconds - frameSeconds);
+  const seekSeconds = Math.min(probe.durationSeconds / 3, latest);
+  const byMemory = Math.floor(windowMemoryBytes / (probe.width * probe.height * 3));
+  const windowFrames = Math.max(1, Math.min(maxWindowFrames, Math.round(windowSeconds * probe.frameRate), byMemory));
+  return { seekSeconds: Math.round(seekSeconds * 1000) / 1000, windowFrames };
+}
+
+interface SidecarV1 {
+  version: 1;
+  videoPath: string;
+  videoBytes: number;
+  videoMtimeMs: number;
+  atSeconds: number;
+  width: number;
+  height: number;
+}
+
+async function videoIdentity(videoPath: string): Promise<Pick<SidecarV1, 'videoPath' | 'videoBytes' | 'videoMtimeMs'>> {
+  const st = await fs.stat(videoPath);
+  return { videoPath, videoBytes: st.size, videoMtimeMs: Math.floor(st.mtimeMs) };
+}
+
+/** Size of a fully decodable image, or undefined when the file is missing or not a valid image. */
+async function decodableImageSize(file: string): Promise<{ width: number; height: number } | undefined> {
+  try {
+    // Read through a Buffer, not a path: libvips caches file inputs by name and could return a replaced file's pixels.
+    const { info } = await sharp(await fs.readFile(file))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The frame of an earlier attempt when it is complete and was taken from the same, unchanged video. */
+async function reusableFrame(
+  framePath: string,
+  sidecarPath: string,
+  videoPath: string,
+): Promise<SidecarV1 | undefined> {
+  if (!(await fileExists(framePath)) || !(await fileExists(sidecarPath))) return undefined;
+  let sidecar: SidecarV1;
+  try {
+    sidecar = JSON.parse(await fs.readFile(sidecarPath, 'utf8')) as SidecarV1;
+  } catch {
+    return undefined;
+  }
+  const current = await videoIdentity(videoPath);
+  if (
+    sidecar.version !== 1 ||
+    sidecar.videoPath !== current.videoPath ||
+    sidecar.videoBytes !== current.videoBytes ||
+    sidecar.videoMtimeMs !== current.videoMtimeMs
+  ) {
+    return undefined;
+  }
+  const size = await decodableImageSize(framePath);
+  if (!size || size.width !== sidecar.width || size.height !== sidecar.height) return undefined;
+  return sidecar;
+}
+
+const undecodableHints = [
+  'Invalid data found when processing input',
+  'could not find codec parameters',
+  'Error while decoding',
+  'moov atom not found',
+  'Invalid NAL unit',
+];
+
+/**
+ * One ffmpeg run writing the chosen frame to `outPath` as PNG. Returns the frame's time in the video, or undefined
+ * when ffmpeg produced no frame (nothing decodable after the seek point).
+ */
+async function runExtraction(
+  probe: VideoProbe,
+  videoPath: string,
+  seekSeconds: number,
+  windowFrames: number,
+  outPath: string,
+  ctx: Context,
+  itemId: string,
+): Promise<number | undefined> {
+  const filters = [`thumbnail=${windowFrames}`];
+  if (probe.sampleAspectRatio !== 1) filters.push(`scale=${probe.width}:${probe.height}`, 'setsar=1');
+  filters.push('showinfo');
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'info',
+    '-ss',
+    seekSeconds.toFixed(3),
+    '-i',
+    ffmpegFileArg(videoPath),
+    '-map',
+    `0:${probe.streamIndex}`,
+    '-an',
+    '-sn',
+    '-dn',
+    '-vf',
+    filters.join(','),
+    '-frames:v',
+    '1',
+    '-c:v',
+    'png',
+    '-f',
+    'image2',
+    '-update',
+    '1',
+    '-y',
+    ffmpegFileArg(outPath),
+  ];
+  const started = Date.now();
+  const result = await runMediaTool(ffmpegPath(), args, {
+    signal: ctx.cancellationSignal,
+    tickMs: heartbeatEveryMs(ctx),
+    onTick: () => ctx.heartbeat({ itemId, stage: 'ffmpeg', seekSeconds, elapsedMs: Date.now() - started }),
+  });
+  if (result.exitSignal) {
+    throw new Error(
+      `ffmpeg was killed by ${result.exitSignal} while extracting a frame from ${videoPath}; will retry.`,
+    );
+  }
+  const produced = (await fileExists(outPath)) && (await fs.stat(outPath)).size > 0;
+  if (result.exitCode !== 0) {
+    const reason = stderrSummary(result.stderr);
+    if (!produced && undecodableHints.some((h) => result.stderr.includes(h))) {
+      throw invalidInput(
+        `Cannot decode a frame of ${videoPath}: ffmpeg says "${reason}". The video is corrupt or uses an unsupported ` +
+          'codec. Check the file or remove it from the batch.',
+        { videoPath, reason },
+      );
+    }
+    throw new Error(`ffmpeg failed (exit code ${result.exitCode}) extracting a frame from ${videoPath}: ${reason}`);
+  }
+  if (!produced) return undefined;
+  // showinfo logs the selected frame; its pts is relative to the seek point because -ss comes before -i.
+  const matches = [...result.stderr.matchAll(/Parsed_showinfo[^\n]*?\bpts_time:\s*(-?\d+(?:\.\d+)?)/g)];
+  const relative = matches.length > 0 ? Number(matches[matches.length - 1][1]) : 0;
+  const at = seekSeconds + (Number.isFinite(relative) && relative > 0 ? relative : 0);
+  return Math.round(Math.min(at, probe.durationSeconds) * 1000) / 1000;
+}
+
+/**
+ * Activity: takes one representative frame of a video and writes it as PNG to `<outputDir>/<itemId>/frame.png`.
+ *
+ * Probes first (bad input fails non-retryably), then seeks to about a third of the video and lets ffmpeg's
+ * `thumbnail` filter pick the most representative frame of a short window — never blindly frame 0. If nothing can
+ * be decoded there (e.g. a truncated file), it tries again from the start. Idempotent: the frame is written
+ * atomically, and a retry reuses a complete frame from an earlier attempt on the same unchanged video (recorded in
+ * `frame.json` next to it). Heartbeats while ffmpeg runs; cancelling the activity kills ffmpeg.
+ */
+export async function extractFrame(input: ExtractFrameInput): Promise<ExtractedFrame> {
+  const ctx = Context.current();
+  const { itemId } = input;
+  const dir = itemOutputDir(input.outputDir, itemId);
+  const probe = await probeVideoDetailed(input.videoPath, {
+    signal: ctx.cancellationSignal,
+    onTick: () => ctx.heartbeat({ itemId, stage: 'probe' }),
+  });
+  const videoPath = path.resolve(input.videoPath);
+  const video: VideoInfo = {
+    durationSeconds: probe.durationSeconds,
+    width: probe.width,
+    height: probe.height,
+    codec: probe.codec,
+  };
+  const framePath = path.join(dir, 'frame.png');
+  const sidecarPath = path.join(dir, 'frame.json');
+
+  const earlier = await reusableFrame(framePath, sidecarPath, videoPath);
+  if (earlier) {
+    ctx.log.info('Reusing the frame of an earlier attempt', { itemId, framePath });
+    return { itemId, framePath, atSeconds: earlier.atSeconds, width: earlier.width, height: earlier.height, video };
+  }
+
+  const identity = await videoIdentity(videoPath);
+  const plan = planFrame(probe);
+  let atSeconds = 0;
+  await writeAtomically(framePath, async (tmpPath) => {
+    let at = await runExtraction(probe, videoPath, plan.seekSeconds, plan.windowFrames, tmpPath, ctx, itemId);
+    if (at === undefined && plan.seekSeconds > 0) {
+      ctx.log.warn('No frame could be decoded after the seek point; trying from the start', {
+        itemId,
+        videoPath,
+        seekSeconds: plan.seekSeconds,
+      });
+      at = await runExtraction(probe, videoPath, 0, plan.windowFrames, tmpPath, ctx, itemId);
+    }
+    if (at === undefined) {
+      throw invalidInput(
+        `No frame of ${videoPath} could be decoded (ffprobe reports ${probe.durationSeconds.toFixed(2)} s of ` +
+          `${probe.codec}, but ffmpeg produced no picture). The file is probably truncated or corrupt. Check the file ` +
+          'or remove it from the batch.',
+        { videoPath, reason: 'no decodable frame' },
+      );
+    }
+    atSeconds = at;
+  });
+
+  const size = await decodableImageSize(framePath);
+  if (!size) throw new Error(`ffmpeg wrote ${framePath} but it is not a readable PNG; will retry.`);
+  const sidecar: SidecarV1 = { version: 1, ...identity, atSeconds, width: size.width, height: size.height };
+  await writeAtomically(sidecarPath, (tmp) => fs.writeFile(tmp, `${JSON.stringify(sidecar, null, 2)}\n`));
+  return { itemId, framePath, atSeconds, width: size.width, height: size.height, video };
+}

@@ -1,0 +1,125 @@
+/**
+ * `npm start [-- [--once] [--concurrency N] [--run NAME] [inputs...]]`: the main job on the
+ * embedded default. Starts Temporal (unless TEMPORAL_ADDRESS is set) and the workers, runs the
+ * video thumbnailer on the inputs (or on generated sample videos), prints a summary, and stays
+ * up with the Web UI until Ctrl-C.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { startThumbnailerRun } from '../client/thumbnailer-run';
+import { loadConfig, workflowUrl } from '../runtime/config';
+import { startStack } from '../runtime/embedded-stack';
+import { dataDir } from '../runtime/paths';
+import { stopAll } from '../runtime/processes';
+import { generateSampleVideos } from '../runtime/sample-videos';
+import { collect, sourcesFromInputs } from '../sources';
+import { progressQuery } from '../workflows/thumbnailer';
+import { formatProgress, formatThumbnailerSummary } from './summary';
+
+const usage = `Usage: npm start -- [options] [inputs...]
+
+Runs the video thumbnailer on Temporal. Inputs are video files, folders of videos, or .jsonl
+manifests ({"path": "..."} per line). Without inputs, sample videos are generated first.
+
+Options:
+  --once            run the demo, print the summary and exit (default: stay up until Ctrl-C)
+  --concurrency N   videos processed at once (default 4)
+  --run NAME        run name (default: demo-<timestamp>); workflow ID thumbnailer/<NAME>
+  --help            this text
+
+Environment: TEMPORAL_ADDRESS (use a cluster instead of the embedded server), TEMPORAL_NAMESPACE,
+TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data).`;
+
+interface StartArgs {
+  once: boolean;
+  concurrency: number;
+  runName: string;
+  inputs: string[];
+}
+
+function parseArgs(argv: string[]): StartArgs {
+  const args: StartArgs = { once: false, concurrency: 4, runName: '', inputs: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      console.log(usage);
+      process.exit(0);
+    } else if (arg === '--once') args.once = true;
+    else if (arg === '--concurrency') {
+      args.concurrency = Number(argv[++i]);
+      if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error('--concurrency needs a whole number ≥ 1.');
+    } else if (arg === '--run') {
+      args.runName = argv[++i] ?? '';
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(args.runName)) throw new Error('--run needs a name of letters, digits, ".", "_" or "-".');
+    } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}.\n\n${usage}`);
+    else args.inputs.push(arg);
+  }
+  if (!args.runName) args.runName = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+  return args;
+}
+
+const log = (line: string) => console.log(`[start] ${line}`);
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const config = loadConfig();
+  const stack = await startStack(config, log);
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('Stopping workers and the Temporal server...');
+    await stack.stop();
+    await stopAll();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(130));
+  process.on('SIGTERM', () => void shutdown(143));
+
+  try {
+    let inputs = args.inputs;
+    if (inputs.length === 0) {
+      const samples = path.join(dataDir, 'samples');
+      log(`No inputs given: generating sample videos in ${path.relative(process.cwd(), samples)}/...`);
+      await generateSampleVideos(samples, log);
+      // One file that is not a video shows how bad input is set aside while the run goes on.
+      fs.writeFileSync(path.join(samples, 'not-a-video.mp4'), 'this is text, not a video\n');
+      inputs = [samples];
+    }
+    const items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
+    const outputDir = path.join(dataDir, 'outputs', args.runName);
+    const client = new Client({ connection: stack.connection, namespace: config.namespace });
+    const handle = await startThumbnailerRun(client, config, {
+      runName: args.runName,
+      items,
+      outputDir,
+      concurrency: args.concurrency,
+    });
+    const webUi = workflowUrl(config, handle.workflowId, handle.firstExecutionRunId);
+    log(`Started ${handle.workflowId} with ${items.length} items. Follow it in the Web UI: ${webUi}`);
+    const ticker = setInterval(() => {
+      handle.query(progressQuery).then(
+        (p) => log(formatProgress(p)),
+        () => undefined,
+      );
+    }, 2000);
+    const result = await handle.result().finally(() => clearInterval(ticker));
+    console.log('\n' + formatThumbnailerSummary(result, { webUi, outputDir }) + '\n');
+  } catch (error) {
+    console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
+    await shutdown(1);
+    return;
+  }
+  if (args.once) {
+    await shutdown(0);
+    return;
+  }
+  log(`Temporal Web UI: ${config.webUiUrl} — the stack stays up; press Ctrl-C to stop it.`);
+}
+
+main().catch(async (error) => {
+  console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
+  await stopAll();
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import path from 'node:path';
+import type { BatchProgress } from '../core/work-item';
+import type { ThumbnailerResult } from '../workflows/thumbnailer';
+
+/** One line of progress, e.g. `  3/6 done · 2 running (extractFrame 2) · 1 failed`. */
+export function formatProgress(p: BatchProgress): string {
+  const stages = Object.entries(p.runningByStage)
+    .map(([stage, n]) => `${stage} ${n}`)
+    .join(', ');
+  const width = 24;
+  const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
+  const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
+  return `[${bar}] ${p.done}/${p.total} done · ${p.running} running${stages ? ` (${stages})` : ''} · ${p.failed} failed`;
+}
+
+/** The run's summary, readable at a glance: counts, failures with reasons, outputs, links. */
+export function formatThumbnailerSummary(result: ThumbnailerResult, links: { webUi: string; outputDir: string }): string {
+  const rel = (p: string) => path.relative(process.cwd(), p) || p;
+  const lines: string[] = [];
+  const { progress } = result;
+  lines.push(`Thumbnailer run: ${progress.total} items, ${progress.succeeded} succeeded, ${progress.failed} failed`);
+  for (const outcome of result.outcomes) {
+    if (outcome.status === 'succeeded') {
+      const files = outcome.result.thumbnails.map((t) => `${rel(t.path)} (${t.width}x${t.height} ${t.format})`);
+      lines.push(`  ok     ${outcome.itemId}: frame at ${outcome.result.frame.atSeconds.toFixed(1)} s → ${files.join(', ')}`);
+    } else {
+      const f = outcome.failure;
+      lines.push(`  FAILED ${outcome.itemId} at ${f.stage} [${f.type}]: ${f.message}`);
+    }
+  }
+  if (progress.failed > 0) lines.push(`Failed items were set aside with their reasons in ${rel(path.join(links.outputDir, 'failed'))}/`);
+  lines.push(result.contactSheet ? `Contact sheet: ${rel(result.contactSheet.path)} (${result.contactSheet.width}x${result.contactSheet.height}, ${result.contactSheet.tiles} tiles)` : 'Contact sheet: none (no item succeeded)');
+  lines.push(`Outputs: ${rel(links.outputDir)}`);
+  lines.push(`Web UI: ${links.webUi}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,11 @@
+/**
+ * The project's custom search attributes: how a person finds a run in the Temporal Web UI
+ * (e.g. `BatchPipeline = "thumbnailer" AND BatchRun = "demo-…"`). Registered at start-up.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const BatchPipeline = defineSearchAttributeKey('BatchPipeline', SearchAttributeType.KEYWORD);
+export const BatchRun = defineSearchAttributeKey('BatchRun', SearchAttributeType.KEYWORD);
+export const BatchStage = defineSearchAttributeKey('BatchStage', SearchAttributeType.KEYWORD);
+
+export const allSearchAttributes = [BatchPipeline, BatchRun, BatchStage];

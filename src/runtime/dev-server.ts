@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ManagedProcess, startProcess } from './processes';
+import { portOpen, waitFor } from './wait';
+
+export interface DevServerOptions {
+  cliPath: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  /** SQLite file: a restart keeps every execution. */
+  dbFile: string;
+  logFile: string;
+}
+
+/**
+ * The embedded Temporal: the CLI's dev server (Temporal Server 1.29 + Web UI) with SQLite
+ * persistence. Returns once the frontend accepts connections.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<ManagedProcess> {
+  for (const port of [options.port, options.uiPort]) {
+    if (await portOpen(port)) {
+      throw new Error(
+        `Port ${port} is already in use, so the embedded Temporal server cannot start.\n` +
+          `If a Temporal server is already running there, use it: TEMPORAL_ADDRESS=127.0.0.1:${options.port} npm start.\n` +
+          'Otherwise pick free ports with TEMPORAL_DEV_PORT and TEMPORAL_UI_PORT.',
+      );
+    }
+  }
+  fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const server = startProcess(
+    'temporal dev server',
+    options.cliPath,
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(options.port),
+      '--ui-port',
+      String(options.uiPort),
+      '--db-filename',
+      options.dbFile,
+      '--namespace',
+      options.namespace,
+      '--log-level',
+      'warn',
+    ],
+    { output: options.logFile },
+  );
+  try {
+    await waitFor(
+      `the Temporal dev server on port ${options.port} (log: ${options.logFile})`,
+      async () => {
+        if (!server.running) throw new Error(`The Temporal dev server exited early; see ${options.logFile}.`);
+        return (await portOpen(options.port)) && (await portOpen(options.uiPort));
+      },
+      60_000,
+    );
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}

@@ -1,0 +1,87 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './paths';
+
+/**
+ * Child processes the embedded stack starts (dev server, workers). Each runs in its own process
+ * group so stopping it also stops anything it started; every one is stopped when we exit, so
+ * Ctrl-C leaves no orphans.
+ */
+export class ManagedProcess {
+  readonly exited: Promise<number | null>;
+  private stopping = false;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? null : 0))));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (!this.running || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** Kills at once, as a crash would (fault tests). */
+  kill(): void {
+    this.signalGroup('SIGKILL');
+  }
+
+  /** Asks politely (SIGTERM), then kills after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.stopping || !this.running) return void (await this.exited);
+    this.stopping = true;
+    this.signalGroup('SIGTERM');
+    const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+const live = new Set<ManagedProcess>();
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where stdout and stderr go: a log file path, or 'inherit' to show them. */
+  output: string | 'inherit';
+}
+
+export function startProcess(name: string, program: string, args: string[], options: StartOptions): ManagedProcess {
+  let stdio: ('ignore' | 'inherit' | number)[];
+  if (options.output === 'inherit') {
+    stdio = ['ignore', 'inherit', 'inherit'];
+  } else {
+    fs.mkdirSync(path.dirname(options.output), { recursive: true });
+    const fd = fs.openSync(options.output, 'a');
+    stdio = ['ignore', fd, fd];
+  }
+  const child = spawn(program, args, { env: options.env ?? process.env, stdio, detached: true, cwd: repoRoot });
+  const managed = new ManagedProcess(name, child);
+  live.add(managed);
+  void managed.exited.then(() => live.delete(managed));
+  return managed;
+}
+
+/** Runs a TypeScript entry point of this project in a fresh Node process. */
+export function startTsProcess(name: string, entry: string, args: string[], options: StartOptions): ManagedProcess {
+  return startProcess(name, process.execPath, ['--require', 'tsx/cjs', path.resolve(repoRoot, entry), ...args], options);
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop()));
+}
+
+/** Best effort when the parent exits without stopping its children (e.g. an uncaught error). */
+process.once('exit', () => {
+  for (const p of live) p.kill();
+});

@@ -1,0 +1,28 @@
+import { ensureTemporalCli } from './temporal-cli';
+import { ensureTestServer } from './test-server';
+import { ffmpegPath, ffprobePath } from './ffmpeg';
+
+export interface ToolNeeds {
+  /** The Temporal CLI dev server (not needed when TEMPORAL_ADDRESS points at a cluster). */
+  devServer: boolean;
+  /** The Java time-skipping test server (tests only). */
+  testServer: boolean;
+}
+
+export interface Tools {
+  temporalCli?: string;
+  testServer?: string;
+  ffmpeg: string;
+  ffprobe: string;
+}
+
+/**
+ * The project's explicit, idempotent set-up: builds or fetches every tool through the package
+ * registries into the git-ignored `.tools/` folder and reuses them afterwards.
+ */
+export async function ensureTools(needs: ToolNeeds, log: (line: string) => void): Promise<Tools> {
+  const tools: Tools = { ffmpeg: ffmpegPath(), ffprobe: ffprobePath() };
+  if (needs.devServer) tools.temporalCli = await ensureTemporalCli(log);
+  if (needs.testServer) tools.testServer = await ensureTestServer(log);
+  return tools;
+}

@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+
+/**
+ * A stable, filesystem- and workflow-ID-safe item ID for a file: a readable slug of its name plus
+ * a short hash of its absolute path, so two `clip.mp4` in different folders never collide and
+ * the same file always maps to the same outputs.
+ */
+export function itemIdForPath(filePath: string): string {
+  const absolute = path.resolve(filePath);
+  const slug =
+    path
+      .basename(absolute)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 48) || 'item';
+  const hash = createHash('sha256').update(absolute).digest('hex').slice(0, 8);
+  return `${slug}-${hash}`;
+}
+
+/** Checks an ID given by a person (e.g. in a manifest) is usable as a folder and ID part. */
+export function validateItemId(id: string, where: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) {
+    throw new Error(
+      `${where}: item id "${id}" is not usable; use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
+    );
+  }
+  return id;
+}

@@ -1,0 +1,46 @@
+import type { BatchConfig } from '../runtime/config';
+import * as batchActivities from '../activities/batch';
+import { extractFrame, makeContactSheet, makeThumbnails } from '../activities/media';
+
+/**
+ * Which task queue each worker role polls and what it runs. Roles scale apart: ffmpeg work is
+ * CPU-heavy and slow, sharp work is quick, workflow tasks are light.
+ */
+export const workerRoles = ['workflows', 'video', 'image'] as const;
+export type WorkerRole = (typeof workerRoles)[number];
+
+export interface RolePlan {
+  role: WorkerRole;
+  taskQueue: string;
+  /** Activities this role runs; none for the workflow role. */
+  activities?: Record<string, (...args: never[]) => Promise<unknown>>;
+  /** Max activities at once: keeps ffmpeg from oversubscribing a small machine. */
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export function planRole(role: WorkerRole, config: BatchConfig): RolePlan {
+  switch (role) {
+    case 'workflows':
+      return { role, taskQueue: config.queues.workflow };
+    case 'video':
+      return { role, taskQueue: config.queues.video, activities: { extractFrame }, maxConcurrentActivityTaskExecutions: 2 };
+    case 'image':
+      return {
+        role,
+        taskQueue: config.queues.image,
+        activities: { makeThumbnails, makeContactSheet, ...batchActivities },
+        maxConcurrentActivityTaskExecutions: 4,
+      };
+  }
+}
+
+export function parseRoles(value: string | undefined): WorkerRole[] {
+  if (!value || value === 'all') return [...workerRoles];
+  const roles = value.split(',').map((r) => r.trim());
+  for (const role of roles) {
+    if (!(workerRoles as readonly string[]).includes(role)) {
+      throw new Error(`Unknown worker role "${role}"; use any of ${workerRoles.join(', ')} (comma-separated) or "all".`);
+    }
+  }
+  return roles as WorkerRole[];
+}

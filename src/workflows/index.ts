@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow a worker of the workflow queue can run.
+export { thumbnailer } from './thumbnailer';

@@ -1,0 +1,66 @@
+/**
+ * docker-compose.yml cannot run here (no Docker engine), so this checks that it agrees with the
+ * code: services, images matching the embedded server's versions, ports, queues, search attributes.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { allSearchAttributes } from '../src/core/search-attributes';
+import { loadConfig } from '../src/runtime/config';
+import { repoRoot } from '../src/runtime/paths';
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, string>;
+  ports?: string[];
+  command?: string[] | string;
+  depends_on?: Record<string, unknown> | string[];
+}
+
+const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const services = compose.services;
+const config = loadConfig({});
+
+describe('docker-compose.yml', () => {
+  it('has Temporal with PostgreSQL, the Web UI, search-attribute setup and the worker', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+    assert.equal(services.temporal.environment?.DB, 'postgres12');
+    assert.equal(services.temporal.environment?.POSTGRES_SEEDS, 'postgresql');
+    assert.ok(services.worker.build, 'the worker is built from this repository');
+  });
+
+  it('runs the same Temporal Server and Web UI versions as the embedded dev server', () => {
+    // Temporal CLI 1.5.1 ships Server 1.29.1 and UI 2.42.1.
+    assert.equal(services.temporal.image, 'temporalio/auto-setup:1.29.1');
+    assert.equal(services['temporal-setup'].image, 'temporalio/admin-tools:1.29.1');
+    assert.equal(services['temporal-ui'].image, 'temporalio/ui:2.42.1');
+  });
+
+  it('publishes the frontend and Web UI on the ports the code uses by default', () => {
+    assert.ok(services.temporal.ports?.includes(`${config.devServerPort}:7233`));
+    assert.ok(services['temporal-ui'].ports?.includes(`${config.webUiPort}:8080`));
+    assert.equal(services['temporal-ui'].environment?.TEMPORAL_ADDRESS, 'temporal:7233');
+  });
+
+  it('gives the worker the same task queues and namespace as the code', () => {
+    const env = services.worker.environment ?? {};
+    assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
+    assert.equal(env.TEMPORAL_NAMESPACE, config.namespace);
+    const fromCompose = loadConfig(env);
+    assert.deepEqual(fromCompose.queues, config.queues);
+    const command = services.worker.command as string[];
+    const entry = command.find((part) => part.endsWith('.ts'));
+    assert.ok(entry && fs.existsSync(path.join(repoRoot, entry)), `worker entry ${entry} exists`);
+  });
+
+  it('registers every search attribute the workflows set', () => {
+    const script = String(services['temporal-setup'].command);
+    for (const key of allSearchAttributes) {
+      assert.equal(key.type, 'KEYWORD');
+      assert.match(script, new RegExp(`\\b${key.name}\\b`), `${key.name} is created`);
+    }
+    assert.match(script, /--type Keyword/);
+  });
+});

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { collect, DirectorySource, ManifestSource, sourcesFromInputs } from '../src/sources';
+import { itemIdForPath } from '../src/sources/item-id';
+
+describe('sources', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sources-'));
+    for (const name of ['b clip.MP4', 'a.mp4', '.hidden.mp4', 'notes.txt']) fs.writeFileSync(path.join(dir, name), 'x');
+    fs.mkdirSync(path.join(dir, 'sub'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('a directory yields its files in name order with stable, safe IDs', async () => {
+    const items = await collect(new DirectorySource(dir));
+    assert.deepEqual(
+      items.map((i) => path.basename(i.payload.path)),
+      ['a.mp4', 'b clip.MP4', 'notes.txt'],
+    );
+    assert.match(items[1].id, /^b-clip-mp4-[0-9a-f]{8}$/);
+    assert.deepEqual(await collect(new DirectorySource(dir)), items, 'same folder, same batch');
+    const videos = await collect(new DirectorySource(dir, ['.mp4']));
+    assert.equal(videos.length, 2);
+  });
+
+  it('the same file name in two folders gets two IDs', () => {
+    assert.notEqual(itemIdForPath('/x/clip.mp4'), itemIdForPath('/y/clip.mp4'));
+  });
+
+  it('a JSON-lines manifest resolves paths against its folder and keeps given IDs', async () => {
+    const manifest = path.join(dir, 'batch.jsonl');
+    fs.writeFileSync(manifest, '# videos\n{"path": "a.mp4"}\n\n{"path": "/abs/c.mp4", "id": "clip-c"}\n');
+    const items = await collect(new ManifestSource(manifest));
+    assert.deepEqual(items[0].payload.path, path.join(dir, 'a.mp4'));
+    assert.deepEqual(items[1], { id: 'clip-c', payload: { path: '/abs/c.mp4' } });
+  });
+
+  it('a bad manifest line names the file, the line and the fix', async () => {
+    const manifest = path.join(dir, 'bad.jsonl');
+    fs.writeFileSync(manifest, '{"path": "a.mp4"}\n{"file": "b.mp4"}\n');
+    await assert.rejects(collect(new ManifestSource(manifest)), /bad\.jsonl:2: missing "path"; each line must be an object like/);
+    fs.writeFileSync(manifest, 'not json\n');
+    await assert.rejects(collect(new ManifestSource(manifest)), /bad\.jsonl:1: not valid JSON/);
+    fs.writeFileSync(manifest, '{"path": "a.mp4", "id": "../escape"}\n');
+    await assert.rejects(collect(new ManifestSource(manifest)), /item id "\.\.\/escape" is not usable/);
+  });
+
+  it('command-line inputs mix files, folders and manifests; a missing input is named', async () => {
+    fs.writeFileSync(path.join(dir, 'sub', 'x.mp4'), 'x');
+    const sources = sourcesFromInputs([path.join(dir, 'a.mp4'), path.join(dir, 'sub')]);
+    const items = (await Promise.all(sources.map(collect))).flat();
+    assert.deepEqual(items.map((i) => path.basename(i.payload.path)), ['a.mp4', 'x.mp4']);
+    assert.throws(() => sourcesFromInputs([path.join(dir, 'nope.mp4')]), /nope\.mp4 does not exist; pass video files, a folder or a \.jsonl manifest/);
+  });
+});

@@ -1,0 +1,43 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { allSearchAttributes } from '../../src/core/search-attributes';
+import { ensureTemporalCli } from '../../src/runtime/tools/temporal-cli';
+import { ensureTestServer } from '../../src/runtime/tools/test-server';
+import { workflowsEntry } from '../../src/workers/workflow-bundle';
+
+/**
+ * Shared test servers: one real dev server (Temporal CLI) for every integration test, torn down
+ * by the root hook; time-skipping servers are per suite (their clock is global to the server).
+ */
+let devEnv: Promise<TestWorkflowEnvironment> | undefined;
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const quiet = () => undefined;
+
+export function sharedDevServer(): Promise<TestWorkflowEnvironment> {
+  devEnv ??= ensureTemporalCli(quiet).then((path) =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path },
+        searchAttributes: allSearchAttributes,
+        log: { format: 'pretty', level: 'error' },
+      },
+    }),
+  );
+  return devEnv;
+}
+
+export async function stopSharedDevServer(): Promise<void> {
+  if (devEnv) await (await devEnv).teardown();
+  devEnv = undefined;
+}
+
+export async function createTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  const path = await ensureTestServer(quiet);
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+}
+
+/** The workflow code bundled once per test run (webpack takes seconds on this machine). */
+export function sharedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsEntry, logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: console.error } });
+  return bundle;
+}
