@@ -10,7 +10,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const tools = await ensureTools({ devServer, testServer: forTests }, (line) => console.log(`[setup] ${line}`));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`[setup] tools ready in ${seconds} s: ${Object.entries(tools).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `[setup] tools ready in ${seconds} s: ${Object.entries(tools)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
 }
 
 main().catch((error) => {

@@ -19,13 +19,21 @@ interface Service {
   depends_on?: Record<string, unknown> | string[];
 }
 
-const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+};
 const services = compose.services;
 const config = loadConfig({});
 
 describe('docker-compose.yml', () => {
   it('has Temporal with PostgreSQL, the Web UI, search-attribute setup and the worker', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+    assert.deepEqual(Object.keys(services).sort(), [
+      'postgresql',
+      'temporal',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+    ]);
     assert.equal(services.temporal.environment?.DB, 'postgres12');
     assert.equal(services.temporal.environment?.POSTGRES_SEEDS, 'postgresql');
     assert.ok(services.worker.build, 'the worker is built from this repository');

@@ -41,7 +41,10 @@ describe('sources', () => {
   it('a bad manifest line names the file, the line and the fix', async () => {
     const manifest = path.join(dir, 'bad.jsonl');
     fs.writeFileSync(manifest, '{"path": "a.mp4"}\n{"file": "b.mp4"}\n');
-    await assert.rejects(collect(new ManifestSource(manifest)), /bad\.jsonl:2: missing "path"; each line must be an object like/);
+    await assert.rejects(
+      collect(new ManifestSource(manifest)),
+      /bad\.jsonl:2: missing "path"; each line must be an object like/,
+    );
     fs.writeFileSync(manifest, 'not json\n');
     await assert.rejects(collect(new ManifestSource(manifest)), /bad\.jsonl:1: not valid JSON/);
     fs.writeFileSync(manifest, '{"path": "a.mp4", "id": "../escape"}\n');
@@ -52,7 +55,13 @@ describe('sources', () => {
     fs.writeFileSync(path.join(dir, 'sub', 'x.mp4'), 'x');
     const sources = sourcesFromInputs([path.join(dir, 'a.mp4'), path.join(dir, 'sub')]);
     const items = (await Promise.all(sources.map(collect))).flat();
-    assert.deepEqual(items.map((i) => path.basename(i.payload.path)), ['a.mp4', 'x.mp4']);
-    assert.throws(() => sourcesFromInputs([path.join(dir, 'nope.mp4')]), /nope\.mp4 does not exist; pass video files, a folder or a \.jsonl manifest/);
+    assert.deepEqual(
+      items.map((i) => path.basename(i.payload.path)),
+      ['a.mp4', 'x.mp4'],
+    );
+    assert.throws(
+      () => sourcesFromInputs([path.join(dir, 'nope.mp4')]),
+      /nope\.mp4 does not exist; pass video files, a folder or a \.jsonl manifest/,
+    );
   });
 });

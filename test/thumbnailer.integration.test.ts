@@ -31,7 +31,10 @@ describe('thumbnailer on the dev server with real ffmpeg and sharp', function ()
     const outputDir = outputFolder('thumbnailer-integration');
     const inputsDir = outputFolder('thumbnailer-integration-inputs');
     const corrupt = path.join(inputsDir, 'corrupt.mp4');
-    fs.writeFileSync(corrupt, Buffer.concat([Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70]), Buffer.alloc(4000, 7)]));
+    fs.writeFileSync(
+      corrupt,
+      Buffer.concat([Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70]), Buffer.alloc(4000, 7)]),
+    );
     const notVideo = path.join(inputsDir, 'readme.txt');
     fs.writeFileSync(notVideo, 'just some text\n');
     const videos = await sampleVideos();
@@ -42,7 +45,12 @@ describe('thumbnailer on the dev server with real ffmpeg and sharp', function ()
       config,
       { video: mediaActivities, image: { ...mediaActivities, ...batchActivities } },
       async () => {
-        const handle = await startThumbnailerRun(env.client, config, { runName: 'integration', items, outputDir, concurrency: 3 });
+        const handle = await startThumbnailerRun(env.client, config, {
+          runName: 'integration',
+          items,
+          outputDir,
+          concurrency: 3,
+        });
         return { result: await handle.result(), handle };
       },
     );
@@ -52,7 +60,9 @@ describe('thumbnailer on the dev server with real ffmpeg and sharp', function ()
     assert.equal(result.progress.failed, 2);
 
     for (const video of videos) {
-      const outcome = result.outcomes.find((o) => o.status === 'succeeded' && items.find((i) => i.id === o.itemId)?.payload.path === video);
+      const outcome = result.outcomes.find(
+        (o) => o.status === 'succeeded' && items.find((i) => i.id === o.itemId)?.payload.path === video,
+      );
       assert.ok(outcome && outcome.status === 'succeeded', `${path.basename(video)} succeeded`);
       const source = await sharp(outcome.result.frame.framePath).metadata();
       for (const [index, expected] of [
@@ -64,13 +74,18 @@ describe('thumbnailer on the dev server with real ffmpeg and sharp', function ()
         assert.equal(meta.format, expected.format);
         assert.equal(meta.width, expected.width);
         const expectedHeight = Math.round((expected.width * source.height!) / source.width!);
-        assert.ok(Math.abs(meta.height! - expectedHeight) <= 1, `${thumb.path}: height ${meta.height} ≈ ${expectedHeight}`);
+        assert.ok(
+          Math.abs(meta.height! - expectedHeight) <= 1,
+          `${thumb.path}: height ${meta.height} ≈ ${expectedHeight}`,
+        );
       }
       assert.ok(outcome.result.frame.atSeconds > 0, 'the frame is not the first one');
     }
 
     const failures = Object.fromEntries(
-      result.outcomes.flatMap((o) => (o.status === 'failed' ? [[items.find((i) => i.id === o.itemId)!.payload.path, o.failure]] : [])),
+      result.outcomes.flatMap((o) =>
+        o.status === 'failed' ? [[items.find((i) => i.id === o.itemId)!.payload.path, o.failure]] : [],
+      ),
     );
     assert.equal(failures[corrupt].type, 'InvalidInput');
     assert.match(failures[corrupt].message, /corrupt\.mp4/);

@@ -33,7 +33,14 @@ function standIns(failFor: (input: ExtractFrameInput) => Error | undefined = () 
         const error = failFor(input);
         if (error) throw error;
         const video = { durationSeconds: 3, width: 640, height: 360, codec: 'h264' };
-        return { itemId: input.itemId, framePath: `/out/${input.itemId}/frame.png`, atSeconds: 1, width: 640, height: 360, video };
+        return {
+          itemId: input.itemId,
+          framePath: `/out/${input.itemId}/frame.png`,
+          atSeconds: 1,
+          width: 640,
+          height: 360,
+          video,
+        };
       } finally {
         running -= 1;
       }
@@ -41,7 +48,13 @@ function standIns(failFor: (input: ExtractFrameInput) => Error | undefined = () 
   };
   const image = {
     async makeThumbnails(input: MakeThumbnailsInput) {
-      return input.sizes.map((s) => ({ path: `/out/${input.itemId}/thumb-${s.width}.${s.format}`, width: s.width, height: s.width / 2, format: s.format, bytes: 100 }));
+      return input.sizes.map((s) => ({
+        path: `/out/${input.itemId}/thumb-${s.width}.${s.format}`,
+        width: s.width,
+        height: s.width / 2,
+        format: s.format,
+        bytes: 100,
+      }));
     },
     async makeContactSheet(input: ContactSheetInput) {
       calls.sheet.push(input);
@@ -81,12 +94,26 @@ describe('thumbnailer workflow (time-skipping server)', function () {
     const config = isolatedConfig();
     const acts = standIns();
     const result = await withWorkers(env, config, acts, () =>
-      env.client.workflow.execute(thumbnailer, { taskQueue: config.queues.workflow, workflowId: 'ok-run', args: [input(config, {})] }),
+      env.client.workflow.execute(thumbnailer, {
+        taskQueue: config.queues.workflow,
+        workflowId: 'ok-run',
+        args: [input(config, {})],
+      }),
     );
     assert.equal(result.progress.succeeded, 6);
     assert.equal(result.progress.failed, 0);
-    assert.deepEqual(result.outcomes.map((o) => o.itemId).sort(), items(6).map((i) => i.id).sort());
-    assert.deepEqual([...acts.calls.extract].sort(), items(6).map((i) => i.id).sort());
+    assert.deepEqual(
+      result.outcomes.map((o) => o.itemId).sort(),
+      items(6)
+        .map((i) => i.id)
+        .sort(),
+    );
+    assert.deepEqual(
+      [...acts.calls.extract].sort(),
+      items(6)
+        .map((i) => i.id)
+        .sort(),
+    );
     assert.ok(acts.maxRunning() <= 2, `at most 2 at once, saw ${acts.maxRunning()}`);
     assert.equal(acts.calls.sheet.length, 1);
     assert.equal(acts.calls.sheet[0].entries.length, 6);
@@ -95,10 +122,16 @@ describe('thumbnailer workflow (time-skipping server)', function () {
   it('records a bad item as failed with its stage and reason, sets it aside, does not retry it, and finishes the rest', async () => {
     const config = isolatedConfig();
     const acts = standIns((i) =>
-      i.itemId === 'video-3' ? ApplicationFailure.nonRetryable('video-3.mp4 is not a readable video', 'InvalidInput') : undefined,
+      i.itemId === 'video-3'
+        ? ApplicationFailure.nonRetryable('video-3.mp4 is not a readable video', 'InvalidInput')
+        : undefined,
     );
     const result = await withWorkers(env, config, acts, () =>
-      env.client.workflow.execute(thumbnailer, { taskQueue: config.queues.workflow, workflowId: 'bad-item', args: [input(config, {})] }),
+      env.client.workflow.execute(thumbnailer, {
+        taskQueue: config.queues.workflow,
+        workflowId: 'bad-item',
+        args: [input(config, {})],
+      }),
     );
     assert.equal(result.progress.succeeded, 5);
     assert.equal(result.progress.failed, 1);
@@ -109,7 +142,10 @@ describe('thumbnailer workflow (time-skipping server)', function () {
       failure: { stage: 'extractFrame', type: 'InvalidInput', message: 'video-3.mp4 is not a readable video' },
     });
     assert.equal(acts.calls.extract.filter((id) => id === 'video-3').length, 1, 'bad input is not retried');
-    assert.deepEqual(acts.calls.setAside.map((s) => s.item.id), ['video-3']);
+    assert.deepEqual(
+      acts.calls.setAside.map((s) => s.item.id),
+      ['video-3'],
+    );
     assert.equal(acts.calls.sheet[0].entries.length, 5);
   });
 
@@ -123,11 +159,16 @@ describe('thumbnailer workflow (time-skipping server)', function () {
       env.client.workflow.execute(thumbnailer, {
         taskQueue: config.queues.workflow,
         workflowId: 'flaky',
-        args: [input(config, { items: items(2), retry: { initialInterval: '2 hours', backoffCoefficient: 2, maximumAttempts: 5 } })],
+        args: [
+          input(config, {
+            items: items(2),
+            retry: { initialInterval: '2 hours', backoffCoefficient: 2, maximumAttempts: 5 },
+          }),
+        ],
       }),
     );
     const skippedHours = ((await env.currentTimeMs()) - before) / 3_600_000;
-    assert.equal(result.progress.succeeded, 2);
+    assert.equal(result.progress.succeeded, 2, JSON.stringify(result.outcomes));
     assert.equal(acts.calls.extract.filter((id) => id === 'video-0').length, 3);
     // Backoff of 2 h then 4 h before the third attempt.
     assert.ok(skippedHours >= 6, `expected ≥ 6 h of workflow time, got ${skippedHours.toFixed(2)} h`);
@@ -137,7 +178,11 @@ describe('thumbnailer workflow (time-skipping server)', function () {
     const config = isolatedConfig();
     const acts = standIns((i) => (i.itemId === 'video-1' ? new Error('disk full') : undefined));
     const result = await withWorkers(env, config, acts, () =>
-      env.client.workflow.execute(thumbnailer, { taskQueue: config.queues.workflow, workflowId: 'poison', args: [input(config, { items: items(3) })] }),
+      env.client.workflow.execute(thumbnailer, {
+        taskQueue: config.queues.workflow,
+        workflowId: 'poison',
+        args: [input(config, { items: items(3) })],
+      }),
     );
     assert.equal(acts.calls.extract.filter((id) => id === 'video-1').length, 3, 'maximumAttempts is 3');
     const failed = result.outcomes.filter((o) => o.status === 'failed');

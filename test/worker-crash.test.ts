@@ -32,8 +32,18 @@ describe('worker killed mid-batch', function () {
     // Each video twice under different IDs: a longer batch, so the kill lands mid-way.
     const items = (await collect(new ListSource(videos))).flatMap((item) => [item, { ...item, id: `${item.id}-copy` }]);
 
-    const first = await startWorkerProcess({ name: 'worker A', config, workflowBundlePath: bundle, logFile: path.join(logDir, 'a.log') });
-    const handle = await startThumbnailerRun(env.client, config, { runName: 'crash', items, outputDir, concurrency: 2 });
+    const first = await startWorkerProcess({
+      name: 'worker A',
+      config,
+      workflowBundlePath: bundle,
+      logFile: path.join(logDir, 'a.log'),
+    });
+    const handle = await startThumbnailerRun(env.client, config, {
+      runName: 'crash',
+      items,
+      outputDir,
+      concurrency: 2,
+    });
     let before = await handle.query(progressQuery);
     await waitFor(
       'the first items to finish',
@@ -49,16 +59,33 @@ describe('worker killed mid-batch', function () {
     assert.ok(before.done < items.length, 'killed before the batch was done');
 
     await sleep(1000);
-    await startWorkerProcess({ name: 'worker B', config, workflowBundlePath: bundle, logFile: path.join(logDir, 'b.log') });
+    await startWorkerProcess({
+      name: 'worker B',
+      config,
+      workflowBundlePath: bundle,
+      logFile: path.join(logDir, 'b.log'),
+    });
     const result = await handle.result();
 
-    assert.equal(result.progress.succeeded, items.length, JSON.stringify(result.outcomes.filter((o) => o.status === 'failed')));
+    assert.equal(
+      result.progress.succeeded,
+      items.length,
+      JSON.stringify(result.outcomes.filter((o) => o.status === 'failed')),
+    );
     assert.equal(new Set(result.outcomes.map((o) => o.itemId)).size, items.length, 'one outcome per item');
     const files = listFiles(outputDir);
     for (const item of items) {
       const own = files.filter((f) => f.startsWith(`${item.id}/`));
-      assert.deepEqual(own, [`${item.id}/frame.png`, `${item.id}/thumb-320.jpg`, `${item.id}/thumb-640.webp`]);
+      assert.deepEqual(own, [
+        `${item.id}/frame.json`,
+        `${item.id}/frame.png`,
+        `${item.id}/thumb-320.jpg`,
+        `${item.id}/thumb-640.webp`,
+      ]);
     }
-    assert.deepEqual(files.filter((f) => !items.some((i) => f.startsWith(`${i.id}/`))), ['contact-sheet.jpg']);
+    assert.deepEqual(
+      files.filter((f) => !items.some((i) => f.startsWith(`${i.id}/`))),
+      ['contact-sheet.jpg'],
+    );
   });
 });

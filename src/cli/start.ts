@@ -48,14 +48,17 @@ function parseArgs(argv: string[]): StartArgs {
     } else if (arg === '--once') args.once = true;
     else if (arg === '--concurrency') {
       args.concurrency = Number(argv[++i]);
-      if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new Error('--concurrency needs a whole number ≥ 1.');
+      if (!Number.isInteger(args.concurrency) || args.concurrency < 1)
+        throw new Error('--concurrency needs a whole number ≥ 1.');
     } else if (arg === '--run') {
       args.runName = argv[++i] ?? '';
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(args.runName)) throw new Error('--run needs a name of letters, digits, ".", "_" or "-".');
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(args.runName))
+        throw new Error('--run needs a name of letters, digits, ".", "_" or "-".');
     } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}.\n\n${usage}`);
     else args.inputs.push(arg);
   }
-  if (!args.runName) args.runName = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+  if (!args.runName)
+    args.runName = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
   return args;
 }
 

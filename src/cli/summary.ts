@@ -14,23 +14,32 @@ export function formatProgress(p: BatchProgress): string {
 }
 
 /** The run's summary, readable at a glance: counts, failures with reasons, outputs, links. */
-export function formatThumbnailerSummary(result: ThumbnailerResult, links: { webUi: string; outputDir: string }): string {
+export function formatThumbnailerSummary(
+  result: ThumbnailerResult,
+  links: { webUi: string; outputDir: string },
+): string {
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
-  const lines: string[] = [];
   const { progress } = result;
-  lines.push(`Thumbnailer run: ${progress.total} items, ${progress.succeeded} succeeded, ${progress.failed} failed`);
+  const lines = [
+    `Thumbnailer run: ${progress.total} items, ${progress.succeeded} succeeded, ${progress.failed} failed`,
+  ];
   for (const outcome of result.outcomes) {
     if (outcome.status === 'succeeded') {
-      const files = outcome.result.thumbnails.map((t) => `${rel(t.path)} (${t.width}x${t.height} ${t.format})`);
-      lines.push(`  ok     ${outcome.itemId}: frame at ${outcome.result.frame.atSeconds.toFixed(1)} s → ${files.join(', ')}`);
+      const { frame, thumbnails } = outcome.result;
+      const files = thumbnails.map((t) => `${path.basename(t.path)} ${t.width}x${t.height}`).join(', ');
+      lines.push(`  ok      ${outcome.itemId}/  frame at ${frame.atSeconds.toFixed(1)} s; ${files}`);
     } else {
       const f = outcome.failure;
-      lines.push(`  FAILED ${outcome.itemId} at ${f.stage} [${f.type}]: ${f.message}`);
+      lines.push(`  FAILED  ${outcome.itemId}  at ${f.stage} [${f.type}]: ${f.message}`);
     }
   }
-  if (progress.failed > 0) lines.push(`Failed items were set aside with their reasons in ${rel(path.join(links.outputDir, 'failed'))}/`);
-  lines.push(result.contactSheet ? `Contact sheet: ${rel(result.contactSheet.path)} (${result.contactSheet.width}x${result.contactSheet.height}, ${result.contactSheet.tiles} tiles)` : 'Contact sheet: none (no item succeeded)');
-  lines.push(`Outputs: ${rel(links.outputDir)}`);
-  lines.push(`Web UI: ${links.webUi}`);
+  lines.push(`Outputs:       ${rel(links.outputDir)}/<item>/`);
+  if (progress.failed > 0)
+    lines.push(`Set aside:     ${rel(path.join(links.outputDir, 'failed'))}/<item>.json (item and reason)`);
+  const sheet = result.contactSheet;
+  lines.push(
+    `Contact sheet: ${sheet ? `${rel(sheet.path)} (${sheet.width}x${sheet.height}, ${sheet.tiles} tiles)` : 'none (no item succeeded)'}`,
+  );
+  lines.push(`Web UI:        ${links.webUi}`);
   return lines.join('\n');
 }

@@ -18,8 +18,7 @@ export interface ItemFailure {
 }
 
 export type ItemOutcome<R> =
-  | { itemId: string; status: 'succeeded'; result: R }
-  | { itemId: string; status: 'failed'; failure: ItemFailure };
+  { itemId: string; status: 'succeeded'; result: R } | { itemId: string; status: 'failed'; failure: ItemFailure };
 
 export interface BatchProgress {
   total: number;

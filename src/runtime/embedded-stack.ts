@@ -60,7 +60,9 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
       return worker;
     };
     for (let i = 0; i < workerCount; i++) await startWorker();
-    log(`${workerCount} worker process${workerCount === 1 ? '' : 'es'} polling (logs in ${path.relative(process.cwd(), logDir)}/).`);
+    log(
+      `${workerCount} worker process${workerCount === 1 ? '' : 'es'} polling (logs in ${path.relative(process.cwd(), logDir)}/).`,
+    );
     return { connection, server, workers, logDir, startWorker, stop };
   } catch (error) {
     await stop();

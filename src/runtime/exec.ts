@@ -13,7 +13,11 @@ export function runProgram(
       { env: options.env ?? process.env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) {
-          const tail = String(stderr || stdout).trim().split('\n').slice(-20).join('\n');
+          const tail = String(stderr || stdout)
+            .trim()
+            .split('\n')
+            .slice(-20)
+            .join('\n');
           reject(new Error(`${program} ${args.join(' ')} failed: ${error.message}\n${tail}`));
         } else {
           resolve({ stdout: String(stdout), stderr: String(stderr) });

@@ -7,7 +7,9 @@ export const repoRoot = path.resolve(__dirname, '..', '..');
 export const toolsDir = path.join(repoRoot, '.tools');
 
 /** Runtime state of the embedded stack (SQLite history, outputs, samples); git-ignored. */
-export const dataDir = process.env.BATCH_DATA_DIR ? path.resolve(process.env.BATCH_DATA_DIR) : path.join(repoRoot, '.data');
+export const dataDir = process.env.BATCH_DATA_DIR
+  ? path.resolve(process.env.BATCH_DATA_DIR)
+  : path.join(repoRoot, '.data');
 
 /** Build artefacts such as the prebuilt workflow bundle; git-ignored. */
 export const buildDir = path.join(repoRoot, '.build');

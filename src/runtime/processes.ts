@@ -74,7 +74,12 @@ export function startProcess(name: string, program: string, args: string[], opti
 
 /** Runs a TypeScript entry point of this project in a fresh Node process. */
 export function startTsProcess(name: string, entry: string, args: string[], options: StartOptions): ManagedProcess {
-  return startProcess(name, process.execPath, ['--require', 'tsx/cjs', path.resolve(repoRoot, entry), ...args], options);
+  return startProcess(
+    name,
+    process.execPath,
+    ['--require', 'tsx/cjs', path.resolve(repoRoot, entry), ...args],
+    options,
+  );
 }
 
 export async function stopAll(): Promise<void> {

@@ -16,7 +16,8 @@ export function sourcesFromInputs(inputs: string[]): Source<FilePayload>[] {
   const files: string[] = [];
   const sources: Source<FilePayload>[] = [];
   for (const input of inputs) {
-    if (!fs.existsSync(input)) throw new Error(`Input ${input} does not exist; pass video files, a folder or a .jsonl manifest.`);
+    if (!fs.existsSync(input))
+      throw new Error(`Input ${input} does not exist; pass video files, a folder or a .jsonl manifest.`);
     if (fs.statSync(input).isDirectory()) sources.push(new DirectorySource(input));
     else if (input.endsWith('.jsonl')) sources.push(new ManifestSource(input));
     else files.push(input);

@@ -16,7 +16,9 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
-    console.log('Usage: worker [--roles workflows,video,image|all]\nEnv: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE');
+    console.log(
+      'Usage: worker [--roles workflows,video,image|all]\nEnv: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE',
+    );
     return;
   }
   const config = loadConfig();

@@ -23,7 +23,12 @@ export function planRole(role: WorkerRole, config: BatchConfig): RolePlan {
     case 'workflows':
       return { role, taskQueue: config.queues.workflow };
     case 'video':
-      return { role, taskQueue: config.queues.video, activities: { extractFrame }, maxConcurrentActivityTaskExecutions: 2 };
+      return {
+        role,
+        taskQueue: config.queues.video,
+        activities: { extractFrame },
+        maxConcurrentActivityTaskExecutions: 2,
+      };
     case 'image':
       return {
         role,
@@ -39,7 +44,9 @@ export function parseRoles(value: string | undefined): WorkerRole[] {
   const roles = value.split(',').map((r) => r.trim());
   for (const role of roles) {
     if (!(workerRoles as readonly string[]).includes(role)) {
-      throw new Error(`Unknown worker role "${role}"; use any of ${workerRoles.join(', ')} (comma-separated) or "all".`);
+      throw new Error(
+        `Unknown worker role "${role}"; use any of ${workerRoles.join(', ')} (comma-separated) or "all".`,
+      );
     }
   }
   return roles as WorkerRole[];

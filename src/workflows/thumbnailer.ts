@@ -54,7 +54,9 @@ const defaultRetry: RetryPolicy = {
 };
 
 function stageActivities(input: ThumbnailerInput) {
-  const retry: RetryPolicy = { ...defaultRetry, ...input.retry, nonRetryableErrorTypes: ['InvalidInput'] };
+  // A given policy replaces the default whole: mixing could pair a long initial interval with
+  // the default's short maximum, which the server rejects.
+  const retry: RetryPolicy = { ...(input.retry ?? defaultRetry), nonRetryableErrorTypes: ['InvalidInput'] };
   // Heartbeats let a killed worker's activity be retried within seconds, not at startToClose.
   const video = proxyActivities<typeof mediaActivities>({
     taskQueue: input.queues.video,
@@ -84,7 +86,11 @@ export async function thumbnailer(input: ThumbnailerInput): Promise<ThumbnailerR
     { concurrency: input.concurrency, itemsPerExecution: input.itemsPerExecution },
     async (item, stage) => {
       stage('extractFrame');
-      const frame = await video.extractFrame({ itemId: item.id, videoPath: item.payload.path, outputDir: input.outputDir });
+      const frame = await video.extractFrame({
+        itemId: item.id,
+        videoPath: item.payload.path,
+        outputDir: input.outputDir,
+      });
       stage('makeThumbnails');
       const thumbnails = await image.makeThumbnails({
         itemId: item.id,
@@ -109,7 +115,8 @@ export async function thumbnailer(input: ThumbnailerInput): Promise<ThumbnailerR
       ? [{ itemId: o.itemId, thumbnailPath: o.result.thumbnails[0].path }]
       : [],
   );
-  const contactSheet = entries.length > 0 ? await image.makeContactSheet({ outputDir: input.outputDir, entries }) : undefined;
+  const contactSheet =
+    entries.length > 0 ? await image.makeContactSheet({ outputDir: input.outputDir, entries }) : undefined;
   upsertSearchAttributes([{ key: BatchStage, value: 'done' }]);
   return { progress: tracker.progress(), outcomes: state.outcomes, contactSheet };
 }

@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ensureSearchAttributes } from '../../src/client/search-attributes';
 import { allSearchAttributes } from '../../src/core/search-attributes';
 import { ensureTemporalCli } from '../../src/runtime/tools/temporal-cli';
 import { ensureTestServer } from '../../src/runtime/tools/test-server';
@@ -33,11 +34,18 @@ export async function stopSharedDevServer(): Promise<void> {
 
 export async function createTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   const path = await ensureTestServer(quiet);
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path } },
+  });
+  await ensureSearchAttributes(env.connection, 'default');
+  return env;
 }
 
 /** The workflow code bundled once per test run (webpack takes seconds on this machine). */
 export function sharedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsEntry, logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: console.error } });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: workflowsEntry,
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: console.error },
+  });
   return bundle;
 }

@@ -46,7 +46,9 @@ export async function ensureTemporalCli(log: (line: string) => void): Promise<st
   });
   const built = await installedVersion();
   if (built !== temporalCliVersion) {
-    throw new Error(`Built the Temporal CLI but it reports version ${built ?? 'unknown'}, expected ${temporalCliVersion}.`);
+    throw new Error(
+      `Built the Temporal CLI but it reports version ${built ?? 'unknown'}, expected ${temporalCliVersion}.`,
+    );
   }
   log(`Temporal CLI ${built} built in ${Math.round((Date.now() - started) / 1000)} s.`);
   return temporalCliPath;
