@@ -1,0 +1,131 @@
+/**
+ * `npm start` as a person runs it: the embedded dev server, the worker process and the demo,
+ * the summary with its Web UI link, the Web UI served, Ctrl-C leaving no process behind, and the
+ * SQLite history surviving a restart. Ports and data folder are private to this test.
+ */
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { repoRoot } from '../src/runtime/paths';
+import { startDevServer } from '../src/runtime/dev-server';
+import { ensureTemporalCli } from '../src/runtime/tools/temporal-cli';
+import { freePort, waitFor } from '../src/runtime/wait';
+
+interface StartRun {
+  code: number | null;
+  output: string;
+}
+
+/** Runs the start CLI; with `whileUp`, calls it once the stack says it stays up, then sends Ctrl-C. */
+function runStart(args: string[], env: NodeJS.ProcessEnv, whileUp?: () => Promise<void>): Promise<StartRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/cli/start.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (whileUp && /press Ctrl-C/.test(output)) {
+        const check = whileUp;
+        whileUp = undefined;
+        void check().finally(() => child.kill('SIGINT'));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+/** Processes whose command line mentions `marker` (our private data folder). */
+function processesMentioning(marker: string): string[] {
+  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return ps.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
+}
+
+describe('npm start (embedded stack)', function () {
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let ports: { server: number; ui: number };
+
+  before(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-start-'));
+    ports = { server: await freePort(), ui: await freePort() };
+    env = { BATCH_DATA_DIR: dataDir, TEMPORAL_DEV_PORT: String(ports.server), TEMPORAL_UI_PORT: String(ports.ui) };
+    delete process.env.TEMPORAL_ADDRESS;
+  });
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('--once runs the demo on sample videos and prints the summary with the Web UI link', async () => {
+    const run = await runStart(['--once', '--run', 'first'], env);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /Thumbnailer run: 6 items, 5 succeeded, 1 failed/);
+    assert.match(run.output, /FAILED {2}not-a-video-mp4-\w+ {2}at extractFrame \[InvalidInput\]: .*not-a-video\.mp4/);
+    assert.match(
+      run.output,
+      new RegExp(`Web UI: +http://localhost:${ports.ui}/namespaces/default/workflows/thumbnailer%2Ffirst/`),
+    );
+    assert.ok(fs.existsSync(path.join(dataDir, 'outputs', 'first', 'contact-sheet.jpg')));
+    assert.deepEqual(processesMentioning(dataDir), [], 'no process left behind');
+  });
+
+  it('stays up with the Web UI until Ctrl-C, then stops everything it started', async () => {
+    let page = { status: 0, text: '' };
+    const video = path.join(dataDir, 'samples', 'sample-5-rgbtestsrc-320x240.mp4');
+    const run = await runStart(['--run', 'second', video], env, async () => {
+      const response = await fetch(`http://localhost:${ports.ui}/`);
+      page = { status: response.status, text: await response.text() };
+    });
+    assert.equal(page.status, 200, 'the Web UI answered while the stack was up');
+    assert.match(page.text, /<html/i);
+    assert.match(run.output, /Thumbnailer run: 1 items, 1 succeeded, 0 failed/);
+    assert.match(run.output, /Stopping workers and the Temporal server/);
+    assert.deepEqual(processesMentioning(dataDir), [], 'no process left behind');
+  });
+
+  it('keeps every execution across restarts (SQLite), and with TEMPORAL_ADDRESS uses that server instead of its own', async () => {
+    const cli = await ensureTemporalCli(() => undefined);
+    const server = await startDevServer({
+      cliPath: cli,
+      port: ports.server,
+      uiPort: ports.ui,
+      namespace: 'default',
+      dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
+      logFile: path.join(dataDir, 'logs', 'restart.log'),
+    });
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.server}` });
+    try {
+      const video = path.join(dataDir, 'samples', 'sample-2-smptebars-480x480.mp4');
+      const run = await runStart(['--once', '--run', 'third', video], {
+        ...env,
+        TEMPORAL_ADDRESS: `127.0.0.1:${ports.server}`,
+      });
+      assert.equal(run.code, 0, run.output);
+      assert.match(run.output, new RegExp(`Using the Temporal cluster at 127.0.0.1:${ports.server}`));
+      assert.doesNotMatch(run.output, /Starting the Temporal dev server/);
+      assert.ok(server.running, 'a server it did not start is left running');
+
+      const client = new Client({ connection });
+      const ids: string[] = [];
+      await waitFor(
+        'all three runs to be listed',
+        async () => {
+          ids.length = 0;
+          for await (const wf of client.workflow.list({ query: `BatchPipeline = 'thumbnailer'` }))
+            ids.push(wf.workflowId);
+          return ids.length >= 3;
+        },
+        30_000,
+      );
+      assert.deepEqual(ids.sort(), ['thumbnailer/first', 'thumbnailer/second', 'thumbnailer/third']);
+    } finally {
+      await connection.close();
+      await server.stop();
+    }
+  });
+});
