@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureTestServer, freePort, waitForPort } from '../src/runtime/tools/test-server';
+import { ensureTestServer, waitForPort } from '../src/runtime/tools/test-server';
+import { freePort } from '../src/runtime/wait';
 
 interface StartTimes {
   /** Launch until the port accepts TCP. */

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { BatchConfig } from '../runtime/config';
+import { autoHeartbeat } from './auto-heartbeat';
 import { planRole, WorkerRole } from './roles';
 import { workflowsEntry } from './workflow-bundle';
 
@@ -30,6 +31,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         identity: options.identity ? `${options.identity}/${role}` : undefined,
         activities: plan.activities,
         maxConcurrentActivityTaskExecutions: plan.maxConcurrentActivityTaskExecutions,
+        interceptors: { activity: [autoHeartbeat] },
         ...workflows,
       });
     }),

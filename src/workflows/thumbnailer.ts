@@ -57,7 +57,8 @@ function stageActivities(input: ThumbnailerInput) {
   // A given policy replaces the default whole: mixing could pair a long initial interval with
   // the default's short maximum, which the server rejects.
   const retry: RetryPolicy = { ...(input.retry ?? defaultRetry), nonRetryableErrorTypes: ['InvalidInput'] };
-  // Heartbeats let a killed worker's activity be retried within seconds, not at startToClose.
+  // Workers heartbeat for every running activity (src/workers/auto-heartbeat.ts), so a killed
+  // worker's activities are retried elsewhere within the heartbeat timeout, not at startToClose.
   const video = proxyActivities<typeof mediaActivities>({
     taskQueue: input.queues.video,
     startToCloseTimeout: '10 minutes',
@@ -66,7 +67,8 @@ function stageActivities(input: ThumbnailerInput) {
   });
   const image = proxyActivities<typeof mediaActivities & typeof batchActivities>({
     taskQueue: input.queues.image,
-    startToCloseTimeout: '2 minutes',
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '15 seconds',
     retry,
   });
   return { video, image };

@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { BatchConfig } from '../../src/runtime/config';
+import { autoHeartbeat } from '../../src/workers/auto-heartbeat';
 import { sharedWorkflowBundle } from './servers';
 
 type Activities = Record<string, (...args: never[]) => Promise<unknown>>;
@@ -16,7 +17,11 @@ export async function withWorkers<T>(
   body: () => Promise<T>,
 ): Promise<T> {
   const bundle = await sharedWorkflowBundle();
-  const base = { connection: env.nativeConnection, namespace: config.namespace };
+  const base = {
+    connection: env.nativeConnection,
+    namespace: config.namespace,
+    interceptors: { activity: [autoHeartbeat] },
+  };
   const workers = await Promise.all([
     Worker.create({ ...base, taskQueue: config.queues.workflow, workflowBundle: bundle }),
     Worker.create({ ...base, taskQueue: config.queues.video, activities: activities.video }),

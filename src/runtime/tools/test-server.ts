@@ -5,12 +5,13 @@
  * The SDK runs `<path> <port>` and gives the server about 5 s to answer gRPC, so the launcher starts the JVM
  * with start-up tuned flags and an AppCDS archive recorded by a training run. See docs/test-server.md.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { runProgram as run } from '../exec';
 import { toolsDir } from '../paths';
+import { freePort, portOpen, waitFor } from '../wait';
 
 export const testServerVersion = '1.34.0';
 
@@ -274,58 +275,18 @@ async function withInstallLock<T>(log: (line: string) => void, work: () => Promi
   }
 }
 
-function run(program: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(program, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) {
-        // Maven prints colour resets even in batch mode; strip them from the message.
-        const tail = `${stdout}${stderr}`
-          .replace(/\x1b\[[0-9;]*m/g, '')
-          .trim()
-          .split('\n')
-          .slice(-20)
-          .join('\n');
-        reject(new Error(`${program} ${args.join(' ')} failed: ${error.message}\n${tail}`));
-      } else {
-        resolve({ stdout, stderr });
-      }
-    });
-  });
-}
-
 /** Resolves once `port` accepts TCP on 127.0.0.1; rejects if `child` exits first or on timeout. */
 export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
-    if (child && child.signalCode !== null) throw new Error(`server was killed by ${child.signalCode}`);
-    if (await canConnect(port)) return;
-    await delay(25);
-  }
-  throw new Error(`port ${port} did not accept connections within ${timeoutMs} ms`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** A port that is free right now (the server binds it a moment later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  await waitFor(
+    `port ${port} to accept connections`,
+    async () => {
+      if (child && child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
+      if (child && child.signalCode !== null) throw new Error(`server was killed by ${child.signalCode}`);
+      return portOpen(port);
+    },
+    timeoutMs,
+    25,
+  );
 }
 
 async function stopGracefully(child: ChildProcess, timeoutMs: number): Promise<void> {
