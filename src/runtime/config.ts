@@ -12,7 +12,7 @@ export interface BatchConfig {
   /** Base URL of the Web UI, for links printed to a person. */
   webUiUrl: string;
   /** Task queues of the thumbnailer's chain: ffmpeg work and sharp work scale apart. */
-  queues: { video: string; image: string; workflow: string };
+  queues: { video: string; image: string; workflow: string; stages: string };
 }
 
 export const SEARCH_ATTRIBUTES = {
@@ -44,6 +44,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BatchConfig {
       workflow: env.BATCH_WORKFLOW_QUEUE || 'batch-workflows',
       video: env.BATCH_VIDEO_QUEUE || 'media-video',
       image: env.BATCH_IMAGE_QUEUE || 'media-image',
+      stages: env.BATCH_STAGE_QUEUE || 'pipeline-stages',
     },
   };
 }

@@ -21,6 +21,7 @@ function workerEnv(config: BatchConfig, workflowBundlePath: string): NodeJS.Proc
     BATCH_WORKFLOW_QUEUE: config.queues.workflow,
     BATCH_VIDEO_QUEUE: config.queues.video,
     BATCH_IMAGE_QUEUE: config.queues.image,
+    BATCH_STAGE_QUEUE: config.queues.stages,
     BATCH_WORKFLOW_BUNDLE: workflowBundlePath,
   };
 }

@@ -1,12 +1,13 @@
 import type { BatchConfig } from '../runtime/config';
 import * as batchActivities from '../activities/batch';
 import { extractFrame, makeContactSheet, makeThumbnails } from '../activities/media';
+import { stageActivities } from '../activities/pipeline';
 
 /**
  * Which task queue each worker role polls and what it runs. Roles scale apart: ffmpeg work is
- * CPU-heavy and slow, sharp work is quick, workflow tasks are light.
+ * CPU-heavy and slow, sharp work is quick, workflow tasks are light, pipeline stages vary.
  */
-export const workerRoles = ['workflows', 'video', 'image'] as const;
+export const workerRoles = ['workflows', 'video', 'image', 'stages'] as const;
 export type WorkerRole = (typeof workerRoles)[number];
 
 export interface RolePlan {
@@ -35,6 +36,13 @@ export function planRole(role: WorkerRole, config: BatchConfig): RolePlan {
         taskQueue: config.queues.image,
         activities: { makeThumbnails, makeContactSheet, ...batchActivities },
         maxConcurrentActivityTaskExecutions: 4,
+      };
+    case 'stages':
+      return {
+        role,
+        taskQueue: config.queues.stages,
+        activities: stageActivities,
+        maxConcurrentActivityTaskExecutions: 8,
       };
   }
 }

@@ -14,6 +14,7 @@ export function isolatedConfig(address?: string): BatchConfig {
       workflow: `${base.queues.workflow}-${suffix}`,
       video: `${base.queues.video}-${suffix}`,
       image: `${base.queues.image}-${suffix}`,
+      stages: `${base.queues.stages}-${suffix}`,
     },
   };
 }

@@ -1,0 +1,418 @@
+/**
+ * The engine that moves one partition's items through a pipeline's DAG inside a workflow.
+ *
+ * Every item walks the graph on its own (so one slow shard or branch delays only its items);
+ * pattern stages (filter, split, shard choice, join, reduce) are decided in workflow code at no
+ * history cost; activity stages are work queues: items wait in a per-stage (per-shard) queue
+ * and a dispatcher sends them in batches of the stage's `batchSize`, within a window of
+ * `concurrency` calls. A batch is sent when full, or as soon as nothing upstream is still
+ * waiting to be sent (so batching never stalls behind a busy shard). Items that fail in a batch
+ * are retried one by one under Temporal's retry policy, after new work; an item that fails its
+ * last attempt becomes a dead letter and the run goes on.
+ */
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { StageActivity, StageItemResult } from '../activities/pipeline/types';
+import { parseDuration } from '../pipelines/validate';
+import type {
+  ActivityStage,
+  CopyStage,
+  PipelineItem,
+  PipelineSpec,
+  ReduceResult,
+  RetrySpec,
+  ShardStage,
+} from '../pipelines/spec';
+import { passesFilter } from './patterns/filter';
+import { routeOf } from './patterns/splitter';
+import { shardOf, shardQueue } from './patterns/sharder';
+import { addToReduce, emptyReduce, mergeReduce } from './patterns/reduce';
+
+export interface StageCounts {
+  entered: number;
+  passed: number;
+  dropped: number;
+  deadLettered: number;
+}
+
+export interface DeadLetter {
+  itemId: string;
+  stage: string;
+  error: { type: string; message: string };
+  attempts: number;
+  input: PipelineItem;
+}
+
+export interface EngineOutcome {
+  total: number;
+  completed: number;
+  dropped: number;
+  deadLettered: number;
+  stages: Record<string, StageCounts>;
+  deadLetters: DeadLetter[];
+  reduce: Record<string, ReduceResult>;
+}
+
+/** Sends one batch of items from a copy stage into its branches (child workflows); their outcome. */
+export type CopyRunner = (
+  stage: CopyStage,
+  name: string,
+  batch: number,
+  items: PipelineItem[],
+) => Promise<EngineOutcome>;
+
+export interface EngineContext {
+  pipeline: string;
+  run: string;
+  defaultActivityQueue: string;
+  concurrency: number;
+  runCopies: CopyRunner;
+}
+
+type Position = 'moving' | 'queued' | 'running' | 'waiting';
+
+interface Waiting {
+  token: number;
+  item: PipelineItem;
+  resolve: (result: PipelineItem | undefined) => void;
+}
+
+interface WorkQueue {
+  stage: string;
+  taskQueue: string;
+  batchSize: number;
+  /** Items retried one by one after failing in a batch; served after new work. */
+  isolated: boolean;
+  waiting: Waiting[];
+  batches: number;
+}
+
+export function emptyOutcome(): EngineOutcome {
+  return { total: 0, completed: 0, dropped: 0, deadLettered: 0, stages: {}, deadLetters: [], reduce: {} };
+}
+
+const defaultRetry: RetrySpec = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 5,
+};
+
+function retryPolicy(spec: RetrySpec | undefined): RetryPolicy {
+  const r = spec ?? defaultRetry;
+  return {
+    // Specs were validated, so durations parse; the SDK takes milliseconds.
+    initialInterval: r.initialInterval === undefined ? undefined : parseDuration(r.initialInterval),
+    backoffCoefficient: r.backoffCoefficient,
+    maximumInterval: r.maximumInterval === undefined ? undefined : parseDuration(r.maximumInterval),
+    maximumAttempts: r.maximumAttempts,
+    nonRetryableErrorTypes: ['InvalidInput', ...(r.nonRetryableErrorTypes ?? [])],
+  };
+}
+
+/** Stage → every stage from which an item can reach it (its transitive predecessors). */
+function upstreamOf(spec: PipelineSpec): Map<string, Set<string>> {
+  const successors = (name: string): string[] => {
+    const s = spec.stages[name];
+    switch (s.kind) {
+      case 'split':
+        return [...s.routes.map((r) => r.to), s.default];
+      case 'copy':
+        return [...s.to];
+      case 'reduce':
+        return [];
+      default:
+        return s.next ? [s.next] : [];
+    }
+  };
+  const upstream = new Map<string, Set<string>>(Object.keys(spec.stages).map((n) => [n, new Set<string>()]));
+  const visit = (from: string, at: string) => {
+    for (const next of successors(at)) {
+      const set = upstream.get(next)!;
+      if (!set.has(from)) {
+        set.add(from);
+        visit(from, next);
+      }
+    }
+  };
+  for (const name of Object.keys(spec.stages)) visit(name, name);
+  return upstream;
+}
+
+export class PartitionEngine {
+  readonly outcome: EngineOutcome = emptyOutcome();
+  private readonly queues = new Map<string, WorkQueue>();
+  private readonly positions = new Map<number, { stage: string; state: Position }>();
+  private readonly upstream: Map<string, Set<string>>;
+  private activeCalls = 0;
+  private nextToken = 0;
+  private finished = false;
+
+  constructor(
+    private readonly spec: PipelineSpec,
+    private readonly ctx: EngineContext,
+  ) {
+    this.upstream = upstreamOf(spec);
+    for (const name of Object.keys(spec.stages)) {
+      this.outcome.stages[name] = { entered: 0, passed: 0, dropped: 0, deadLettered: 0 };
+    }
+  }
+
+  /** Items waiting (queued) and in activity calls (running), per stage: for progress. */
+  inFlight(): Record<string, { queued: number; running: number }> {
+    const out: Record<string, { queued: number; running: number }> = {};
+    for (const { stage, state } of this.positions.values()) {
+      const entry = (out[stage] ??= { queued: 0, running: 0 });
+      if (state === 'queued') entry.queued += 1;
+      if (state === 'running') entry.running += 1;
+    }
+    return out;
+  }
+
+  async run(entry: string, items: PipelineItem[]): Promise<EngineOutcome> {
+    this.outcome.total += items.length;
+    // Awaited together, so a cancellation that stops the dispatcher ends the run at once.
+    const walks = Promise.all(items.map((item) => this.walk(item, entry))).then(() => {
+      this.finished = true;
+    });
+    await Promise.all([walks, this.dispatchLoop()]);
+    return this.outcome;
+  }
+
+  private async walk(start: PipelineItem, entry: string): Promise<void> {
+    const token = this.nextToken++;
+    let item: PipelineItem | undefined = start;
+    let at: string | undefined = entry;
+    const move = (stage: string, state: Position) => this.positions.set(token, { stage, state });
+    try {
+      while (at !== undefined && item !== undefined) {
+        const stage: PipelineSpec['stages'][string] = this.spec.stages[at];
+        const counts = this.outcome.stages[at];
+        counts.entered += 1;
+        move(at, 'moving');
+        switch (stage.kind) {
+          case 'filter':
+            if (!passesFilter(stage, item)) {
+              counts.dropped += 1;
+              this.outcome.dropped += 1;
+              return;
+            }
+            counts.passed += 1;
+            at = stage.next;
+            break;
+          case 'split':
+            counts.passed += 1;
+            at = routeOf(stage, item);
+            break;
+          case 'activity':
+          case 'shard': {
+            item = await this.enqueue(token, at, this.queueFor(at, stage, item), item);
+            if (item === undefined) return; // dead-lettered
+            counts.passed += 1;
+            at = stage.next;
+            break;
+          }
+          case 'copy': {
+            item = await this.enqueue(token, at, this.copyQueue(at), item);
+            if (item === undefined) return;
+            counts.passed += 1;
+            at = undefined; // the branches carried the item on
+            break;
+          }
+          case 'join':
+            move(at, 'waiting');
+            await this.barrier(at);
+            counts.passed += 1;
+            at = stage.next;
+            break;
+          case 'reduce':
+            this.outcome.reduce[at] = addToReduce(stage, this.outcome.reduce[at] ?? emptyReduce(), item);
+            counts.passed += 1;
+            at = undefined;
+            break;
+        }
+      }
+      this.outcome.completed += 1;
+    } finally {
+      this.positions.delete(token);
+    }
+  }
+
+  /** Join: wait until no item can still arrive here (nothing left at any stage upstream). */
+  private barrier(join: string): Promise<void> {
+    const upstream = this.upstream.get(join)!;
+    return condition(() => [...this.positions.values()].every((p) => !upstream.has(p.stage)));
+  }
+
+  private queueFor(name: string, stage: ActivityStage | ShardStage, item: PipelineItem): WorkQueue {
+    if (stage.kind === 'shard') {
+      const shard = shardOf(stage, item);
+      return this.queue(`${name}#${shard}`, name, shardQueue(stage.queue, shard), stage.batchSize ?? 1, false);
+    }
+    return this.queue(name, name, stage.taskQueue ?? this.ctx.defaultActivityQueue, stage.batchSize ?? 1, false);
+  }
+
+  private copyQueue(name: string): WorkQueue {
+    // A copy sends whole batches to its branches' child workflows; up to a partition at a time.
+    return this.queue(name, name, '', Number.MAX_SAFE_INTEGER, false);
+  }
+
+  private queue(key: string, stage: string, taskQueue: string, batchSize: number, isolated: boolean): WorkQueue {
+    let q = this.queues.get(key);
+    if (!q) {
+      q = { stage, taskQueue, batchSize, isolated, waiting: [], batches: 0 };
+      this.queues.set(key, q);
+    }
+    return q;
+  }
+
+  private enqueue(token: number, stage: string, q: WorkQueue, item: PipelineItem): Promise<PipelineItem | undefined> {
+    this.positions.set(token, { stage, state: 'queued' });
+    return new Promise((resolve) => q.waiting.push({ token, item, resolve }));
+  }
+
+  /**
+   * A queue may send a batch when full, or once no more items can join it soon: activity stages
+   * wait for items upstream that are queued or held at a join (they arrive together), but not
+   * for running calls, so a slow shard never holds others back; a copy sends its branches at
+   * most one batch per partition, so it waits until nothing upstream remains.
+   */
+  private ready(q: WorkQueue): boolean {
+    if (q.waiting.length === 0) return false;
+    if (q.isolated || q.waiting.length >= q.batchSize) return true;
+    const upstream = this.upstream.get(q.stage)!;
+    const isCopy = this.spec.stages[q.stage].kind === 'copy';
+    for (const p of this.positions.values()) {
+      if (upstream.has(p.stage) && (isCopy || p.state !== 'running')) return false;
+    }
+    return true;
+  }
+
+  /** New work first; isolated retries after (the seeds' "new work before retries"). */
+  private nextReady(): WorkQueue | undefined {
+    const all = [...this.queues.values()];
+    return all.find((q) => !q.isolated && this.ready(q)) ?? all.find((q) => q.isolated && this.ready(q));
+  }
+
+  private async dispatchLoop(): Promise<void> {
+    for (;;) {
+      await condition(
+        () => this.finished || (this.activeCalls < this.ctx.concurrency && this.nextReady() !== undefined),
+      );
+      if (this.finished) return;
+      let q: WorkQueue | undefined;
+      while (this.activeCalls < this.ctx.concurrency && (q = this.nextReady()) !== undefined) {
+        const batch = q.waiting.splice(0, q.batchSize);
+        q.batches += 1;
+        for (const w of batch) this.positions.set(w.token, { stage: q.stage, state: 'running' });
+        this.activeCalls += 1;
+        const done = this.spec.stages[q.stage].kind === 'copy' ? this.sendCopies(q, batch) : this.sendBatch(q, batch);
+        void done.finally(() => (this.activeCalls -= 1));
+      }
+    }
+  }
+
+  private stageActivity(q: WorkQueue): StageActivity {
+    const stage = this.spec.stages[q.stage] as ActivityStage | ShardStage;
+    const acts = proxyActivities<Record<string, StageActivity>>({
+      taskQueue: q.taskQueue,
+      startToCloseTimeout: parseDuration(stage.timeout ?? '') ?? 5 * 60_000,
+      heartbeatTimeout: '30 seconds',
+      retry: retryPolicy(stage.retry),
+    });
+    return acts[stage.activity];
+  }
+
+  private async sendBatch(q: WorkQueue, batch: Waiting[]): Promise<void> {
+    // A single item is sent isolated: its failure is thrown, so Temporal's retry policy applies.
+    const isolated = q.isolated || batch.length === 1;
+    const call = {
+      pipeline: this.ctx.pipeline,
+      run: this.ctx.run,
+      stage: q.stage,
+      items: batch.map((w) => w.item),
+      isolated,
+    };
+    let results: StageItemResult[] | undefined;
+    let callError: unknown;
+    try {
+      results = await this.stageActivity(q)(call);
+    } catch (error) {
+      callError = error;
+    }
+    const byId = new Map((results ?? []).map((r) => [r.id, r]));
+    for (const w of batch) {
+      const r = byId.get(w.item.id);
+      if (r?.ok) {
+        w.resolve({ ...w.item, data: r.data });
+      } else if (isolated || (r && !r.error.retryable)) {
+        this.deadLetter(
+          q,
+          w,
+          r ? { type: r.error.type, message: r.error.message } : describe(callError),
+          r ? 1 : attemptsOf(this.spec, q, callError),
+        );
+      } else {
+        // Failed inside a batch: retry it alone, under the stage's retry policy.
+        const retryQueue = this.queue(`${q.stage}!${q.taskQueue}`, q.stage, q.taskQueue, 1, true);
+        this.positions.set(w.token, { stage: q.stage, state: 'queued' });
+        retryQueue.waiting.push(w);
+      }
+    }
+  }
+
+  private async sendCopies(q: WorkQueue, batch: Waiting[]): Promise<void> {
+    const stage = this.spec.stages[q.stage];
+    if (stage.kind !== 'copy') return;
+    const items = batch.map((w) => w.item);
+    const outcome = await this.ctx.runCopies(stage, q.stage, q.batches, items);
+    mergeOutcome(this.outcome, outcome);
+    for (const w of batch) w.resolve(w.item);
+  }
+
+  private deadLetter(q: WorkQueue, w: Waiting, error: { type: string; message: string }, attempts: number): void {
+    this.outcome.deadLettered += 1;
+    this.outcome.stages[q.stage].deadLettered += 1;
+    this.outcome.deadLetters.push({ itemId: w.item.id, stage: q.stage, error, attempts, input: w.item });
+    w.resolve(undefined);
+  }
+}
+
+function describe(error: unknown): { type: string; message: string } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
+  if (cause instanceof TimeoutFailure) return { type: 'Timeout', message: `timed out (${cause.timeoutType})` };
+  return { type: 'Error', message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+/** Attempts an item used: the policy's maximum when retries ran out, 1 for non-retryable errors. */
+function attemptsOf(spec: PipelineSpec, q: WorkQueue, error: unknown): number {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.nonRetryable) return 1;
+  const stage = spec.stages[q.stage] as ActivityStage | ShardStage;
+  return (stage.retry ?? defaultRetry).maximumAttempts ?? 0;
+}
+
+/**
+ * Adds a partition's or copy branch's outcome into another: stage counts, dead letters and
+ * reductions always; item totals (`completed`, `dropped`) only for partitions (`asPartition`),
+ * since a copied item is already counted once by the stream that copied it.
+ */
+export function mergeOutcome(into: EngineOutcome, from: EngineOutcome, asPartition = false): void {
+  into.deadLettered += from.deadLettered;
+  if (asPartition) {
+    into.completed += from.completed;
+    into.dropped += from.dropped;
+  }
+  into.deadLetters.push(...from.deadLetters);
+  for (const [name, c] of Object.entries(from.stages)) {
+    const t = (into.stages[name] ??= { entered: 0, passed: 0, dropped: 0, deadLettered: 0 });
+    t.entered += c.entered;
+    t.passed += c.passed;
+    t.dropped += c.dropped;
+    t.deadLettered += c.deadLettered;
+  }
+  for (const [name, r] of Object.entries(from.reduce)) {
+    into.reduce[name] = into.reduce[name] ? mergeReduce(into.reduce[name], r) : r;
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The generic pipeline interpreter: any pipeline spec (TypeScript or JSON/YAML data, see
+ * src/pipelines/spec.ts) runs here without redeploying workflow code.
+ *
+ *   pipelineRun         one per run: validates the spec, cuts the items into partitions and runs
+ *                       them as child workflows in a sliding window, merges their outcomes
+ *                       (counts, reductions, dead letters), continues-as-new when its history
+ *                       grows, and fails only past the tolerated failure percentage.
+ *   pipelinePartition   one per partition (and per copy branch): moves its items through the
+ *                       DAG with the PartitionEngine; its history stays small whatever the run's size.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
+import type { CopyStage, PipelineItem, PipelineSpec } from '../pipelines/spec';
+import { PipelineSpecError, validatePipelineSpec } from '../pipelines/validate';
+import { EngineOutcome, emptyOutcome, mergeOutcome, PartitionEngine } from './pipeline-engine';
+
+/** Items inline (small runs) or generated in the workflow (benchmarks: no payload per item). */
+export type ItemSource =
+  { items: PipelineItem[] } | { generate: { count: number; from?: number; data?: Record<string, unknown> } };
+
+export interface PipelineQueues {
+  /** Task queue of the pipeline workflows (run, partitions, copy branches). */
+  workflow: string;
+  /** Default task queue of activity stages. */
+  activity: string;
+}
+
+export interface PipelineRunInput {
+  spec: PipelineSpec;
+  run: string;
+  source: ItemSource;
+  queues: PipelineQueues;
+  /** Partition child workflows running at once. */
+  partitionWindow?: number;
+  /** Carried across continue-as-new. */
+  state?: { nextPartition: number; outcome: EngineOutcome };
+}
+
+export interface PipelineProgress {
+  total: number;
+  done: number;
+  completed: number;
+  dropped: number;
+  deadLettered: number;
+  running: number;
+  partitions: { total: number; done: number; running: number };
+  stages: EngineOutcome['stages'];
+}
+
+export interface PipelineRunResult extends EngineOutcome {
+  partitions: number;
+}
+
+export interface PartitionInput {
+  spec: PipelineSpec;
+  run: string;
+  entry: string;
+  source: ItemSource;
+  queues: PipelineQueues;
+}
+
+export const pipelineProgressQuery = defineQuery<PipelineProgress>('progress');
+
+/** Dead letters kept inline in results; more are counted (the dead-letter store keeps them all). */
+const inlineDeadLetterLimit = 1000;
+
+function sourceSize(source: ItemSource): number {
+  return 'items' in source ? source.items.length : source.generate.count;
+}
+
+function materialize(source: ItemSource): PipelineItem[] {
+  if ('items' in source) return source.items;
+  const { count, from = 0, data = {} } = source.generate;
+  return Array.from({ length: count }, (_, i) => ({ id: `item-${from + i}`, data: { ...data, n: from + i } }));
+}
+
+function slice(source: ItemSource, from: number, count: number): ItemSource {
+  if ('items' in source) return { items: source.items.slice(from, from + count) };
+  const base = source.generate.from ?? 0;
+  return { generate: { ...source.generate, from: base + from, count: Math.min(count, source.generate.count - from) } };
+}
+
+function checkedSpec(spec: PipelineSpec): PipelineSpec {
+  try {
+    return validatePipelineSpec(spec);
+  } catch (error: unknown) {
+    if (error instanceof PipelineSpecError) throw ApplicationFailure.nonRetryable(error.message, 'InvalidPipelineSpec');
+    throw error;
+  }
+}
+
+export async function pipelinePartition(input: PartitionInput): Promise<EngineOutcome> {
+  const spec = checkedSpec(input.spec);
+  const items = materialize(input.source);
+  const engine = new PartitionEngine(spec, {
+    pipeline: spec.name,
+    run: input.run,
+    defaultActivityQueue: spec.activityQueue ?? input.queues.activity,
+    concurrency: spec.concurrency ?? 8,
+    runCopies: (stage, name, batch, batchItems) => runCopies(input, stage, name, batch, batchItems),
+  });
+  setHandler(pipelineProgressQuery, () => {
+    const o = engine.outcome;
+    const running = Object.values(engine.inFlight()).reduce((n, s) => n + s.queued + s.running, 0);
+    return {
+      total: o.total,
+      done: o.completed + o.dropped + o.deadLettered,
+      completed: o.completed,
+      dropped: o.dropped,
+      deadLettered: o.deadLettered,
+      running,
+      partitions: { total: 1, done: 0, running: 1 },
+      stages: o.stages,
+    };
+  });
+  const outcome = await engine.run(input.entry, items);
+  outcome.deadLetters = outcome.deadLetters.slice(0, inlineDeadLetterLimit);
+  return outcome;
+}
+
+/**
+ * Copier (seeds, ch. 11): duplicate a stream into identical streams, one child workflow per
+ * branch (its own history). `all` waits for every branch; `race` takes the fastest result: the
+ * first branch to finish wins and the others are cancelled.
+ */
+async function runCopies(
+  input: PartitionInput,
+  stage: CopyStage,
+  name: string,
+  batch: number,
+  items: PipelineItem[],
+): Promise<EngineOutcome> {
+  const parent = workflowInfo().workflowId;
+  const branch = (to: string) =>
+    executeChild(pipelinePartition, {
+      workflowId: `${parent}/${name}-${batch}/${to}`,
+      taskQueue: input.queues.workflow,
+      args: [{ ...input, entry: to, source: { items } }],
+    });
+  if (stage.mode === 'race') {
+    const scopes = stage.to.map(() => new CancellationScope());
+    const runs = stage.to.map((to, i) => scopes[i].run(() => branch(to)).then((outcome) => ({ i, outcome })));
+    const winner = await firstSuccess(runs);
+    scopes.forEach((scope, i) => i !== winner.i && scope.cancel());
+    await Promise.allSettled(runs);
+    return winner.outcome;
+  }
+  const merged = emptyOutcome();
+  for (const outcome of await Promise.all(stage.to.map(branch))) mergeOutcome(merged, outcome);
+  return merged;
+}
+
+/** The first promise to fulfil (Promise.any, which the workflow sandbox's library lacks). */
+function firstSuccess<T>(promises: Promise<T>[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let failures = 0;
+    for (const p of promises) p.then(resolve, (error) => ++failures === promises.length && reject(error));
+  });
+}
+
+export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunResult> {
+  const spec = checkedSpec(input.spec);
+  const total = sourceSize(input.source);
+  // A join waits for every item of the run; until run-level barriers exist, such runs use one partition.
+  const hasJoin = Object.values(spec.stages).some((s) => s.kind === 'join');
+  const partitionSize = hasJoin ? Math.max(1, total) : (spec.partitionSize ?? 500);
+  const partitions = Math.ceil(total / partitionSize);
+  const window = Math.max(1, input.partitionWindow ?? 4);
+  const state = input.state ?? { nextPartition: 0, outcome: { ...emptyOutcome(), total } };
+  let running = 0;
+  let finished = state.nextPartition;
+
+  upsertSearchAttributes([
+    { key: BatchPipeline, value: spec.name },
+    { key: BatchRun, value: input.run },
+    { key: BatchStage, value: 'running' },
+  ]);
+  setHandler(pipelineProgressQuery, () => {
+    const o = state.outcome;
+    const done = o.completed + o.dropped + o.deadLettered;
+    return {
+      total,
+      done,
+      completed: o.completed,
+      dropped: o.dropped,
+      deadLettered: o.deadLettered,
+      running: Math.max(0, Math.min(total, (finished + running) * partitionSize) - done),
+      partitions: { total: partitions, done: finished, running },
+      stages: o.stages,
+    };
+  });
+
+  const runPartition = async (k: number) => {
+    running += 1;
+    const outcome = await executeChild(pipelinePartition, {
+      workflowId: `${workflowInfo().workflowId}/p${k}`,
+      taskQueue: input.queues.workflow,
+      args: [
+        {
+          spec,
+          run: input.run,
+          entry: spec.start,
+          source: slice(input.source, k * partitionSize, partitionSize),
+          queues: input.queues,
+        },
+      ],
+    });
+    running -= 1;
+    finished += 1;
+    mergeOutcome(state.outcome, outcome, true);
+    state.outcome.deadLetters = state.outcome.deadLetters.slice(0, inlineDeadLetterLimit);
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  while (state.nextPartition < partitions) {
+    if (workflowInfo().continueAsNewSuggested && inFlight.size === 0) {
+      await continueAsNew<typeof pipelineRun>({ ...input, state });
+    }
+    if (inFlight.size >= window || workflowInfo().continueAsNewSuggested) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    const task: Promise<void> = runPartition(state.nextPartition).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    state.nextPartition += 1;
+  }
+  await Promise.all(inFlight);
+
+  const outcome = state.outcome;
+  upsertSearchAttributes([{ key: BatchStage, value: 'done' }]);
+  const tolerated = spec.toleratedFailurePercent ?? 100;
+  const failedPercent = total === 0 ? 0 : (outcome.deadLettered * 100) / total;
+  if (failedPercent > tolerated) {
+    throw ApplicationFailure.nonRetryable(
+      `${outcome.deadLettered} of ${total} items (${failedPercent.toFixed(1)}%) were dead-lettered, more than the tolerated ${tolerated}%.`,
+      'ToleratedFailureExceeded',
+      outcome,
+    );
+  }
+  return { ...outcome, partitions };
+}
