@@ -15,12 +15,17 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { allSearchAttributes } from '../src/core/search-attributes';
 import { repoRoot } from '../src/runtime/paths';
 import { ensureTemporalCli } from '../src/runtime/tools/temporal-cli';
+import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
+import { pipelineRun } from '../src/workflows/pipeline';
 import { thumbnailer, ThumbnailerInput } from '../src/workflows/thumbnailer';
+import { withPipelineWorkers } from '../test/support/pipeline-workers';
 import { isolatedConfig } from '../test/support/config';
 import { items, standIns } from '../test/support/stand-ins';
 import { withWorkers } from '../test/support/workers';
 
 const historiesDir = path.join(repoRoot, 'test', 'histories');
+/** File → workflow ID: replay needs the original ID, since child workflow IDs derive from it. */
+const workflowIds: Record<string, string> = {};
 
 interface Scenario {
   name: string;
@@ -43,6 +48,72 @@ const scenarios: Scenario[] = [
   },
   { name: 'thumbnailer-continue-as-new', input: { items: items(5), itemsPerExecution: 2 }, acts: standIns() },
 ];
+
+/** Pipeline runs whose histories (run, partitions, copy branches) guard the interpreter. */
+const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem[] }[] = [
+  {
+    name: 'pipeline-patterns',
+    spec: {
+      name: 'patterns',
+      start: 'copy',
+      partitionSize: 4,
+      stages: {
+        copy: { kind: 'copy', to: ['opted-in', 'audit'] },
+        audit: { kind: 'activity', activity: 'annotate', batchSize: 3, next: 'audited' },
+        audited: { kind: 'reduce' },
+        'opted-in': { kind: 'filter', where: { field: 'optIn', op: 'eq', value: true }, next: 'route' },
+        route: {
+          kind: 'split',
+          routes: [{ when: { field: 'channel', op: 'eq', value: 'sms' }, to: 'sms' }],
+          default: 'email',
+        },
+        sms: { kind: 'shard', key: '$id', shards: 2, activity: 'annotate', queue: 'record-shards', next: 'sent' },
+        email: {
+          kind: 'activity',
+          activity: 'fail-when',
+          retry: { initialInterval: '10 ms', maximumAttempts: 2 },
+          next: 'sent',
+        },
+        sent: { kind: 'reduce', histogram: ['channel'] },
+      },
+    },
+    items: Array.from({ length: 6 }, (_, i) => ({
+      id: `user-${i}`,
+      data: { optIn: i !== 1, channel: i % 2 ? 'sms' : 'email', ...(i === 4 ? { fail: 'always' } : {}) },
+    })),
+  },
+  {
+    name: 'pipeline-join-race',
+    spec: {
+      name: 'join-race',
+      start: 'work',
+      stages: {
+        work: { kind: 'activity', activity: 'noop', batchSize: 2, next: 'barrier' },
+        barrier: { kind: 'join', next: 'race' },
+        race: { kind: 'copy', to: ['slow', 'fast'], mode: 'race' },
+        slow: { kind: 'activity', activity: 'sleep', next: 'done' },
+        fast: { kind: 'activity', activity: 'noop', next: 'done' },
+        done: { kind: 'reduce', sum: ['sleepMs'] },
+      },
+    },
+    items: Array.from({ length: 3 }, (_, i) => ({ id: `item-${i}`, data: { sleepMs: 5000 } })),
+  },
+];
+
+async function recordAll(env: TestWorkflowEnvironment, prefix: string, scenario: string): Promise<void> {
+  // Every execution under this prefix (run, continue-as-new runs, children), oldest first.
+  const runs = [];
+  for await (const execution of env.client.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` }))
+    runs.push(execution);
+  runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime() || a.workflowId.localeCompare(b.workflowId));
+  for (const [index, run] of runs.entries()) {
+    const history = await env.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    const file = path.join(historiesDir, `${scenario}${runs.length > 1 ? `-${index + 1}` : ''}.json`);
+    fs.writeFileSync(file, historyToJSON(history) + '\n');
+    workflowIds[path.basename(file)] = run.workflowId;
+    console.log(`recorded ${path.relative(repoRoot, file)} (${run.workflowId}, ${history.events?.length} events)`);
+  }
+}
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -67,18 +138,29 @@ async function main(): Promise<void> {
       await withWorkers(env, config, scenario.acts, () =>
         env.client.workflow.execute(thumbnailer, { taskQueue: config.queues.workflow, workflowId, args: [input] }),
       );
-      // Every execution of the chain (continue-as-new makes several), oldest first.
-      const runs = [];
-      for await (const execution of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
-        runs.push(execution);
-      runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
-      for (const [index, run] of runs.entries()) {
-        const history = await env.client.workflow.getHandle(workflowId, run.runId).fetchHistory();
-        const file = path.join(historiesDir, `${scenario.name}${runs.length > 1 ? `-${index + 1}` : ''}.json`);
-        fs.writeFileSync(file, historyToJSON(history) + '\n');
-        console.log(`recorded ${path.relative(repoRoot, file)} (${history.events?.length} events)`);
-      }
+      await recordAll(env, workflowId, scenario.name);
     }
+    for (const scenario of pipelineScenarios) {
+      const config = isolatedConfig(env.address);
+      const workflowId = `record/${scenario.name}`;
+      const shardQueues = ['record-shards-shard-0', 'record-shards-shard-1'];
+      await withPipelineWorkers(env, config, shardQueues, () =>
+        env.client.workflow.execute(pipelineRun, {
+          taskQueue: config.queues.workflow,
+          workflowId,
+          args: [
+            {
+              spec: scenario.spec,
+              run: 'record',
+              source: { items: scenario.items },
+              queues: { workflow: config.queues.workflow, activity: config.queues.stages },
+            },
+          ],
+        }),
+      );
+      await recordAll(env, workflowId, scenario.name);
+    }
+    fs.writeFileSync(path.join(historiesDir, 'workflow-ids.json'), JSON.stringify(workflowIds, null, 2) + '\n');
   } finally {
     await env.teardown();
   }

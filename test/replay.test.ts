@@ -12,17 +12,29 @@ import { repoRoot } from '../src/runtime/paths';
 import { sharedWorkflowBundle } from './support/servers';
 
 const historiesDir = path.join(repoRoot, 'test', 'histories');
-const files = fs.readdirSync(historiesDir).filter((f) => f.endsWith('.json'));
+/** The recorder's map of history file → original workflow ID (child IDs derive from it). */
+const workflowIds = JSON.parse(fs.readFileSync(path.join(historiesDir, 'workflow-ids.json'), 'utf8')) as Record<
+  string,
+  string
+>;
+const files = Object.keys(workflowIds);
 
 describe('replay of recorded histories', () => {
   it('has recorded histories of every workflow scenario', () => {
     assert.ok(files.length >= 3, `expected recorded histories in ${historiesDir}`);
+    for (const file of files) assert.ok(fs.existsSync(path.join(historiesDir, file)), `${file} exists`);
+    for (const workflow of ['thumbnailer', 'pipeline-patterns', 'pipeline-join-race']) {
+      assert.ok(
+        files.some((f) => f.startsWith(workflow)),
+        `a history of ${workflow}`,
+      );
+    }
   });
 
   for (const file of files) {
     it(`replays ${file} without nondeterminism`, async () => {
       const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(historiesDir, file), 'utf8')));
-      await Worker.runReplayHistory({ workflowBundle: await sharedWorkflowBundle() }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: await sharedWorkflowBundle() }, history, workflowIds[file]);
     });
   }
 });
