@@ -1,16 +1,14 @@
 import path from 'node:path';
 import type { BatchProgress } from '../core/work-item';
 import type { ThumbnailerResult } from '../workflows/thumbnailer';
+import { progressBar } from './progress-bar';
 
 /** One line of progress, e.g. `  3/6 done · 2 running (extractFrame 2) · 1 failed`. */
 export function formatProgress(p: BatchProgress): string {
   const stages = Object.entries(p.runningByStage)
     .map(([stage, n]) => `${stage} ${n}`)
     .join(', ');
-  const width = 24;
-  const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
-  const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-  return `[${bar}] ${p.done}/${p.total} done · ${p.running} running${stages ? ` (${stages})` : ''} · ${p.failed} failed`;
+  return `${progressBar(p.done, p.total)} ${p.done}/${p.total} done · ${p.running} running${stages ? ` (${stages})` : ''} · ${p.failed} failed`;
 }
 
 /** The run's summary, readable at a glance: counts, failures with reasons, outputs, links. */

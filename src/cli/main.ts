@@ -1,0 +1,126 @@
+/**
+ * The command line: `npm run cli -- <command>`.
+ *
+ *   run <spec.yaml|spec.json|example-name> <items.jsonl | --generate N> [--run NAME] [--wait]
+ *   examples
+ *
+ * Runs go to TEMPORAL_ADDRESS, or to the embedded stack `npm start` keeps up (127.0.0.1:7233).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { pipelineWorkflowId, startPipelineRun } from '../client/pipeline-run';
+import { loadPipelineSpecFile } from '../pipelines/load';
+import { frontendAddress, loadConfig, workflowUrl } from '../runtime/config';
+import { repoRoot } from '../runtime/paths';
+import { readPipelineItems } from '../sources/pipeline-items';
+import { ItemSource, pipelineProgressQuery } from '../workflows/pipeline';
+import { formatPipelineProgress, formatPipelineSummary } from './pipeline-summary';
+
+const examplesDir = path.join(repoRoot, 'pipelines', 'examples');
+
+const usage = `Usage: npm run cli -- <command>
+
+Commands:
+  run <pipeline> <items.jsonl>   start a run of a pipeline spec (a .yaml/.json file, or the name of
+      [--generate N]             an example in pipelines/examples) on items: a JSON-lines file of
+      [--run NAME] [--wait]      {"id": ..., "data": {...}}, or N generated items (--generate N).
+                                 --wait shows a live progress bar and the summary.
+  examples                       list the example pipelines
+
+Environment: TEMPORAL_ADDRESS (default: the embedded stack of npm start at 127.0.0.1:7233).`;
+
+function specPath(name: string): string {
+  if (fs.existsSync(name)) return name;
+  for (const ext of ['.yaml', '.yml', '.json']) {
+    const candidate = path.join(examplesDir, `${name}${ext}`);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  const known = fs.readdirSync(examplesDir).map((f) => f.replace(/\.(ya?ml|json)$/, ''));
+  throw new Error(`No pipeline spec "${name}": pass a .yaml/.json file or one of the examples: ${known.join(', ')}.`);
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value.`);
+  args.splice(i, 2);
+  return value;
+}
+
+async function connect(): Promise<{ client: Client; connection: Connection }> {
+  const config = loadConfig();
+  const address = frontendAddress(config);
+  const connection = await Connection.connect({ address, connectTimeout: '5 seconds' }).catch(() => {
+    throw new Error(
+      `No Temporal server answers at ${address}. Start the embedded stack with \`npm start\` (it stays up) in another terminal, or set TEMPORAL_ADDRESS.`,
+    );
+  });
+  return { client: new Client({ connection, namespace: config.namespace }), connection };
+}
+
+async function runCommand(args: string[]): Promise<void> {
+  const wait = args.includes('--wait');
+  const rest = args.filter((a) => a !== '--wait');
+  const generate = option(rest, '--generate');
+  const runName =
+    option(rest, '--run') ??
+    `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+  const [specArg, itemsArg, ...extra] = rest;
+  if (!specArg || (!itemsArg && !generate) || extra.length > 0) throw new Error(usage);
+  const spec = loadPipelineSpecFile(specPath(specArg));
+  let source: ItemSource;
+  if (generate) {
+    const count = Number(generate);
+    if (!Number.isInteger(count) || count < 1) throw new Error('--generate needs a whole number ≥ 1.');
+    source = { generate: { count } };
+  } else {
+    source = { items: await readPipelineItems(itemsArg) };
+  }
+  const config = loadConfig();
+  const { client, connection } = await connect();
+  try {
+    const handle = await startPipelineRun(client, config, spec, source, { runName });
+    const webUi = workflowUrl(config, handle.workflowId);
+    console.log(`Started ${pipelineWorkflowId(spec.name, runName)}. Web UI: ${webUi}`);
+    if (!wait) return;
+    const tty = process.stdout.isTTY;
+    const ticker = setInterval(() => {
+      handle.query(pipelineProgressQuery).then(
+        (p) =>
+          tty ? process.stdout.write(`\r${formatPipelineProgress(p)}   `) : console.log(formatPipelineProgress(p)),
+        () => undefined,
+      );
+    }, 1000);
+    const result = await handle.result().finally(() => clearInterval(ticker));
+    if (tty) process.stdout.write('\n');
+    console.log(formatPipelineSummary(spec.name, result, webUi));
+  } finally {
+    await connection.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...args] = process.argv.slice(2);
+  switch (command) {
+    case 'run':
+      return runCommand(args);
+    case 'examples':
+      for (const file of fs.readdirSync(examplesDir).sort())
+        console.log(`${file.replace(/\.(ya?ml|json)$/, '')}\t${path.join('pipelines/examples', file)}`);
+      return;
+    case undefined:
+    case '--help':
+    case 'help':
+      console.log(usage);
+      return;
+    default:
+      throw new Error(`Unknown command "${command}".\n\n${usage}`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+import type { PipelineProgress, PipelineRunResult } from '../workflows/pipeline';
+import { progressBar } from './progress-bar';
+
+export function formatPipelineProgress(p: PipelineProgress): string {
+  const parts = [`${p.done}/${p.total} done`, `${p.running} in flight`];
+  if (p.dropped) parts.push(`${p.dropped} dropped`);
+  if (p.deadLettered) parts.push(`${p.deadLettered} dead-lettered`);
+  parts.push(`partitions ${p.partitions.done}/${p.partitions.total}`);
+  return `${progressBar(p.done, p.total)} ${parts.join(' · ')}`;
+}
+
+/** The run's summary: totals, each stage's counts, reductions and dead letters with reasons. */
+export function formatPipelineSummary(name: string, result: PipelineRunResult, webUi: string): string {
+  const lines = [
+    `Pipeline ${name}: ${result.total} items, ${result.completed} completed, ${result.dropped} dropped by filters, ${result.deadLettered} dead-lettered (${result.partitions} partition${result.partitions === 1 ? '' : 's'})`,
+    '  stage                 entered   passed  dropped  dead',
+  ];
+  for (const [stage, c] of Object.entries(result.stages)) {
+    if (c.entered === 0) continue;
+    lines.push(
+      `  ${stage.padEnd(20)} ${String(c.entered).padStart(8)} ${String(c.passed).padStart(8)} ${String(c.dropped).padStart(8)} ${String(c.deadLettered).padStart(5)}`,
+    );
+  }
+  for (const [stage, r] of Object.entries(result.reduce)) {
+    lines.push(`Reduce ${stage}: count ${r.count}`);
+    for (const [field, sum] of Object.entries(r.sums)) lines.push(`  sum ${field} = ${sum}`);
+    for (const [field, bins] of Object.entries(r.histograms)) {
+      const top = Object.entries(bins).sort((a, b) => b[1] - a[1]);
+      lines.push(`  histogram ${field}: ${top.map(([bin, n]) => `${bin} ${n}`).join(', ')}`);
+    }
+  }
+  for (const d of result.deadLetters.slice(0, 20)) {
+    lines.push(
+      `  DEAD ${d.itemId} at ${d.stage} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'} [${d.error.type}]: ${d.error.message}`,
+    );
+  }
+  if (result.deadLetters.length > 20) lines.push(`  … and ${result.deadLetters.length - 20} more dead letters`);
+  lines.push(`Web UI: ${webUi}`);
+  return lines.join('\n');
+}

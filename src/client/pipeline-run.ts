@@ -1,0 +1,75 @@
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
+import type { PipelineItem, PipelineSpec } from '../pipelines/spec';
+import { validatePipelineSpec } from '../pipelines/validate';
+import type { BatchConfig } from '../runtime/config';
+import {
+  ItemSource,
+  pipelineProgressQuery,
+  PipelineProgress,
+  pipelineRun,
+  PipelineRunResult,
+} from '../workflows/pipeline';
+
+export interface PipelineRunOptions {
+  /** Names the run: workflow ID `<pipeline>/<run>`; a second start of the same run joins the first. */
+  runName: string;
+  /** Partition child workflows at once (default 4). */
+  partitionWindow?: number;
+}
+
+export const pipelineWorkflowId = (pipeline: string, runName: string) => `${pipeline}/${runName}`;
+
+/**
+ * Starts a run of a pipeline spec on a source of items. The spec is validated here first, so a
+ * bad spec fails before anything starts, with every problem and its fix. The workflow ID is
+ * derived from (pipeline, run): submitting the same run twice returns the run already going.
+ */
+export async function startPipelineRun(
+  client: Client,
+  config: BatchConfig,
+  spec: PipelineSpec,
+  source: ItemSource,
+  options: PipelineRunOptions,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof pipelineRun>> {
+  const valid = validatePipelineSpec(spec);
+  return client.workflow.start(pipelineRun, {
+    workflowId: pipelineWorkflowId(valid.name, options.runName),
+    taskQueue: config.queues.workflow,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [
+      {
+        spec: valid,
+        run: options.runName,
+        source,
+        queues: { workflow: config.queues.workflow, activity: config.queues.stages },
+        partitionWindow: options.partitionWindow,
+      },
+    ],
+    typedSearchAttributes: [
+      { key: BatchPipeline, value: valid.name },
+      { key: BatchRun, value: options.runName },
+      { key: BatchStage, value: 'queued' },
+    ],
+  });
+}
+
+/** Runs a pipeline on items and waits for its result; `onProgress` is called about every second. */
+export async function runPipeline(
+  client: Client,
+  config: BatchConfig,
+  spec: PipelineSpec,
+  items: PipelineItem[],
+  options: PipelineRunOptions & { onProgress?: (progress: PipelineProgress) => void },
+): Promise<PipelineRunResult> {
+  const handle = await startPipelineRun(client, config, spec, { items }, options);
+  const onProgress = options.onProgress;
+  const ticker = onProgress
+    ? setInterval(() => void handle.query(pipelineProgressQuery).then(onProgress, () => undefined), 1000)
+    : undefined;
+  try {
+    return await handle.result();
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+}
