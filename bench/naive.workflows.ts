@@ -101,6 +101,6 @@ export async function naiveRun(input: NaiveRunInput): Promise<NaiveRunResult> {
   }
   await Promise.all(inFlight);
   if (state.next < input.count) await continueAsNew<typeof naiveRun>({ ...input, state });
-  const { next: _next, ...counts } = state;
-  return { total: input.count, ...counts };
+  const { completed, dropped, even, odd, runs } = state;
+  return { total: input.count, completed, dropped, even, odd, runs };
 }

@@ -2,6 +2,7 @@
  * The command line: `npm run cli -- <command>`.
  *
  *   run <spec.yaml|spec.json|example-name> <items.jsonl | --generate N> [--run NAME] [--wait]
+ *   dlq list <workflowId>       dlq redrive <workflowId>
  *   examples
  *
  * Runs go to TEMPORAL_ADDRESS, or to the embedded stack `npm start` keeps up (127.0.0.1:7233).
@@ -9,7 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { listDeadLetters, redriveDeadLetters } from '../client/dead-letters';
 import { pipelineWorkflowId, startPipelineRun } from '../client/pipeline-run';
+import { PRIORITY_REDRIVE } from '../core/priorities';
 import { loadPipelineSpecFile } from '../pipelines/load';
 import { frontendAddress, loadConfig, workflowUrl } from '../runtime/config';
 import { repoRoot } from '../runtime/paths';
@@ -26,6 +29,9 @@ Commands:
       [--generate N]             an example in pipelines/examples) on items: a JSON-lines file of
       [--run NAME] [--wait]      {"id": ..., "data": {...}}, or N generated items (--generate N).
                                  --wait shows a live progress bar and the summary.
+  dlq list <workflowId>          a finished run's dead letters: item, stage, attempts, error
+  dlq redrive <workflowId>       run them again from the stage they failed at, at a lower
+                                 priority than new work (redriving twice starts nothing new)
   examples                       list the example pipelines
 
 Environment: TEMPORAL_ADDRESS (default: the embedded stack of npm start at 127.0.0.1:7233).`;
@@ -101,11 +107,40 @@ async function runCommand(args: string[]): Promise<void> {
   }
 }
 
+async function dlqCommand(args: string[]): Promise<void> {
+  const [action, workflowId] = args;
+  if (!workflowId || (action !== 'list' && action !== 'redrive')) throw new Error(usage);
+  const config = loadConfig();
+  const { client, connection } = await connect();
+  try {
+    if (action === 'list') {
+      const letters = await listDeadLetters(client, workflowId);
+      if (letters.length === 0) console.log(`${workflowId} has no dead letters.`);
+      for (const l of letters) {
+        console.log(
+          `${l.itemId}\tstage ${l.stage}\t${l.attempts} attempt(s)\t[${l.error.type}] ${l.error.message}\t${JSON.stringify(l.input.data)}`,
+        );
+      }
+      return;
+    }
+    const handles = await redriveDeadLetters(client, config, workflowId);
+    if (handles.length === 0) console.log(`${workflowId} has no dead letters to redrive.`);
+    for (const h of handles)
+      console.log(
+        `Redriving in ${h.workflowId} (priority ${PRIORITY_REDRIVE}). Web UI: ${workflowUrl(config, h.workflowId)}`,
+      );
+  } finally {
+    await connection.close();
+  }
+}
+
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
   switch (command) {
     case 'run':
       return runCommand(args);
+    case 'dlq':
+      return dlqCommand(args);
     case 'examples':
       for (const file of fs.readdirSync(examplesDir).sort())
         console.log(`${file.replace(/\.(ya?ml|json)$/, '')}\t${path.join('pipelines/examples', file)}`);

@@ -1,4 +1,5 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { PRIORITY_NEW_WORK } from '../core/priorities';
 import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
 import type { PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { validatePipelineSpec } from '../pipelines/validate';
@@ -16,6 +17,10 @@ export interface PipelineRunOptions {
   runName: string;
   /** Partition child workflows at once (default 4). */
   partitionWindow?: number;
+  /** Task-queue priority key of the run and everything it starts (default: new work, 1). */
+  priority?: number;
+  /** Stage the items enter at (default: the spec's start). */
+  entry?: string;
 }
 
 export const pipelineWorkflowId = (pipeline: string, runName: string) => `${pipeline}/${runName}`;
@@ -44,8 +49,10 @@ export async function startPipelineRun(
         source,
         queues: { workflow: config.queues.workflow, activity: config.queues.stages },
         partitionWindow: options.partitionWindow,
+        entry: options.entry,
       },
     ],
+    priority: { priorityKey: options.priority ?? PRIORITY_NEW_WORK },
     typedSearchAttributes: [
       { key: BatchPipeline, value: valid.name },
       { key: BatchRun, value: options.runName },

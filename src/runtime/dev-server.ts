@@ -3,6 +3,21 @@ import path from 'node:path';
 import { ManagedProcess, startProcess } from './processes';
 import { portOpen, waitFor } from './wait';
 
+/**
+ * Dynamic config for the embedded server (see docs/priority-and-fairness.md): Server 1.29.1
+ * dispatches by priority key and fairness key only with the fairness matcher, and exactly only
+ * with one task-queue partition. Set from the start: switching it on a database with queued
+ * tasks strands them.
+ */
+export const devServerDynamicConfig = [
+  '--dynamic-config-value',
+  'matching.enableFairness=true',
+  '--dynamic-config-value',
+  'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value',
+  'matching.numTaskqueueWritePartitions=1',
+];
+
 export interface DevServerOptions {
   cliPath: string;
   port: number;
@@ -46,6 +61,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Managed
       options.namespace,
       '--log-level',
       'warn',
+      ...devServerDynamicConfig,
     ],
     { output: options.logFile },
   );

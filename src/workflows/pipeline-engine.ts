@@ -80,6 +80,8 @@ interface Waiting {
 interface WorkQueue {
   stage: string;
   taskQueue: string;
+  /** The origin (merged source) of its items: Temporal's fairness key, so no source starves another. */
+  origin?: string;
   batchSize: number;
   /** Items retried one by one after failing in a batch; served after new work. */
   isolated: boolean;
@@ -147,6 +149,7 @@ export class PartitionEngine {
   private activeCalls = 0;
   private nextToken = 0;
   private finished = false;
+  private rotation = 0;
 
   constructor(
     private readonly spec: PipelineSpec,
@@ -244,12 +247,22 @@ export class PartitionEngine {
     return condition(() => [...this.positions.values()].every((p) => !upstream.has(p.stage)));
   }
 
+  /** Items wait per stage, per shard and per origin: batches never mix sources, so each is fair-keyed. */
   private queueFor(name: string, stage: ActivityStage | ShardStage, item: PipelineItem): WorkQueue {
+    const origin = item.origin ? `@${item.origin}` : '';
     if (stage.kind === 'shard') {
       const shard = shardOf(stage, item);
-      return this.queue(`${name}#${shard}`, name, shardQueue(stage.queue, shard), stage.batchSize ?? 1, false);
+      return this.queue(
+        `${name}#${shard}${origin}`,
+        name,
+        shardQueue(stage.queue, shard),
+        stage.batchSize ?? 1,
+        false,
+        item.origin,
+      );
     }
-    return this.queue(name, name, stage.taskQueue ?? this.ctx.defaultActivityQueue, stage.batchSize ?? 1, false);
+    const taskQueue = stage.taskQueue ?? this.ctx.defaultActivityQueue;
+    return this.queue(`${name}${origin}`, name, taskQueue, stage.batchSize ?? 1, false, item.origin);
   }
 
   private copyQueue(name: string): WorkQueue {
@@ -257,10 +270,17 @@ export class PartitionEngine {
     return this.queue(name, name, '', Number.MAX_SAFE_INTEGER, false);
   }
 
-  private queue(key: string, stage: string, taskQueue: string, batchSize: number, isolated: boolean): WorkQueue {
+  private queue(
+    key: string,
+    stage: string,
+    taskQueue: string,
+    batchSize: number,
+    isolated: boolean,
+    origin?: string,
+  ): WorkQueue {
     let q = this.queues.get(key);
     if (!q) {
-      q = { stage, taskQueue, batchSize, isolated, waiting: [], batches: 0 };
+      q = { stage, taskQueue, origin, batchSize, isolated, waiting: [], batches: 0 };
       this.queues.set(key, q);
     }
     return q;
@@ -290,8 +310,11 @@ export class PartitionEngine {
 
   /** New work first; isolated retries after (the seeds' "new work before retries"). */
   private nextReady(): WorkQueue | undefined {
+    // Round robin over the queues (stages, shards, origins), new work before isolated retries.
     const all = [...this.queues.values()];
-    return all.find((q) => !q.isolated && this.ready(q)) ?? all.find((q) => q.isolated && this.ready(q));
+    const start = this.rotation++ % Math.max(1, all.length);
+    const rotated = [...all.slice(start), ...all.slice(0, start)];
+    return rotated.find((q) => !q.isolated && this.ready(q)) ?? rotated.find((q) => q.isolated && this.ready(q));
   }
 
   private async dispatchLoop(): Promise<void> {
@@ -319,6 +342,7 @@ export class PartitionEngine {
       startToCloseTimeout: parseDuration(stage.timeout ?? '') ?? 5 * 60_000,
       heartbeatTimeout: '30 seconds',
       retry: retryPolicy(stage.retry),
+      ...(q.origin ? { priority: { fairnessKey: q.origin.slice(0, 64) } } : {}),
     });
     return acts[stage.activity];
   }
@@ -354,7 +378,14 @@ export class PartitionEngine {
         );
       } else {
         // Failed inside a batch: retry it alone, under the stage's retry policy.
-        const retryQueue = this.queue(`${q.stage}!${q.taskQueue}`, q.stage, q.taskQueue, 1, true);
+        const retryQueue = this.queue(
+          `${q.stage}!${q.taskQueue}@${q.origin ?? ''}`,
+          q.stage,
+          q.taskQueue,
+          1,
+          true,
+          q.origin,
+        );
         this.positions.set(w.token, { stage: q.stage, state: 'queued' });
         retryQueue.waiting.push(w);
       }

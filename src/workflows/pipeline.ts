@@ -42,6 +42,8 @@ export interface PipelineRunInput {
   queues: PipelineQueues;
   /** Partition child workflows running at once. */
   partitionWindow?: number;
+  /** The stage items enter at (default: the spec's start); redrives enter where items failed. */
+  entry?: string;
   /** Carried across continue-as-new. */
   state?: { nextPartition: number; outcome: EngineOutcome };
 }
@@ -59,6 +61,9 @@ export interface PipelineProgress {
 
 export interface PipelineRunResult extends EngineOutcome {
   partitions: number;
+  /** The spec and run name, so dead letters can be redriven from the result alone. */
+  spec: PipelineSpec;
+  run: string;
 }
 
 export interface PartitionInput {
@@ -170,6 +175,13 @@ function firstSuccess<T>(promises: Promise<T>[]): Promise<T> {
 
 export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunResult> {
   const spec = checkedSpec(input.spec);
+  const entry = input.entry ?? spec.start;
+  if (!(entry in spec.stages)) {
+    throw ApplicationFailure.nonRetryable(
+      `Entry stage "${entry}" is not a stage of pipeline "${spec.name}".`,
+      'InvalidPipelineSpec',
+    );
+  }
   const total = sourceSize(input.source);
   // A join waits for every item of the run; until run-level barriers exist, such runs use one partition.
   const hasJoin = Object.values(spec.stages).some((s) => s.kind === 'join');
@@ -236,7 +248,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   }
   await Promise.all(inFlight);
 
-  const outcome = state.outcome;
+  const outcome: PipelineRunResult = { ...state.outcome, partitions, spec, run: input.run };
   upsertSearchAttributes([{ key: BatchStage, value: 'done' }]);
   const tolerated = spec.toleratedFailurePercent ?? 100;
   const failedPercent = total === 0 ? 0 : (outcome.deadLettered * 100) / total;
@@ -247,5 +259,5 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
       outcome,
     );
   }
-  return { ...outcome, partitions };
+  return outcome;
 }

@@ -2,6 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ensureSearchAttributes } from '../../src/client/search-attributes';
 import { allSearchAttributes } from '../../src/core/search-attributes';
+import { devServerDynamicConfig } from '../../src/runtime/dev-server';
 import { ensureTemporalCli } from '../../src/runtime/tools/temporal-cli';
 import { ensureTestServer } from '../../src/runtime/tools/test-server';
 import { workflowsEntry } from '../../src/workers/workflow-bundle';
@@ -21,6 +22,7 @@ export function sharedDevServer(): Promise<TestWorkflowEnvironment> {
         executable: { type: 'existing-path', path },
         searchAttributes: allSearchAttributes,
         log: { format: 'pretty', level: 'error' },
+        extraArgs: devServerDynamicConfig,
       },
     }),
   );
