@@ -1,4 +1,4 @@
-import { Client, WorkflowFailedError, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { Client, WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { PRIORITY_REDRIVE } from '../core/priorities';
 import type { BatchConfig } from '../runtime/config';
@@ -39,7 +39,7 @@ export async function redriveDeadLetters(
   client: Client,
   config: BatchConfig,
   workflowId: string,
-): Promise<WorkflowHandleWithFirstExecutionRunId<typeof pipelineRun>[]> {
+): Promise<WorkflowHandle<typeof pipelineRun>[]> {
   const outcome = await finishedRunOutcome(client, workflowId);
   const byStage = new Map<string, DeadLetter[]>();
   for (const letter of outcome.deadLetters) byStage.set(letter.stage, [...(byStage.get(letter.stage) ?? []), letter]);

@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowHandle } from '@temporalio/client';
 import { PRIORITY_NEW_WORK } from '../core/priorities';
 import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
 import type { PipelineItem, PipelineSpec } from '../pipelines/spec';
@@ -28,7 +28,8 @@ export const pipelineWorkflowId = (pipeline: string, runName: string) => `${pipe
 /**
  * Starts a run of a pipeline spec on a source of items. The spec is validated here first, so a
  * bad spec fails before anything starts, with every problem and its fix. The workflow ID is
- * derived from (pipeline, run): submitting the same run twice returns the run already going.
+ * derived from (pipeline, run), so the server deduplicates: submitting the same run again
+ * returns the run already going or already finished, and starts nothing.
  */
 export async function startPipelineRun(
   client: Client,
@@ -36,12 +37,14 @@ export async function startPipelineRun(
   spec: PipelineSpec,
   source: ItemSource,
   options: PipelineRunOptions,
-): Promise<WorkflowHandleWithFirstExecutionRunId<typeof pipelineRun>> {
+): Promise<WorkflowHandle<typeof pipelineRun>> {
   const valid = validatePipelineSpec(spec);
-  return client.workflow.start(pipelineRun, {
-    workflowId: pipelineWorkflowId(valid.name, options.runName),
+  const workflowId = pipelineWorkflowId(valid.name, options.runName);
+  const started = client.workflow.start(pipelineRun, {
+    workflowId,
     taskQueue: config.queues.workflow,
     workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     args: [
       {
         spec: valid,
@@ -58,6 +61,11 @@ export async function startPipelineRun(
       { key: BatchRun, value: options.runName },
       { key: BatchStage, value: 'queued' },
     ],
+  });
+  return started.catch((error: unknown) => {
+    if (error instanceof WorkflowExecutionAlreadyStartedError)
+      return client.workflow.getHandle<typeof pipelineRun>(workflowId);
+    throw error;
   });
 }
 

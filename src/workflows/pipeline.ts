@@ -221,7 +221,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
         {
           spec,
           run: input.run,
-          entry: spec.start,
+          entry,
           source: slice(input.source, k * partitionSize, partitionSize),
           queues: input.queues,
         },

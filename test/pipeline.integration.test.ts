@@ -1,0 +1,258 @@
+/**
+ * Pipeline reliability on the real dev server (fairness matcher on, see
+ * docs/priority-and-fairness.md): dead letters listed and redriven at low priority, new work
+ * overtaking a backlog of redriven work, one shard's outage delaying only its own items, and
+ * merged sources served fairly.
+ */
+import assert from 'node:assert/strict';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { stageActivity } from '../src/activities/pipeline/stage-activity';
+import { stageActivities } from '../src/activities/pipeline';
+import { listDeadLetters, redriveDeadLetters } from '../src/client/dead-letters';
+import { startPipelineRun } from '../src/client/pipeline-run';
+import { PRIORITY_REDRIVE } from '../src/core/priorities';
+import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
+import { waitFor } from '../src/runtime/wait';
+import { autoHeartbeat } from '../src/workers/auto-heartbeat';
+import { mergeSources } from '../src/workflows/patterns/merger';
+import { shardOf } from '../src/workflows/patterns/sharder';
+import { pipelineProgressQuery } from '../src/workflows/pipeline';
+import { isolatedConfig } from './support/config';
+import { sharedDevServer, sharedWorkflowBundle } from './support/servers';
+
+/** Starts a worker now; returns a function that stops it. */
+async function startWorker(
+  env: TestWorkflowEnvironment,
+  options: Omit<Parameters<typeof Worker.create>[0], 'connection'>,
+) {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    interceptors: { activity: [autoHeartbeat] },
+    ...options,
+  });
+  const running = worker.run();
+  return async () => {
+    worker.shutdown();
+    await running;
+  };
+}
+
+/** A `noop` stage that records the order items run in, and fails while `outage.on`. */
+function recordingNoop(order: string[], outage = { on: false }) {
+  return stageActivity(async (item) => {
+    if (outage.on) throw ApplicationFailure.retryable(`downstream service unavailable for ${item.id}`, 'Unavailable');
+    order.push(item.id);
+    return item.data;
+  });
+}
+
+async function activityBacklog(client: Client, taskQueue: string): Promise<number> {
+  const response = await client.workflowService.describeTaskQueue({
+    namespace: 'default',
+    taskQueue: { name: taskQueue, kind: 1 },
+    taskQueueType: 2,
+    reportStats: true,
+  });
+  return Number(response.stats?.approximateBacklogCount ?? 0);
+}
+
+const items = (prefix: string, n: number, extra: Record<string, unknown> = {}): PipelineItem[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, data: { n: i, ...extra } }));
+
+describe('pipelines on the dev server', function () {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await sharedDevServer();
+  });
+
+  it('lists dead letters and redrives them at a lower priority, once', async () => {
+    const config = isolatedConfig(env.address);
+    const spec: PipelineSpec = {
+      name: 'dlq',
+      start: 'prepare',
+      stages: {
+        prepare: { kind: 'activity', activity: 'annotate', batchSize: 4, next: 'deliver' },
+        deliver: {
+          kind: 'activity',
+          activity: 'noop',
+          batchSize: 4,
+          retry: { initialInterval: '100 ms', maximumAttempts: 2 },
+          next: 'done',
+        },
+        done: { kind: 'reduce' },
+      },
+    };
+    const order: string[] = [];
+    const outage = { on: true };
+    const stopWorkflows = await startWorker(env, {
+      taskQueue: config.queues.workflow,
+      workflowBundle: await sharedWorkflowBundle(),
+    });
+    const stopStages = await startWorker(env, {
+      taskQueue: config.queues.stages,
+      activities: { ...stageActivities, noop: recordingNoop(order, outage) },
+    });
+    try {
+      const handle = await startPipelineRun(env.client, config, spec, { items: items('mail', 4) }, { runName: 'r1' });
+      const result = await handle.result();
+      assert.equal(result.deadLettered, 4);
+      const letters = await listDeadLetters(env.client, handle.workflowId);
+      assert.deepEqual(letters.map((l) => [l.itemId, l.stage, l.attempts, l.error.type]).sort(), [
+        ['mail-0', 'deliver', 2, 'Unavailable'],
+        ['mail-1', 'deliver', 2, 'Unavailable'],
+        ['mail-2', 'deliver', 2, 'Unavailable'],
+        ['mail-3', 'deliver', 2, 'Unavailable'],
+      ]);
+      assert.deepEqual(letters[0].input.data.trail, ['prepare'], 'the input as it reached the failed stage');
+
+      outage.on = false; // the downstream service is back
+      const [redrive] = await redriveDeadLetters(env.client, config, handle.workflowId);
+      assert.equal(redrive.workflowId, 'dlq/r1-redrive-deliver');
+      const description = await redrive.describe();
+      assert.equal(description.raw.workflowExecutionInfo?.priority?.priorityKey, PRIORITY_REDRIVE);
+      const redone = await redrive.result();
+      assert.equal(redone.completed, 4);
+      assert.equal(redone.stages.prepare.entered, 0, 'entered at the failed stage');
+      assert.deepEqual([...order].sort(), ['mail-0', 'mail-1', 'mail-2', 'mail-3']);
+      const again = await redriveDeadLetters(env.client, config, handle.workflowId);
+      assert.equal((await again[0].describe()).runId, description.runId, 'a second redrive starts nothing new');
+    } finally {
+      await stopStages();
+      await stopWorkflows();
+    }
+  });
+
+  it('new work overtakes a backlog of redriven work (priority keys)', async () => {
+    const config = isolatedConfig(env.address);
+    const spec: PipelineSpec = {
+      name: 'prio',
+      start: 'work',
+      concurrency: 50,
+      stages: { work: { kind: 'activity', activity: 'noop' } },
+    };
+    const order: string[] = [];
+    const stopWorkflows = await startWorker(env, {
+      taskQueue: config.queues.workflow,
+      workflowBundle: await sharedWorkflowBundle(),
+    });
+    let stopStages: () => Promise<void> = async () => undefined;
+    try {
+      const old = await startPipelineRun(
+        env.client,
+        config,
+        spec,
+        { items: items('redrive', 15) },
+        { runName: 'backlog', priority: PRIORITY_REDRIVE },
+      );
+      await waitFor(
+        'the redrive backlog',
+        async () => (await activityBacklog(env.client, config.queues.stages)) >= 15,
+        30_000,
+      );
+      const fresh = await startPipelineRun(env.client, config, spec, { items: items('new', 5) }, { runName: 'fresh' });
+      await waitFor(
+        'the new work queued',
+        async () => (await activityBacklog(env.client, config.queues.stages)) >= 20,
+        30_000,
+      );
+      stopStages = await startWorker(env, {
+        taskQueue: config.queues.stages,
+        activities: { ...stageActivities, noop: recordingNoop(order) },
+        maxConcurrentActivityTaskExecutions: 1,
+      });
+      await Promise.all([old.result(), fresh.result()]);
+      const firstFive = order.slice(0, 5);
+      assert.deepEqual(
+        [...firstFive].sort(),
+        ['new-0', 'new-1', 'new-2', 'new-3', 'new-4'],
+        `order: ${order.join(' ')}`,
+      );
+    } finally {
+      await stopStages();
+      await stopWorkflows();
+    }
+  });
+
+  it('one shard down delays only its own items; they finish when it is back', async () => {
+    const config = isolatedConfig(env.address);
+    const queue = `iso-${config.queues.stages}`;
+    const shardStage = { key: '$id', shards: 3 };
+    const spec: PipelineSpec = {
+      name: 'shards',
+      start: 'verify',
+      stages: {
+        verify: { kind: 'shard', ...shardStage, activity: 'annotate', queue, next: 'done' },
+        done: { kind: 'reduce' },
+      },
+    };
+    const all = items('user', 12);
+    const onShard1 = all.filter((item) => shardOf(shardStage, item) === 1).length;
+    assert.ok(onShard1 > 0 && onShard1 < all.length);
+    const stops = [
+      await startWorker(env, { taskQueue: config.queues.workflow, workflowBundle: await sharedWorkflowBundle() }),
+    ];
+    try {
+      for (const k of [0, 2])
+        stops.push(await startWorker(env, { taskQueue: `${queue}-shard-${k}`, activities: stageActivities }));
+      const handle = await startPipelineRun(env.client, config, spec, { items: all }, { runName: 'outage' });
+      const partition = env.client.workflow.getHandle(`${handle.workflowId}/p0`);
+      await waitFor(
+        'the healthy shards to finish',
+        async () =>
+          (await partition.query(pipelineProgressQuery).catch(() => undefined))?.completed === all.length - onShard1,
+        30_000,
+      );
+      const during = await partition.query(pipelineProgressQuery);
+      assert.equal(during.running, onShard1, 'shard 1 items wait');
+      stops.push(await startWorker(env, { taskQueue: `${queue}-shard-1`, activities: stageActivities }));
+      const result = await handle.result();
+      assert.equal(result.completed, all.length);
+    } finally {
+      for (const stop of stops.reverse()) await stop();
+    }
+  });
+
+  it('merges sources, processes a repeated item once, and serves a quiet source next to a busy one', async () => {
+    const config = isolatedConfig(env.address);
+    const merged = mergeSources([
+      { origin: 'busy', items: items('busy', 30) },
+      { origin: 'quiet', items: [...items('quiet', 5), { id: 'busy-3', data: {} }] },
+    ]);
+    assert.equal(merged.duplicates, 1);
+    assert.equal(merged.items.length, 35);
+    // The busy source's items are all submitted first: the worst case for the quiet one.
+    const ordered = [...merged.items].sort((a, b) => (a.origin === b.origin ? 0 : a.origin === 'busy' ? -1 : 1));
+    const spec: PipelineSpec = {
+      name: 'merge',
+      start: 'build',
+      concurrency: 100,
+      stages: { build: { kind: 'activity', activity: 'noop' } },
+    };
+    const order: string[] = [];
+    const stopWorkflows = await startWorker(env, {
+      taskQueue: config.queues.workflow,
+      workflowBundle: await sharedWorkflowBundle(),
+    });
+    let stopStages: () => Promise<void> = async () => undefined;
+    try {
+      const handle = await startPipelineRun(env.client, config, spec, { items: ordered }, { runName: 'fair' });
+      await waitFor('the backlog', async () => (await activityBacklog(env.client, config.queues.stages)) >= 35, 30_000);
+      stopStages = await startWorker(env, {
+        taskQueue: config.queues.stages,
+        activities: { ...stageActivities, noop: recordingNoop(order) },
+        maxConcurrentActivityTaskExecutions: 1,
+      });
+      const result = await handle.result();
+      assert.equal(result.completed, 35);
+      const quietPositions = order.map((id, i) => (id.startsWith('quiet') ? i : -1)).filter((i) => i >= 0);
+      assert.equal(quietPositions.length, 5);
+      assert.ok(Math.max(...quietPositions) < 15, `quiet items ran at ${quietPositions.join(', ')} of 35`);
+    } finally {
+      await stopStages();
+      await stopWorkflows();
+    }
+  });
+});
