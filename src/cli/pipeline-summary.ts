@@ -11,8 +11,10 @@ export function formatPipelineProgress(p: PipelineProgress): string {
 
 /** The run's summary: totals, each stage's counts, reductions and dead letters with reasons. */
 export function formatPipelineSummary(name: string, result: PipelineRunResult, webUi: string): string {
+  // Filters inside copy branches drop copies, so count drops per stage rather than per item.
+  const dropped = Object.values(result.stages).reduce((n, c) => n + c.dropped, 0);
   const lines = [
-    `Pipeline ${name}: ${result.total} items, ${result.completed} completed, ${result.dropped} dropped by filters, ${result.deadLettered} dead-lettered (${result.partitions} partition${result.partitions === 1 ? '' : 's'})`,
+    `Pipeline ${name}: ${result.total} items, ${result.completed} completed, ${dropped} dropped by filters, ${result.deadLettered} dead-lettered (${result.partitions} partition${result.partitions === 1 ? '' : 's'})`,
     '  stage                 entered   passed  dropped  dead',
   ];
   for (const [stage, c] of Object.entries(result.stages)) {

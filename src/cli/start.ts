@@ -118,6 +118,8 @@ async function main(): Promise<void> {
     await shutdown(0);
     return;
   }
+  log('Run a pipeline on this stack from another terminal, e.g.:');
+  log('  npm run cli -- run signup-notify pipelines/items/signup-users.jsonl --wait');
   log(`Temporal Web UI: ${config.webUiUrl} — the stack stays up; press Ctrl-C to stop it.`);
 }
 

@@ -3,7 +3,8 @@ import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from '../client/search-attributes';
 import { BatchConfig, frontendAddress } from './config';
 import { startDevServer } from './dev-server';
-import { dataDir } from './paths';
+import { dataDir, repoRoot } from './paths';
+import { shardsOfSpecs } from '../workers/shard-queues';
 import { ManagedProcess } from './processes';
 import { startWorkerProcess } from './worker-process';
 import { ensureTemporalCli } from './tools/temporal-cli';
@@ -55,7 +56,9 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
     const startWorker = async () => {
       const name = `worker ${workers.length}`;
       const logFile = path.join(logDir, `worker-${workers.length}.log`);
-      const worker = await startWorkerProcess({ name, config, workflowBundlePath: bundle, logFile });
+      // The example pipelines' shard queues are served too, so `npm run cli -- run <example>` works.
+      const shards = shardsOfSpecs(path.join(repoRoot, 'pipelines', 'examples'));
+      const worker = await startWorkerProcess({ name, config, workflowBundlePath: bundle, logFile, shards });
       workers.push(worker);
       return worker;
     };

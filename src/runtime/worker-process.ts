@@ -10,6 +10,8 @@ export interface WorkerProcessOptions {
   workflowBundlePath: string;
   logFile: string;
   roles?: string;
+  /** `queue:count,…` shard queues to serve as well (see src/workers/shard-queues.ts). */
+  shards?: string;
 }
 
 /** The environment a worker process reads its configuration from (see src/runtime/config.ts). */
@@ -29,7 +31,8 @@ function workerEnv(config: BatchConfig, workflowBundlePath: string): NodeJS.Proc
 /** Starts `src/workers/main.ts` as its own process and resolves once it polls its queues. */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<ManagedProcess> {
   const offset = fs.existsSync(options.logFile) ? fs.statSync(options.logFile).size : 0;
-  const worker = startTsProcess(options.name, 'src/workers/main.ts', ['--roles', options.roles ?? 'all'], {
+  const args = ['--roles', options.roles ?? 'all', ...(options.shards ? ['--shards', options.shards] : [])];
+  const worker = startTsProcess(options.name, 'src/workers/main.ts', args, {
     output: options.logFile,
     env: workerEnv(options.config, options.workflowBundlePath),
   });

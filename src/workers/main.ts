@@ -8,6 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { frontendAddress, loadConfig } from '../runtime/config';
 import { createWorkers } from './create-workers';
 import { parseRoles } from './roles';
+import { parseShardQueues } from './shard-queues';
 
 function argValue(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -17,22 +18,26 @@ function argValue(name: string): string | undefined {
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
     console.log(
-      'Usage: worker [--roles workflows,video,image|all]\nEnv: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE',
+      'Usage: worker [--roles workflows,video,image,stages|all] [--shards queue:count|queue#k,...]\n' +
+        'Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE, BATCH_WORKER_ROLES, BATCH_SHARD_QUEUES',
     );
     return;
   }
   const config = loadConfig();
   const roles = parseRoles(argValue('--roles') ?? process.env.BATCH_WORKER_ROLES);
+  const shardQueues = parseShardQueues(argValue('--shards') ?? process.env.BATCH_SHARD_QUEUES);
   const connection = await NativeConnection.connect({ address: frontendAddress(config) });
   try {
     const workers = await createWorkers({
       connection,
       config,
       roles,
+      shardQueues,
       workflowBundlePath: process.env.BATCH_WORKFLOW_BUNDLE || undefined,
       identity: `${process.pid}@${os.hostname()}`,
     });
-    console.log(`worker ready pid=${process.pid} roles=${roles.join(',')} address=${frontendAddress(config)}`);
+    const shards = shardQueues.length ? ` shards=${shardQueues.join(',')}` : '';
+    console.log(`worker ready pid=${process.pid} roles=${roles.join(',')}${shards} address=${frontendAddress(config)}`);
     await Promise.all(workers.map((w) => w.run()));
   } finally {
     await connection.close();
