@@ -98,6 +98,21 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
     },
     items: Array.from({ length: 3 }, (_, i) => ({ id: `item-${i}`, data: { sleepMs: 5000 } })),
   },
+  {
+    name: 'pipeline-run-join',
+    spec: {
+      name: 'run-join',
+      start: 'work',
+      partitionSize: 2,
+      stages: {
+        work: { kind: 'activity', activity: 'sleep', next: 'barrier' },
+        barrier: { kind: 'join', next: 'after' },
+        after: { kind: 'activity', activity: 'annotate', batchSize: 5, next: 'done' },
+        done: { kind: 'reduce', histogram: ['trail'] },
+      },
+    },
+    items: Array.from({ length: 5 }, (_, i) => ({ id: `item-${i}`, data: { sleepMs: 100 * (i + 1) } })),
+  },
 ];
 
 async function recordAll(env: TestWorkflowEnvironment, prefix: string, scenario: string): Promise<void> {

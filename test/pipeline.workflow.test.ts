@@ -191,6 +191,40 @@ describe('pipeline interpreter (time-skipping server)', function () {
     assert.ok(Math.min(...scheduled('annotate')) > lastWorkDone);
   });
 
+  it('a join is a barrier across all partitions of the run', async () => {
+    const spec: PipelineSpec = {
+      name: 'run-join',
+      start: 'work',
+      partitionSize: 3,
+      stages: {
+        work: { kind: 'activity', activity: 'sleep', next: 'barrier' },
+        barrier: { kind: 'join', next: 'after' },
+        after: { kind: 'activity', activity: 'annotate', batchSize: 10, next: 'count' },
+        count: { kind: 'reduce', histogram: ['trail'] },
+      },
+    };
+    // Partition 2 is the straggler: its items take longest.
+    const items = users(9).map((u, i) => ({ ...u, data: { ...u.data, sleepMs: i >= 6 ? 1500 : 50 } }));
+    const result = await run(spec, { items });
+    assert.equal(result.partitions, 3);
+    assert.equal(result.reduce.count.count, 9);
+    const times = async (k: number) => {
+      const events = (await env.client.workflow.getHandle(`run-join/run/p${k}`).fetchHistory()).events ?? [];
+      const at = (e: (typeof events)[number]) =>
+        Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+      const afterScheduled = events.filter(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'annotate',
+      );
+      const workDone = events.filter((e) => e.activityTaskCompletedEventAttributes).slice(0, 3);
+      return { firstAfter: Math.min(...afterScheduled.map(at)), lastWork: Math.max(...workDone.map(at)) };
+    };
+    const all = await Promise.all([0, 1, 2].map(times));
+    const lastWorkAnywhere = Math.max(...all.map((t) => t.lastWork));
+    for (const [k, t] of all.entries()) {
+      assert.ok(t.firstAfter >= lastWorkAnywhere, `partition ${k} went past the join before partition 2 arrived`);
+    }
+  });
+
   it('dead-letters a poison item after its last attempt, with stage, error, attempts and input; the rest go on', async () => {
     const spec: PipelineSpec = {
       name: 'poison',

@@ -23,7 +23,7 @@ describe('replay of recorded histories', () => {
   it('has recorded histories of every workflow scenario', () => {
     assert.ok(files.length >= 3, `expected recorded histories in ${historiesDir}`);
     for (const file of files) assert.ok(fs.existsSync(path.join(historiesDir, file)), `${file} exists`);
-    for (const workflow of ['thumbnailer', 'pipeline-patterns', 'pipeline-join-race']) {
+    for (const workflow of ['thumbnailer', 'pipeline-patterns', 'pipeline-join-race', 'pipeline-run-join']) {
       assert.ok(
         files.some((f) => f.startsWith(workflow)),
         `a history of ${workflow}`,

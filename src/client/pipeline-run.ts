@@ -45,6 +45,7 @@ export async function startPipelineRun(
     taskQueue: config.queues.workflow,
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    staticSummary: `${valid.name} run ${options.runName}: ${'items' in source ? source.items.length : source.generate.count} items${options.entry ? ` from stage ${options.entry}` : ''}`,
     args: [
       {
         spec: valid,

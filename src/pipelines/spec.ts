@@ -105,7 +105,7 @@ export interface PipelineSpec {
   stages: Record<string, StageSpec>;
   /** Default task queue of activity stages. */
   activityQueue?: string;
-  /** Items in flight at once per partition. */
+  /** Activity calls in flight at once per partition and work queue (stage, shard, source). */
   concurrency?: number;
   /** Items per partition child workflow (bounds every history). */
   partitionSize?: number;

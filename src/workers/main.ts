@@ -9,6 +9,9 @@ import { frontendAddress, loadConfig } from '../runtime/config';
 import { createWorkers } from './create-workers';
 import { parseRoles } from './roles';
 import { parseShardQueues } from './shard-queues';
+import { parseSteal, stealPlan } from './steal-option';
+import { WorkStealer } from './work-stealer';
+import { stageActivities } from '../activities/pipeline';
 
 function argValue(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -18,14 +21,19 @@ function argValue(name: string): string | undefined {
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
     console.log(
-      'Usage: worker [--roles workflows,video,image,stages|all] [--shards queue:count|queue#k,...]\n' +
-        'Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE, BATCH_WORKER_ROLES, BATCH_SHARD_QUEUES',
+      'Usage: worker [--roles workflows,video,image,stages|all] [--shards queue:count|queue#k,...] [--steal queue:shards:own]\n' +
+        '  --steal: serve shard <own> and, while it has no backlog, the sibling shard with the largest backlog\n' +
+        'Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE, BATCH_WORKER_ROLES, BATCH_SHARD_QUEUES, BATCH_STEAL',
     );
     return;
   }
   const config = loadConfig();
   const roles = parseRoles(argValue('--roles') ?? process.env.BATCH_WORKER_ROLES);
   const shardQueues = parseShardQueues(argValue('--shards') ?? process.env.BATCH_SHARD_QUEUES);
+  const steal = parseSteal(argValue('--steal') ?? process.env.BATCH_STEAL);
+  const stealing = steal && stealPlan(steal);
+  // A worker that steals serves its own shard as well.
+  if (stealing && !shardQueues.includes(stealing.own)) shardQueues.push(stealing.own);
   const connection = await NativeConnection.connect({ address: frontendAddress(config) });
   try {
     const workers = await createWorkers({
@@ -38,7 +46,22 @@ async function main(): Promise<void> {
     });
     const shards = shardQueues.length ? ` shards=${shardQueues.join(',')}` : '';
     console.log(`worker ready pid=${process.pid} roles=${roles.join(',')}${shards} address=${frontendAddress(config)}`);
-    await Promise.all(workers.map((w) => w.run()));
+    const stealer =
+      stealing &&
+      new WorkStealer({
+        connection,
+        namespace: config.namespace,
+        ...stealing,
+        activities: stageActivities,
+        workerOptions: { identity: `${process.pid}@${os.hostname()}/steal` },
+        log: (line) => console.log(line),
+      });
+    stealer?.start();
+    try {
+      await Promise.all(workers.map((w) => w.run()));
+    } finally {
+      await stealer?.stop();
+    }
   } finally {
     await connection.close();
   }

@@ -67,6 +67,11 @@ export interface EngineContext {
   defaultActivityQueue: string;
   concurrency: number;
   runCopies: CopyRunner;
+  /**
+   * A run-wide join: called once per join when this partition has nothing left upstream of it;
+   * resolves when every partition of the run has got there too. Absent: the join is local.
+   */
+  runBarrier?: (join: string) => Promise<void>;
 }
 
 type Position = 'moving' | 'queued' | 'running' | 'waiting';
@@ -87,6 +92,8 @@ interface WorkQueue {
   isolated: boolean;
   waiting: Waiting[];
   batches: number;
+  /** Calls in flight from this queue; each queue (stage, shard, origin) has its own window. */
+  active: number;
 }
 
 export function emptyOutcome(): EngineOutcome {
@@ -146,10 +153,10 @@ export class PartitionEngine {
   private readonly queues = new Map<string, WorkQueue>();
   private readonly positions = new Map<number, { stage: string; state: Position }>();
   private readonly upstream: Map<string, Set<string>>;
-  private activeCalls = 0;
   private nextToken = 0;
   private finished = false;
   private rotation = 0;
+  private readonly gates = new Map<string, Promise<void>>();
 
   constructor(
     private readonly spec: PipelineSpec,
@@ -178,6 +185,14 @@ export class PartitionEngine {
     const walks = Promise.all(items.map((item) => this.walk(item, entry))).then(() => {
       this.finished = true;
     });
+    // A run-wide join must hear from every partition, even one whose items never reach it. Set up
+    // after the walks started, so the items' positions count as upstream.
+    if (this.ctx.runBarrier) {
+      for (const [name, stage] of Object.entries(this.spec.stages)) {
+        // Items awaiting the gate see its failure (e.g. cancellation); this reference must not.
+        if (stage.kind === 'join') this.barrier(name).catch(() => undefined);
+      }
+    }
     await Promise.all([walks, this.dispatchLoop()]);
     return this.outcome;
   }
@@ -241,10 +256,21 @@ export class PartitionEngine {
     }
   }
 
-  /** Join: wait until no item can still arrive here (nothing left at any stage upstream). */
+  /**
+   * Join: opens once no item can still arrive here (nothing left at any stage upstream), and,
+   * for a run-wide join, once every other partition has got there too. One gate per join,
+   * shared by all its items.
+   */
   private barrier(join: string): Promise<void> {
-    const upstream = this.upstream.get(join)!;
-    return condition(() => [...this.positions.values()].every((p) => !upstream.has(p.stage)));
+    let gate = this.gates.get(join);
+    if (!gate) {
+      const upstream = this.upstream.get(join)!;
+      gate = condition(() => [...this.positions.values()].every((p) => !upstream.has(p.stage))).then(() =>
+        this.ctx.runBarrier?.(join),
+      );
+      this.gates.set(join, gate);
+    }
+    return gate;
   }
 
   /** Items wait per stage, per shard and per origin: batches never mix sources, so each is fair-keyed. */
@@ -280,7 +306,7 @@ export class PartitionEngine {
   ): WorkQueue {
     let q = this.queues.get(key);
     if (!q) {
-      q = { stage, taskQueue, origin, batchSize, isolated, waiting: [], batches: 0 };
+      q = { stage, taskQueue, origin, batchSize, isolated, waiting: [], batches: 0, active: 0 };
       this.queues.set(key, q);
     }
     return q;
@@ -298,7 +324,7 @@ export class PartitionEngine {
    * most one batch per partition, so it waits until nothing upstream remains.
    */
   private ready(q: WorkQueue): boolean {
-    if (q.waiting.length === 0) return false;
+    if (q.waiting.length === 0 || q.active >= this.ctx.concurrency) return false;
     if (q.isolated || q.waiting.length >= q.batchSize) return true;
     const upstream = this.upstream.get(q.stage)!;
     const isCopy = this.spec.stages[q.stage].kind === 'copy';
@@ -317,27 +343,34 @@ export class PartitionEngine {
     return rotated.find((q) => !q.isolated && this.ready(q)) ?? rotated.find((q) => q.isolated && this.ready(q));
   }
 
+  /**
+   * Sends ready batches. The window of `concurrency` calls is per queue, so a shard whose
+   * workers are down fills only its own window and never holds back the healthy shards.
+   */
   private async dispatchLoop(): Promise<void> {
     for (;;) {
-      await condition(
-        () => this.finished || (this.activeCalls < this.ctx.concurrency && this.nextReady() !== undefined),
-      );
+      await condition(() => this.finished || this.nextReady() !== undefined);
       if (this.finished) return;
       let q: WorkQueue | undefined;
-      while (this.activeCalls < this.ctx.concurrency && (q = this.nextReady()) !== undefined) {
-        const batch = q.waiting.splice(0, q.batchSize);
-        q.batches += 1;
-        for (const w of batch) this.positions.set(w.token, { stage: q.stage, state: 'running' });
-        this.activeCalls += 1;
-        const done = this.spec.stages[q.stage].kind === 'copy' ? this.sendCopies(q, batch) : this.sendBatch(q, batch);
-        void done.finally(() => (this.activeCalls -= 1));
+      while ((q = this.nextReady()) !== undefined) {
+        const queue = q;
+        const batch = queue.waiting.splice(0, queue.batchSize);
+        queue.batches += 1;
+        for (const w of batch) this.positions.set(w.token, { stage: queue.stage, state: 'running' });
+        queue.active += 1;
+        const done =
+          this.spec.stages[queue.stage].kind === 'copy' ? this.sendCopies(queue, batch) : this.sendBatch(queue, batch);
+        void done.finally(() => (queue.active -= 1));
       }
     }
   }
 
-  private stageActivity(q: WorkQueue): StageActivity {
+  private stageActivity(q: WorkQueue, items: PipelineItem[]): StageActivity {
     const stage = this.spec.stages[q.stage] as ActivityStage | ShardStage;
+    const who =
+      items.length === 1 ? items[0].id : `${items.length} items, ${items[0].id} … ${items[items.length - 1].id}`;
     const acts = proxyActivities<Record<string, StageActivity>>({
+      summary: `${q.stage}${q.isolated ? ' (retry alone)' : ''}: ${who}`,
       taskQueue: q.taskQueue,
       startToCloseTimeout: parseDuration(stage.timeout ?? '') ?? 5 * 60_000,
       heartbeatTimeout: '30 seconds',
@@ -360,7 +393,7 @@ export class PartitionEngine {
     let results: StageItemResult[] | undefined;
     let callError: unknown;
     try {
-      results = await this.stageActivity(q)(call);
+      results = await this.stageActivity(q, call.items)(call);
     } catch (error) {
       callError = error;
     }

@@ -12,9 +12,12 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  condition,
   continueAsNew,
   defineQuery,
+  defineSignal,
   executeChild,
+  getExternalWorkflowHandle,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -72,9 +75,15 @@ export interface PartitionInput {
   entry: string;
   source: ItemSource;
   queues: PipelineQueues;
+  /** For partitions of a run with joins: whom to tell when a join is reached (run-wide barrier). */
+  barrier?: { runWorkflowId: string; partition: number };
 }
 
 export const pipelineProgressQuery = defineQuery<PipelineProgress>('progress');
+/** Partition → run: this partition has nothing left upstream of `join`. */
+export const joinReachedSignal = defineSignal<[join: string, partition: number]>('joinReached');
+/** Run → partition: every partition reached `join`; let the items through. */
+export const joinReleasedSignal = defineSignal<[join: string]>('joinReleased');
 
 /** Dead letters kept inline in results; more are counted (the dead-letter store keeps them all). */
 const inlineDeadLetterLimit = 1000;
@@ -107,7 +116,17 @@ function checkedSpec(spec: PipelineSpec): PipelineSpec {
 export async function pipelinePartition(input: PartitionInput): Promise<EngineOutcome> {
   const spec = checkedSpec(input.spec);
   const items = materialize(input.source);
+  const released = new Set<string>();
+  setHandler(joinReleasedSignal, (join) => void released.add(join));
+  const barrier = input.barrier;
+  const runBarrier = barrier
+    ? async (join: string) => {
+        await getExternalWorkflowHandle(barrier.runWorkflowId).signal(joinReachedSignal, join, barrier.partition);
+        await condition(() => released.has(join));
+      }
+    : undefined;
   const engine = new PartitionEngine(spec, {
+    runBarrier,
     pipeline: spec.name,
     run: input.run,
     defaultActivityQueue: spec.activityQueue ?? input.queues.activity,
@@ -150,7 +169,9 @@ async function runCopies(
     executeChild(pipelinePartition, {
       workflowId: `${parent}/${name}-${batch}/${to}`,
       taskQueue: input.queues.workflow,
-      args: [{ ...input, entry: to, source: { items } }],
+      staticSummary: `copy ${name} → ${to}: batch ${batch}, ${items.length} items (${stage.mode ?? 'all'})`,
+      // A branch's joins are its own: only top-level partitions take part in the run-wide barrier.
+      args: [{ ...input, entry: to, source: { items }, barrier: undefined }],
     });
   if (stage.mode === 'race') {
     const scopes = stage.to.map(() => new CancellationScope());
@@ -183,11 +204,21 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     );
   }
   const total = sourceSize(input.source);
-  // A join waits for every item of the run; until run-level barriers exist, such runs use one partition.
-  const hasJoin = Object.values(spec.stages).some((s) => s.kind === 'join');
-  const partitionSize = hasJoin ? Math.max(1, total) : (spec.partitionSize ?? 500);
+  const joins = Object.entries(spec.stages).flatMap(([name, stage]) => (stage.kind === 'join' ? [name] : []));
+  const partitionSize = spec.partitionSize ?? 500;
   const partitions = Math.ceil(total / partitionSize);
-  const window = Math.max(1, input.partitionWindow ?? 4);
+  // A join is a barrier across the whole run, so every partition must be running at once.
+  const maxJoinPartitions = 1000;
+  if (joins.length > 0 && partitions > maxJoinPartitions) {
+    throw ApplicationFailure.nonRetryable(
+      `Pipeline "${spec.name}" has a join, so all ${partitions} partitions must run at once (at most ${maxJoinPartitions}); raise partitionSize to at least ${Math.ceil(total / maxJoinPartitions)}.`,
+      'InvalidPipelineSpec',
+    );
+  }
+  const window = joins.length > 0 ? partitions : Math.max(1, input.partitionWindow ?? 4);
+  const reached = new Map<string, Set<number>>(joins.map((join) => [join, new Set<number>()]));
+  const closed = new Set<number>();
+  setHandler(joinReachedSignal, (join, partition) => void reached.get(join)?.add(partition));
   const state = input.state ?? { nextPartition: 0, outcome: { ...emptyOutcome(), total } };
   let running = 0;
   let finished = state.nextPartition;
@@ -217,6 +248,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     const outcome = await executeChild(pipelinePartition, {
       workflowId: `${workflowInfo().workflowId}/p${k}`,
       taskQueue: input.queues.workflow,
+      staticSummary: `${spec.name} ${input.run}: partition ${k + 1} of ${partitions}, items ${k * partitionSize + 1}–${Math.min(total, (k + 1) * partitionSize)}`,
       args: [
         {
           spec,
@@ -224,14 +256,28 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
           entry,
           source: slice(input.source, k * partitionSize, partitionSize),
           queues: input.queues,
+          barrier: joins.length > 0 ? { runWorkflowId: workflowInfo().workflowId, partition: k } : undefined,
         },
       ],
     });
     running -= 1;
     finished += 1;
+    closed.add(k);
     mergeOutcome(state.outcome, outcome, true);
     state.outcome.deadLetters = state.outcome.deadLetters.slice(0, inlineDeadLetterLimit);
   };
+
+  // Release each join once every partition reached it (or finished without needing it).
+  const releases = joins.map(async (join) => {
+    const got = reached.get(join)!;
+    await condition(() => [...Array(partitions).keys()].every((k) => got.has(k) || closed.has(k)));
+    const waiting = [...got].filter((k) => !closed.has(k)).sort((a, b) => a - b);
+    await Promise.all(
+      waiting.map((k) =>
+        getExternalWorkflowHandle(`${workflowInfo().workflowId}/p${k}`).signal(joinReleasedSignal, join),
+      ),
+    );
+  });
 
   const inFlight = new Set<Promise<void>>();
   while (state.nextPartition < partitions) {
@@ -246,7 +292,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     inFlight.add(task);
     state.nextPartition += 1;
   }
-  await Promise.all(inFlight);
+  await Promise.all([...inFlight, ...releases]);
 
   const outcome: PipelineRunResult = { ...state.outcome, partitions, spec, run: input.run };
   upsertSearchAttributes([{ key: BatchStage, value: 'done' }]);
