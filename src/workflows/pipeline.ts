@@ -249,6 +249,11 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
       workflowId: `${workflowInfo().workflowId}/p${k}`,
       taskQueue: input.queues.workflow,
       staticSummary: `${spec.name} ${input.run}: partition ${k + 1} of ${partitions}, items ${k * partitionSize + 1}–${Math.min(total, (k + 1) * partitionSize)}`,
+      typedSearchAttributes: [
+        { key: BatchPipeline, value: spec.name },
+        { key: BatchRun, value: input.run },
+        { key: BatchStage, value: `partition ${k}` },
+      ],
       args: [
         {
           spec,
