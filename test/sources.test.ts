@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { collect, DirectorySource, ManifestSource, sourcesFromInputs } from '../src/sources';
 import { itemIdForPath } from '../src/sources/item-id';
+import { readPipelineItems } from '../src/sources/pipeline-items';
 
 describe('sources', () => {
   let dir: string;
@@ -62,6 +63,26 @@ describe('sources', () => {
     assert.throws(
       () => sourcesFromInputs([path.join(dir, 'nope.mp4')]),
       /nope\.mp4 does not exist; pass video files, a folder or a \.jsonl manifest/,
+    );
+  });
+
+  it('pipeline items come from JSON lines; a repeated id is kept once; bad lines name the place', async () => {
+    const file = path.join(dir, 'users.jsonl');
+    fs.writeFileSync(
+      file,
+      '# users\n{"id": "u1", "data": {"optIn": true}, "origin": "web"}\n{"id": "u2"}\n{"id": "u1", "data": {}}\n',
+    );
+    assert.deepEqual(await readPipelineItems(file), [
+      { id: 'u1', data: { optIn: true }, origin: 'web' },
+      { id: 'u2', data: {} },
+    ]);
+    fs.writeFileSync(file, '{"data": {}}\n');
+    await assert.rejects(readPipelineItems(file), /users\.jsonl:1: missing "id"; each line must be an object like/);
+    fs.writeFileSync(file, '{"id": "u1", "data": [1]}\n');
+    await assert.rejects(readPipelineItems(file), /users\.jsonl:1: "data" must be an object/);
+    await assert.rejects(
+      readPipelineItems(path.join(dir, 'none.jsonl')),
+      /does not exist; pass a \.jsonl file of items/,
     );
   });
 });

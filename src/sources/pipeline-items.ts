@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { PipelineItem } from '../pipelines/spec';
 import { validateItemId } from './item-id';
+import { readJsonLines } from './json-lines';
 
 /**
  * Pipeline items from a JSON-lines file: one `{"id": "...", "data": {...}, "origin"?: "..."}`
@@ -11,26 +11,13 @@ import { validateItemId } from './item-id';
 export async function readPipelineItems(file: string): Promise<PipelineItem[]> {
   const absolute = path.resolve(file);
   if (!fs.existsSync(absolute)) throw new Error(`Items file ${absolute} does not exist; pass a .jsonl file of items.`);
-  const lines = readline.createInterface({ input: fs.createReadStream(absolute), crlfDelay: Infinity });
   const items: PipelineItem[] = [];
   const seen = new Set<string>();
-  let lineNo = 0;
-  for await (const raw of lines) {
-    lineNo += 1;
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const where = `${absolute}:${lineNo}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new Error(
-        `${where}: not valid JSON; each line must be an object like {"id": "u1", "data": {"optIn": true}}.`,
-      );
-    }
+  const example = '{"id": "u1", "data": {"optIn": true}}';
+  for await (const { value, where } of readJsonLines(absolute, example)) {
     const record = value as Partial<PipelineItem>;
     if (typeof record !== 'object' || record === null || typeof record.id !== 'string') {
-      throw new Error(`${where}: missing "id"; each line must be an object like {"id": "u1", "data": {...}}.`);
+      throw new Error(`${where}: missing "id"; each line must be an object like ${example}.`);
     }
     if (
       record.data !== undefined &&
