@@ -63,12 +63,16 @@ describe('docker-compose.yml', () => {
     assert.ok(entry && fs.existsSync(path.join(repoRoot, entry)), `worker entry ${entry} exists`);
   });
 
-  it('registers every search attribute the workflows set', () => {
+  it('registers every search attribute the workflows set, with its type', () => {
     const script = String(services['temporal-setup'].command);
+    const cliType: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' };
     for (const key of allSearchAttributes) {
-      assert.equal(key.type, 'KEYWORD');
-      assert.match(script, new RegExp(`\\b${key.name}\\b`), `${key.name} is created`);
+      const type = cliType[key.type];
+      assert.ok(type, `${key.name}: type ${key.type} has a CLI name`);
+      const loop = /for attribute in ([\w ]+); do[^;]*--type Keyword \|\|/.exec(script);
+      const inKeywordLoop = type === 'Keyword' && loop?.[1].split(' ').includes(key.name);
+      const single = new RegExp(`--name ${key.name} --type ${type}\\b`).test(script);
+      assert.ok(inKeywordLoop || single, `${key.name} is created as ${type}`);
     }
-    assert.match(script, /--type Keyword/);
   });
 });

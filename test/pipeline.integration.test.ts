@@ -14,6 +14,7 @@ import { stageActivities } from '../src/activities/pipeline';
 import { listDeadLetters, redriveDeadLetters } from '../src/client/dead-letters';
 import { startPipelineRun } from '../src/client/pipeline-run';
 import { PRIORITY_REDRIVE } from '../src/core/priorities';
+import { BatchShards } from '../src/core/search-attributes';
 import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
 import { waitFor } from '../src/runtime/wait';
 import { autoHeartbeat } from '../src/workers/auto-heartbeat';
@@ -209,6 +210,12 @@ describe('pipelines on the dev server', function () {
       );
       const during = await partition.query(pipelineProgressQuery);
       assert.equal(during.running, onShard1, 'shard 1 items wait');
+      const touched = (await partition.describe()).typedSearchAttributes.get(BatchShards);
+      assert.deepEqual(
+        [...(touched ?? [])].sort(),
+        [0, 1, 2].map((k) => `${queue}-shard-${k}`),
+        'findable by shard',
+      );
       stops.push(await startWorker(env, { taskQueue: `${queue}-shard-1`, activities: stageActivities }));
       const result = await handle.result();
       assert.equal(result.completed, all.length);

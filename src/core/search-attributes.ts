@@ -8,4 +8,7 @@ export const BatchPipeline = defineSearchAttributeKey('BatchPipeline', SearchAtt
 export const BatchRun = defineSearchAttributeKey('BatchRun', SearchAttributeType.KEYWORD);
 export const BatchStage = defineSearchAttributeKey('BatchStage', SearchAttributeType.KEYWORD);
 
-export const allSearchAttributes = [BatchPipeline, BatchRun, BatchStage];
+/** Shard task queues a partition sent work to: find every run an outage of one shard touched. */
+export const BatchShards = defineSearchAttributeKey('BatchShards', SearchAttributeType.KEYWORD_LIST);
+
+export const allSearchAttributes = [BatchPipeline, BatchRun, BatchStage, BatchShards];

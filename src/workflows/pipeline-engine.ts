@@ -72,6 +72,8 @@ export interface EngineContext {
    * resolves when every partition of the run has got there too. Absent: the join is local.
    */
   runBarrier?: (join: string) => Promise<void>;
+  /** Called the first time this partition sends work to a shard task queue. */
+  onShardQueue?: (taskQueue: string) => void;
 }
 
 type Position = 'moving' | 'queued' | 'running' | 'waiting';
@@ -157,6 +159,7 @@ export class PartitionEngine {
   private finished = false;
   private rotation = 0;
   private readonly gates = new Map<string, Promise<void>>();
+  private readonly shardQueues = new Set<string>();
 
   constructor(
     private readonly spec: PipelineSpec,
@@ -278,14 +281,12 @@ export class PartitionEngine {
     const origin = item.origin ? `@${item.origin}` : '';
     if (stage.kind === 'shard') {
       const shard = shardOf(stage, item);
-      return this.queue(
-        `${name}#${shard}${origin}`,
-        name,
-        shardQueue(stage.queue, shard),
-        stage.batchSize ?? 1,
-        false,
-        item.origin,
-      );
+      const taskQueue = shardQueue(stage.queue, shard);
+      if (!this.shardQueues.has(taskQueue)) {
+        this.shardQueues.add(taskQueue);
+        this.ctx.onShardQueue?.(taskQueue);
+      }
+      return this.queue(`${name}#${shard}${origin}`, name, taskQueue, stage.batchSize ?? 1, false, item.origin);
     }
     const taskQueue = stage.taskQueue ?? this.ctx.defaultActivityQueue;
     return this.queue(`${name}${origin}`, name, taskQueue, stage.batchSize ?? 1, false, item.origin);

@@ -18,11 +18,12 @@ import {
   defineSignal,
   executeChild,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
+import { BatchPipeline, BatchRun, BatchShards, BatchStage } from '../core/search-attributes';
 import type { CopyStage, PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { PipelineSpecError, validatePipelineSpec } from '../pipelines/validate';
 import { EngineOutcome, emptyOutcome, mergeOutcome, PartitionEngine } from './pipeline-engine';
@@ -125,8 +126,14 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
         await condition(() => released.has(join));
       }
     : undefined;
+  const shards: string[] = [];
   const engine = new PartitionEngine(spec, {
     runBarrier,
+    onShardQueue: (taskQueue) => {
+      shards.push(taskQueue);
+      // Added after runs were recorded (test/histories): patched() keeps those replaying.
+      if (patched('batch-shards-search-attribute')) upsertSearchAttributes([{ key: BatchShards, value: [...shards] }]);
+    },
     pipeline: spec.name,
     run: input.run,
     defaultActivityQueue: spec.activityQueue ?? input.queues.activity,
