@@ -11,13 +11,9 @@
  */
 import {
   ApplicationFailure,
-  CancellationScope,
-  condition,
   continueAsNew,
   defineQuery,
-  defineSignal,
   executeChild,
-  getExternalWorkflowHandle,
   patched,
   setHandler,
   upsertSearchAttributes,
@@ -26,6 +22,8 @@ import {
 import { BatchPipeline, BatchRun, BatchShards, BatchStage } from '../core/search-attributes';
 import type { CopyStage, PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { PipelineSpecError, validatePipelineSpec } from '../pipelines/validate';
+import { runCopies } from './patterns/copier';
+import { coordinateJoins, partitionBarrier } from './patterns/join';
 import { EngineOutcome, emptyOutcome, mergeOutcome, PartitionEngine } from './pipeline-engine';
 
 /** Items inline (small runs) or generated in the workflow (benchmarks: no payload per item). */
@@ -81,10 +79,6 @@ export interface PartitionInput {
 }
 
 export const pipelineProgressQuery = defineQuery<PipelineProgress>('progress');
-/** Partition → run: this partition has nothing left upstream of `join`. */
-export const joinReachedSignal = defineSignal<[join: string, partition: number]>('joinReached');
-/** Run → partition: every partition reached `join`; let the items through. */
-export const joinReleasedSignal = defineSignal<[join: string]>('joinReleased');
 
 /** Dead letters kept inline in results; more are counted (the dead-letter store keeps them all). */
 const inlineDeadLetterLimit = 1000;
@@ -117,15 +111,7 @@ function checkedSpec(spec: PipelineSpec): PipelineSpec {
 export async function pipelinePartition(input: PartitionInput): Promise<EngineOutcome> {
   const spec = checkedSpec(input.spec);
   const items = materialize(input.source);
-  const released = new Set<string>();
-  setHandler(joinReleasedSignal, (join) => void released.add(join));
-  const barrier = input.barrier;
-  const runBarrier = barrier
-    ? async (join: string) => {
-        await getExternalWorkflowHandle(barrier.runWorkflowId).signal(joinReachedSignal, join, barrier.partition);
-        await condition(() => released.has(join));
-      }
-    : undefined;
+  const runBarrier = input.barrier && partitionBarrier(input.barrier.runWorkflowId, input.barrier.partition);
   const shards: string[] = [];
   const engine = new PartitionEngine(spec, {
     runBarrier,
@@ -138,7 +124,7 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
     run: input.run,
     defaultActivityQueue: spec.activityQueue ?? input.queues.activity,
     concurrency: spec.concurrency ?? 8,
-    runCopies: (stage, name, batch, batchItems) => runCopies(input, stage, name, batch, batchItems),
+    runCopies: (stage, name, batch, batchItems) => copyToBranches(input, stage, name, batch, batchItems),
   });
   setHandler(pipelineProgressQuery, () => {
     const o = engine.outcome;
@@ -159,46 +145,18 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
   return outcome;
 }
 
-/**
- * Copier (seeds, ch. 11): duplicate a stream into identical streams, one child workflow per
- * branch (its own history). `all` waits for every branch; `race` takes the fastest result: the
- * first branch to finish wins and the others are cancelled.
- */
-async function runCopies(
-  input: PartitionInput,
-  stage: CopyStage,
-  name: string,
-  batch: number,
-  items: PipelineItem[],
-): Promise<EngineOutcome> {
+/** A copy stage's batch, sent into its branches: child workflows running the rest of the DAG. */
+function copyToBranches(input: PartitionInput, stage: CopyStage, name: string, batch: number, items: PipelineItem[]) {
   const parent = workflowInfo().workflowId;
-  const branch = (to: string) =>
+  return runCopies(stage, (to) =>
     executeChild(pipelinePartition, {
       workflowId: `${parent}/${name}-${batch}/${to}`,
       taskQueue: input.queues.workflow,
       staticSummary: `copy ${name} → ${to}: batch ${batch}, ${items.length} items (${stage.mode ?? 'all'})`,
       // A branch's joins are its own: only top-level partitions take part in the run-wide barrier.
       args: [{ ...input, entry: to, source: { items }, barrier: undefined }],
-    });
-  if (stage.mode === 'race') {
-    const scopes = stage.to.map(() => new CancellationScope());
-    const runs = stage.to.map((to, i) => scopes[i].run(() => branch(to)).then((outcome) => ({ i, outcome })));
-    const winner = await firstSuccess(runs);
-    scopes.forEach((scope, i) => i !== winner.i && scope.cancel());
-    await Promise.allSettled(runs);
-    return winner.outcome;
-  }
-  const merged = emptyOutcome();
-  for (const outcome of await Promise.all(stage.to.map(branch))) mergeOutcome(merged, outcome);
-  return merged;
-}
-
-/** The first promise to fulfil (Promise.any, which the workflow sandbox's library lacks). */
-function firstSuccess<T>(promises: Promise<T>[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let failures = 0;
-    for (const p of promises) p.then(resolve, (error) => ++failures === promises.length && reject(error));
-  });
+    }),
+  );
 }
 
 export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunResult> {
@@ -223,9 +181,8 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     );
   }
   const window = joins.length > 0 ? partitions : Math.max(1, input.partitionWindow ?? 4);
-  const reached = new Map<string, Set<number>>(joins.map((join) => [join, new Set<number>()]));
   const closed = new Set<number>();
-  setHandler(joinReachedSignal, (join, partition) => void reached.get(join)?.add(partition));
+  const releases = coordinateJoins(joins, partitions, closed, (k) => `${workflowInfo().workflowId}/p${k}`);
   const state = input.state ?? { nextPartition: 0, outcome: { ...emptyOutcome(), total } };
   let running = 0;
   let finished = state.nextPartition;
@@ -279,18 +236,6 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     state.outcome.deadLetters = state.outcome.deadLetters.slice(0, inlineDeadLetterLimit);
   };
 
-  // Release each join once every partition reached it (or finished without needing it).
-  const releases = joins.map(async (join) => {
-    const got = reached.get(join)!;
-    await condition(() => [...Array(partitions).keys()].every((k) => got.has(k) || closed.has(k)));
-    const waiting = [...got].filter((k) => !closed.has(k)).sort((a, b) => a - b);
-    await Promise.all(
-      waiting.map((k) =>
-        getExternalWorkflowHandle(`${workflowInfo().workflowId}/p${k}`).signal(joinReleasedSignal, join),
-      ),
-    );
-  });
-
   const inFlight = new Set<Promise<void>>();
   while (state.nextPartition < partitions) {
     if (workflowInfo().continueAsNewSuggested && inFlight.size === 0) {
@@ -304,7 +249,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     inFlight.add(task);
     state.nextPartition += 1;
   }
-  await Promise.all([...inFlight, ...releases]);
+  await Promise.all([...inFlight, releases]);
 
   const outcome: PipelineRunResult = { ...state.outcome, partitions, spec, run: input.run };
   upsertSearchAttributes([{ key: BatchStage, value: 'done' }]);
