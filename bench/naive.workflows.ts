@@ -8,7 +8,14 @@
  * The activity is the project's `noop` stage activity, called with one item and `isolated: true`
  * (what the pipeline engine does for a single item), with the engine's activity options.
  */
-import { continueAsNew, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { StageActivity } from '../src/activities/pipeline/types';
 import { evaluate } from '../src/pipelines/predicate';
 import type { PipelineItem, Predicate } from '../src/pipelines/spec';
@@ -50,6 +57,9 @@ export interface NaiveRunResult extends Omit<NaiveState, 'next'> {
   total: number;
 }
 
+/** Items finished so far, across continue-as-new (the benchmark stops capped runs with it). */
+export const naiveProgressQuery = defineQuery<{ started: number; completed: number }>('naiveProgress');
+
 export async function naiveItem(input: NaiveItemInput): Promise<NaiveItemResult> {
   const { noop } = proxyActivities<Record<'noop', StageActivity>>({
     taskQueue: input.activityQueue,
@@ -75,6 +85,7 @@ export async function naiveItem(input: NaiveItemInput): Promise<NaiveItemResult>
 export async function naiveRun(input: NaiveRunInput): Promise<NaiveRunResult> {
   const state: NaiveState = input.state ?? { next: 0, completed: 0, dropped: 0, even: 0, odd: 0, runs: 0 };
   state.runs += 1;
+  setHandler(naiveProgressQuery, () => ({ started: state.next, completed: state.completed }));
   const parent = workflowInfo().workflowId;
   const stop = Math.min(input.count, state.next + input.perRun);
   const inFlight = new Set<Promise<void>>();
