@@ -19,6 +19,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks } from '@temporalio/worker';
 import { portOpen, freePort, sleep, waitFor } from '../src/runtime/wait';
 import type { ProbeBatch, ProbeSinks } from './probe-priority-fairness.workflows';
+import { quietLogger } from '../src/workers/workflow-bundle';
 
 const temporalCli = '/work/main/.tools/bin/temporal';
 const namespace = 'default';
@@ -600,15 +601,6 @@ function longReplacer(_key: string, value: unknown): unknown {
   }
   return value;
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
 
 main().catch((err) => {
   console.error(err);

@@ -5,7 +5,6 @@
  * merged sources served fairly.
  */
 import assert from 'node:assert/strict';
-import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -18,6 +17,7 @@ import { BatchShards } from '../src/core/search-attributes';
 import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
 import { waitFor } from '../src/runtime/wait';
 import { autoHeartbeat } from '../src/workers/auto-heartbeat';
+import { activityBacklog } from '../src/workers/work-stealer';
 import { mergeSources } from '../src/workflows/patterns/merger';
 import { shardOf } from '../src/workflows/patterns/sharder';
 import { pipelineProgressQuery } from '../src/workflows/pipeline';
@@ -48,16 +48,6 @@ function recordingNoop(order: string[], outage = { on: false }) {
     order.push(item.id);
     return item.data;
   });
-}
-
-async function activityBacklog(client: Client, taskQueue: string): Promise<number> {
-  const response = await client.workflowService.describeTaskQueue({
-    namespace: 'default',
-    taskQueue: { name: taskQueue, kind: 1 },
-    taskQueueType: 2,
-    reportStats: true,
-  });
-  return Number(response.stats?.approximateBacklogCount ?? 0);
 }
 
 const items = (prefix: string, n: number, extra: Record<string, unknown> = {}): PipelineItem[] =>
@@ -150,13 +140,13 @@ describe('pipelines on the dev server', function () {
       );
       await waitFor(
         'the redrive backlog',
-        async () => (await activityBacklog(env.client, config.queues.stages)) >= 15,
+        async () => (await activityBacklog(env.client, 'default', config.queues.stages)) >= 15,
         30_000,
       );
       const fresh = await startPipelineRun(env.client, config, spec, { items: items('new', 5) }, { runName: 'fresh' });
       await waitFor(
         'the new work queued',
-        async () => (await activityBacklog(env.client, config.queues.stages)) >= 20,
+        async () => (await activityBacklog(env.client, 'default', config.queues.stages)) >= 20,
         30_000,
       );
       stopStages = await startWorker(env, {
@@ -248,7 +238,11 @@ describe('pipelines on the dev server', function () {
     let stopStages: () => Promise<void> = async () => undefined;
     try {
       const handle = await startPipelineRun(env.client, config, spec, { items: ordered }, { runName: 'fair' });
-      await waitFor('the backlog', async () => (await activityBacklog(env.client, config.queues.stages)) >= 35, 30_000);
+      await waitFor(
+        'the backlog',
+        async () => (await activityBacklog(env.client, 'default', config.queues.stages)) >= 35,
+        30_000,
+      );
       stopStages = await startWorker(env, {
         taskQueue: config.queues.stages,
         activities: { ...stageActivities, noop: recordingNoop(order) },

@@ -19,7 +19,8 @@ export async function buildWorkflowBundle(): Promise<string> {
   return workflowBundlePath;
 }
 
-const quietLogger = {
+/** Webpack's chatter hidden; warnings and errors still shown. */
+export const quietLogger = {
   log: () => undefined,
   trace: () => undefined,
   debug: () => undefined,

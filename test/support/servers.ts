@@ -5,7 +5,7 @@ import { allSearchAttributes } from '../../src/core/search-attributes';
 import { devServerDynamicConfig } from '../../src/runtime/dev-server';
 import { ensureTemporalCli } from '../../src/runtime/tools/temporal-cli';
 import { ensureTestServer } from '../../src/runtime/tools/test-server';
-import { workflowsEntry } from '../../src/workers/workflow-bundle';
+import { quietLogger, workflowsEntry } from '../../src/workers/workflow-bundle';
 
 /**
  * Shared test servers: one real dev server (Temporal CLI) for every integration test, torn down
@@ -47,7 +47,7 @@ export async function createTimeSkippingServer(): Promise<TestWorkflowEnvironmen
 export function sharedWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: workflowsEntry,
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: console.error },
+    logger: quietLogger,
   });
   return bundle;
 }
