@@ -13,6 +13,7 @@ import { stageActivities } from '../src/activities/pipeline';
 import { listDeadLetters, redriveDeadLetters } from '../src/client/dead-letters';
 import { startPipelineRun } from '../src/client/pipeline-run';
 import { PRIORITY_REDRIVE } from '../src/core/priorities';
+import type { BatchConfig } from '../src/runtime/config';
 import { BatchShards } from '../src/core/search-attributes';
 import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
 import { waitFor } from '../src/runtime/wait';
@@ -53,6 +54,29 @@ function recordingNoop(order: string[], outage = { on: false }) {
 const items = (prefix: string, n: number, extra: Record<string, unknown> = {}): PipelineItem[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, data: { n: i, ...extra } }));
 
+/** The workflow worker of a test's queues. */
+async function startWorkflowWorker(env: TestWorkflowEnvironment, config: BatchConfig) {
+  return startWorker(env, { taskQueue: config.queues.workflow, workflowBundle: await sharedWorkflowBundle() });
+}
+
+/** Waits until the stage queue holds at least `count` activity tasks (no stage worker yet). */
+function waitForBacklog(env: TestWorkflowEnvironment, config: BatchConfig, count: number, what: string) {
+  return waitFor(
+    what,
+    async () => (await activityBacklog(env.client, 'default', config.queues.stages)) >= count,
+    30_000,
+  );
+}
+
+/** One stage worker with one slot, recording the order items run in: the server's dispatch order. */
+function startOneSlotRecorder(env: TestWorkflowEnvironment, config: BatchConfig, order: string[]) {
+  return startWorker(env, {
+    taskQueue: config.queues.stages,
+    activities: { ...stageActivities, noop: recordingNoop(order) },
+    maxConcurrentActivityTaskExecutions: 1,
+  });
+}
+
 describe('pipelines on the dev server', function () {
   let env: TestWorkflowEnvironment;
   before(async () => {
@@ -78,10 +102,7 @@ describe('pipelines on the dev server', function () {
     };
     const order: string[] = [];
     const outage = { on: true };
-    const stopWorkflows = await startWorker(env, {
-      taskQueue: config.queues.workflow,
-      workflowBundle: await sharedWorkflowBundle(),
-    });
+    const stopWorkflows = await startWorkflowWorker(env, config);
     const stopStages = await startWorker(env, {
       taskQueue: config.queues.stages,
       activities: { ...stageActivities, noop: recordingNoop(order, outage) },
@@ -125,10 +146,7 @@ describe('pipelines on the dev server', function () {
       stages: { work: { kind: 'activity', activity: 'noop' } },
     };
     const order: string[] = [];
-    const stopWorkflows = await startWorker(env, {
-      taskQueue: config.queues.workflow,
-      workflowBundle: await sharedWorkflowBundle(),
-    });
+    const stopWorkflows = await startWorkflowWorker(env, config);
     let stopStages: () => Promise<void> = async () => undefined;
     try {
       const old = await startPipelineRun(
@@ -138,22 +156,10 @@ describe('pipelines on the dev server', function () {
         { items: items('redrive', 15) },
         { runName: 'backlog', priority: PRIORITY_REDRIVE },
       );
-      await waitFor(
-        'the redrive backlog',
-        async () => (await activityBacklog(env.client, 'default', config.queues.stages)) >= 15,
-        30_000,
-      );
+      await waitForBacklog(env, config, 15, 'the redrive backlog');
       const fresh = await startPipelineRun(env.client, config, spec, { items: items('new', 5) }, { runName: 'fresh' });
-      await waitFor(
-        'the new work queued',
-        async () => (await activityBacklog(env.client, 'default', config.queues.stages)) >= 20,
-        30_000,
-      );
-      stopStages = await startWorker(env, {
-        taskQueue: config.queues.stages,
-        activities: { ...stageActivities, noop: recordingNoop(order) },
-        maxConcurrentActivityTaskExecutions: 1,
-      });
+      await waitForBacklog(env, config, 20, 'the new work queued');
+      stopStages = await startOneSlotRecorder(env, config, order);
       await Promise.all([old.result(), fresh.result()]);
       const firstFive = order.slice(0, 5);
       assert.deepEqual(
@@ -184,9 +190,7 @@ describe('pipelines on the dev server', function () {
     const all = items('user', 12);
     const onShard1 = all.filter((item) => shardOf(shardStage, item) === 1).length;
     assert.ok(onShard1 > 2 && onShard1 < all.length, `shard 1 holds ${onShard1} items`);
-    const stops = [
-      await startWorker(env, { taskQueue: config.queues.workflow, workflowBundle: await sharedWorkflowBundle() }),
-    ];
+    const stops = [await startWorkflowWorker(env, config)];
     try {
       for (const k of [0, 2])
         stops.push(await startWorker(env, { taskQueue: `${queue}-shard-${k}`, activities: stageActivities }));
@@ -231,23 +235,12 @@ describe('pipelines on the dev server', function () {
       stages: { build: { kind: 'activity', activity: 'noop' } },
     };
     const order: string[] = [];
-    const stopWorkflows = await startWorker(env, {
-      taskQueue: config.queues.workflow,
-      workflowBundle: await sharedWorkflowBundle(),
-    });
+    const stopWorkflows = await startWorkflowWorker(env, config);
     let stopStages: () => Promise<void> = async () => undefined;
     try {
       const handle = await startPipelineRun(env.client, config, spec, { items: ordered }, { runName: 'fair' });
-      await waitFor(
-        'the backlog',
-        async () => (await activityBacklog(env.client, 'default', config.queues.stages)) >= 35,
-        30_000,
-      );
-      stopStages = await startWorker(env, {
-        taskQueue: config.queues.stages,
-        activities: { ...stageActivities, noop: recordingNoop(order) },
-        maxConcurrentActivityTaskExecutions: 1,
-      });
+      await waitForBacklog(env, config, 35, 'the backlog');
+      stopStages = await startOneSlotRecorder(env, config, order);
       const result = await handle.result();
       assert.equal(result.completed, 35);
       const quietPositions = order.map((id, i) => (id.startsWith('quiet') ? i : -1)).filter((i) => i >= 0);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import sharp from 'sharp';
 import { invalidInput } from '../errors';
+import { readInputFile } from '../fs/read-input';
 import { writeAtomically } from '../fs/atomic-write';
 import type { ContactSheetFile, ContactSheetInput } from './types';
 
@@ -62,23 +63,16 @@ async function tile(
     typeof entry?.thumbnailPath === 'string' && entry.thumbnailPath !== '' ? path.resolve(entry.thumbnailPath) : '';
   const label = `entry ${index} (item ${JSON.stringify(entry?.itemId)})`;
   if (!file) throw invalidInput(`Contact sheet ${label} has no thumbnailPath.`, { index, itemId: entry?.itemId });
-  let data: Buffer;
-  try {
-    data = await fs.readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
-      throw invalidInput(
-        `Thumbnail ${file} of contact sheet ${label} does not exist; make the thumbnails first or drop the entry.`,
-        {
-          index,
-          itemId: entry.itemId,
-          thumbnailPath: file,
-        },
-      );
-    }
-    throw err;
-  }
+  const data = await readInputFile(file, () =>
+    invalidInput(
+      `Thumbnail ${file} of contact sheet ${label} does not exist; make the thumbnails first or drop the entry.`,
+      {
+        index,
+        itemId: entry.itemId,
+        thumbnailPath: file,
+      },
+    ),
+  );
   try {
     return await sharp(data)
       .flatten({ background })

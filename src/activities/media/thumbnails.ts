@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import sharp from 'sharp';
 import { invalidInput } from '../errors';
+import { readInputFile } from '../fs/read-input';
 import { writeAtomically } from '../fs/atomic-write';
 import { itemOutputDir } from './extract-frame';
 import type { MakeThumbnailsInput, ThumbnailFile, ThumbnailSpec } from './types';
@@ -48,19 +49,12 @@ function validSizes(sizes: unknown): ThumbnailSpec[] {
 
 /** The whole file, failing non-retryably when it is missing or not a decodable image. */
 async function readImage(file: string, what: string): Promise<Buffer> {
-  let data: Buffer;
-  try {
-    data = await fs.readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
-      throw invalidInput(`${what} ${file} does not exist; produce it first (or fix the path).`, {
-        path: file,
-        reason: 'missing',
-      });
-    }
-    throw err;
-  }
+  const data = await readInputFile(file, () =>
+    invalidInput(`${what} ${file} does not exist; produce it first (or fix the path).`, {
+      path: file,
+      reason: 'missing',
+    }),
+  );
   try {
     await sharp(data).metadata();
   } catch (err) {
