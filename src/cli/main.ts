@@ -1,6 +1,7 @@
 /**
  * The command line: `npm run cli -- <command>`.
  *
+ *   run <flow> <inputs...>     one of the hands-on flows (src/cli/flows)
  *   run <spec.yaml|spec.json|example-name> <items.jsonl | --generate N> [--run NAME] [--wait]
  *   dlq list <workflowId>       dlq redrive <workflowId>
  *   examples
@@ -16,13 +17,20 @@ import { PRIORITY_REDRIVE } from '../core/priorities';
 import { loadPipelineSpecFile } from '../pipelines/load';
 import { frontendAddress, loadConfig, workflowUrl } from '../runtime/config';
 import { repoRoot } from '../runtime/paths';
+import { dataDir } from '../runtime/paths';
 import { readPipelineItems } from '../sources/pipeline-items';
 import { ItemSource, pipelineProgressQuery } from '../workflows/pipeline';
+import { findFlow, flows } from './flows';
 import { formatPipelineProgress, formatPipelineSummary } from './pipeline-summary';
 
 const examplesDir = path.join(repoRoot, 'pipelines', 'examples');
 
+const flowUsage = flows.map((f) => `  run ${f.name} ${f.usage}\n      ${f.description}`).join('\n');
+
 const usage = `Usage: npm run cli -- <command>
+
+Hands-on flows:
+${flowUsage}
 
 Commands:
   run <pipeline> <items.jsonl>   start a run of a pipeline spec (a .yaml/.json file, or the name of
@@ -66,7 +74,21 @@ async function connect(): Promise<{ client: Client; connection: Connection }> {
   return { client: new Client({ connection, namespace: config.namespace }), connection };
 }
 
+async function runFlowCommand(name: string, args: string[]): Promise<boolean> {
+  const flow = findFlow(name);
+  if (!flow) return false;
+  const config = loadConfig();
+  const { client, connection } = await connect();
+  try {
+    await flow.run(args, { client, config, dataDir, log: (line) => console.log(line) });
+  } finally {
+    await connection.close();
+  }
+  return true;
+}
+
 async function runCommand(args: string[]): Promise<void> {
+  if (args[0] && (await runFlowCommand(args[0], args.slice(1)))) return;
   const wait = args.includes('--wait');
   const rest = args.filter((a) => a !== '--wait');
   const generate = option(rest, '--generate');

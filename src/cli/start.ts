@@ -1,29 +1,33 @@
 /**
  * `npm start [-- [--once] [--concurrency N] [--run NAME] [inputs...]]`: the main job on the
  * embedded default. Starts Temporal (unless TEMPORAL_ADDRESS is set) and the workers, runs the
- * video thumbnailer on the inputs (or on generated sample videos), prints a summary, and stays
- * up with the Web UI until Ctrl-C.
+ * video thumbnailer on the inputs (or on generated sample videos), then each hands-on flow on its
+ * demo inputs (unless inputs or --no-flows are given), prints summaries, and stays up with the
+ * Web UI until Ctrl-C.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { startThumbnailerRun } from '../client/thumbnailer-run';
-import { loadConfig, workflowUrl } from '../runtime/config';
+import { BatchConfig, loadConfig, workflowUrl } from '../runtime/config';
 import { startStack } from '../runtime/embedded-stack';
 import { dataDir } from '../runtime/paths';
 import { stopAll } from '../runtime/processes';
 import { generateSampleVideos } from '../runtime/sample-videos';
 import { collect, sourcesFromInputs } from '../sources';
 import { progressQuery } from '../workflows/thumbnailer';
+import { flows } from './flows';
 import { formatProgress, formatThumbnailerSummary } from './summary';
 
 const usage = `Usage: npm start -- [options] [inputs...]
 
 Runs the video thumbnailer on Temporal. Inputs are video files, folders of videos, or .jsonl
-manifests ({"path": "..."} per line). Without inputs, sample videos are generated first.
+manifests ({"path": "..."} per line). Without inputs, sample videos are generated first and
+every hands-on flow then runs on its demo inputs (${flows.map((f) => f.name).join(', ') || 'none'}).
 
 Options:
   --once            run the demo, print the summary and exit (default: stay up until Ctrl-C)
+  --no-flows        run only the thumbnailer
   --concurrency N   videos processed at once (default 4)
   --run NAME        run name (default: demo-<timestamp>); workflow ID thumbnailer/<NAME>
   --help            this text
@@ -33,19 +37,21 @@ TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data).`;
 
 interface StartArgs {
   once: boolean;
+  flows: boolean;
   concurrency: number;
   runName: string;
   inputs: string[];
 }
 
 function parseArgs(argv: string[]): StartArgs {
-  const args: StartArgs = { once: false, concurrency: 4, runName: '', inputs: [] };
+  const args: StartArgs = { once: false, flows: true, concurrency: 4, runName: '', inputs: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
       console.log(usage);
       process.exit(0);
     } else if (arg === '--once') args.once = true;
+    else if (arg === '--no-flows') args.flows = false;
     else if (arg === '--concurrency') {
       args.concurrency = Number(argv[++i]);
       if (!Number.isInteger(args.concurrency) || args.concurrency < 1)
@@ -63,6 +69,24 @@ function parseArgs(argv: string[]): StartArgs {
 }
 
 const log = (line: string) => console.log(`[start] ${line}`);
+
+/** Each hands-on flow on its demo inputs, one after the other; a failing flow is reported and the rest still run. */
+async function runFlowDemos(client: Client, config: BatchConfig, runName: string): Promise<void> {
+  const failed: string[] = [];
+  for (const flow of flows) {
+    log(`Flow ${flow.name}: ${flow.description}`);
+    const started = Date.now();
+    try {
+      const lines = await flow.demo({ client, config, dataDir, log: (line) => log(`  ${line}`) }, runName);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      console.log(['', `${flow.name} (${seconds} s)`, ...lines.map((l) => `  ${l}`), ''].join('\n'));
+    } catch (error) {
+      failed.push(flow.name);
+      console.error(`[start] Flow ${flow.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (failed.length > 0) throw new Error(`The demo of ${failed.join(', ')} failed (see above).`);
+}
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -109,6 +133,7 @@ async function main(): Promise<void> {
     }, 2000);
     const result = await handle.result().finally(() => clearInterval(ticker));
     console.log('\n' + formatThumbnailerSummary(result, { webUi, outputDir }) + '\n');
+    if (args.flows && args.inputs.length === 0) await runFlowDemos(client, config, args.runName);
   } catch (error) {
     console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
