@@ -1,10 +1,11 @@
 /**
  * Records workflow histories for the replay tests (test/replay.test.ts): runs each scenario on a
  * real dev server with stand-in activities and saves every execution's history as JSON under
- * test/histories/. Re-record only on purpose — when a change is *meant* to be incompatible and
+ * test/histories/. Scenarios already recorded are kept: only new ones are recorded. Re-record an
+ * old one (`--force <name>`) only on purpose — when a change is *meant* to be incompatible and
  * running workflows have been drained; the old files are what guard running workflows.
  *
- *   node --require tsx/cjs scripts/record-histories.ts
+ *   node --require tsx/cjs scripts/record-histories.ts [--force <scenario>]...
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,24 @@ import { withWorkers } from '../test/support/workers';
 
 const historiesDir = path.join(repoRoot, 'test', 'histories');
 /** File → workflow ID: replay needs the original ID, since child workflow IDs derive from it. */
-const workflowIds: Record<string, string> = {};
+const idsFile = path.join(historiesDir, 'workflow-ids.json');
+const workflowIds: Record<string, string> = fs.existsSync(idsFile) ? JSON.parse(fs.readFileSync(idsFile, 'utf8')) : {};
+const forced = process.argv.flatMap((arg, i) => (process.argv[i - 1] === '--force' ? [arg] : []));
+
+/** A scenario is recorded when it has no files yet, or when named with --force. */
+function shouldRecord(scenario: string): boolean {
+  const recorded = Object.keys(workflowIds).some((file) => file.replace(/(-\d+)?\.json$/, '') === scenario);
+  if (recorded && !forced.includes(scenario)) {
+    console.log(`kept ${scenario} (recorded before; --force ${scenario} re-records it)`);
+    return false;
+  }
+  for (const file of Object.keys(workflowIds)) {
+    if (file.replace(/(-\d+)?\.json$/, '') !== scenario) continue;
+    fs.rmSync(path.join(historiesDir, file), { force: true });
+    delete workflowIds[file];
+  }
+  return true;
+}
 
 interface Scenario {
   name: string;
@@ -139,6 +157,7 @@ async function main(): Promise<void> {
   try {
     fs.mkdirSync(historiesDir, { recursive: true });
     for (const scenario of scenarios) {
+      if (!shouldRecord(scenario.name)) continue;
       const config = isolatedConfig(env.address);
       const input: ThumbnailerInput = {
         items: items(3),
@@ -156,6 +175,7 @@ async function main(): Promise<void> {
       await recordAll(env, workflowId, scenario.name);
     }
     for (const scenario of pipelineScenarios) {
+      if (!shouldRecord(scenario.name)) continue;
       const config = isolatedConfig(env.address);
       const workflowId = `record/${scenario.name}`;
       const shardQueues = ['record-shards-shard-0', 'record-shards-shard-1'];
@@ -175,7 +195,7 @@ async function main(): Promise<void> {
       );
       await recordAll(env, workflowId, scenario.name);
     }
-    fs.writeFileSync(path.join(historiesDir, 'workflow-ids.json'), JSON.stringify(workflowIds, null, 2) + '\n');
+    fs.writeFileSync(idsFile, JSON.stringify(workflowIds, null, 2) + '\n');
   } finally {
     await env.teardown();
   }
