@@ -56,7 +56,12 @@ describe('npm start (embedded stack)', function () {
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-start-'));
     ports = { server: await freePort(), ui: await freePort() };
-    env = { BATCH_DATA_DIR: dataDir, TEMPORAL_DEV_PORT: String(ports.server), TEMPORAL_UI_PORT: String(ports.ui) };
+    env = {
+      BATCH_DATA_DIR: dataDir,
+      TEMPORAL_DEV_PORT: String(ports.server),
+      TEMPORAL_UI_PORT: String(ports.ui),
+      BATCH_API_PORT: String(await freePort()),
+    };
     delete process.env.TEMPORAL_ADDRESS;
   });
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));

@@ -5,22 +5,27 @@
  *   run <spec.yaml|spec.json|example-name> <items.jsonl | --generate N> [--run NAME] [--wait]
  *   dlq list <workflowId>       dlq redrive <workflowId>
  *   examples
+ *   verify <userId> <code>     a sign-up's verification code (flow signup)
  *
  * Runs go to TEMPORAL_ADDRESS, or to the embedded stack `npm start` keeps up (127.0.0.1:7233).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { connectToTemporal } from '../client/connect';
 import { listDeadLetters, redriveDeadLetters } from '../client/dead-letters';
 import { pipelineWorkflowId, startPipelineRun } from '../client/pipeline-run';
+import { verifySignup } from '../client/signup-run';
 import { PRIORITY_REDRIVE } from '../core/priorities';
 import { loadPipelineSpecFile } from '../pipelines/load';
-import { frontendAddress, loadConfig, workflowUrl } from '../runtime/config';
+import { loadConfig, workflowUrl } from '../runtime/config';
 import { repoRoot } from '../runtime/paths';
 import { dataDir } from '../runtime/paths';
 import { readPipelineItems } from '../sources/pipeline-items';
 import { ItemSource, pipelineProgressQuery } from '../workflows/pipeline';
+import { autoscalerStatusReport } from './autoscaler-status';
 import { findFlow, flows } from './flows';
+import { formatVerifyOutcome } from './flows/signup-summary';
 import { formatPipelineProgress, formatPipelineSummary } from './pipeline-summary';
 
 const examplesDir = path.join(repoRoot, 'pipelines', 'examples');
@@ -41,6 +46,9 @@ Commands:
   dlq redrive <workflowId>       run them again from the stage they failed at, at a lower
                                  priority than new work (redriving twice starts nothing new)
   examples                       list the example pipelines
+  verify <userId> <code>         enter a sign-up's verification code (from its mail; flow signup)
+  status [--config FILE]         autoscaled queues: backlog, in flight, workers, min/max and
+                                 the autoscaler's last decisions (FILE: deploy/autoscale.yaml)
 
 Environment: TEMPORAL_ADDRESS (default: the embedded stack of npm start at 127.0.0.1:7233).`;
 
@@ -65,12 +73,7 @@ function option(args: string[], name: string): string | undefined {
 
 async function connect(): Promise<{ client: Client; connection: Connection }> {
   const config = loadConfig();
-  const address = frontendAddress(config);
-  const connection = await Connection.connect({ address, connectTimeout: '5 seconds' }).catch(() => {
-    throw new Error(
-      `No Temporal server answers at ${address}. Start the embedded stack with \`npm start\` (it stays up) in another terminal, or set TEMPORAL_ADDRESS.`,
-    );
-  });
+  const connection = await connectToTemporal(config);
   return { client: new Client({ connection, namespace: config.namespace }), connection };
 }
 
@@ -156,6 +159,18 @@ async function dlqCommand(args: string[]): Promise<void> {
   }
 }
 
+/** `verify <userId> <code>`: the user's answer to the sign-up flow's verification mail. */
+async function verifyCommand(args: string[]): Promise<void> {
+  const [userId, code, ...extra] = args;
+  if (!userId || !code || extra.length > 0) throw new Error(`verify needs a user ID and a code.\n\n${usage}`);
+  const { client, connection } = await connect();
+  try {
+    console.log(formatVerifyOutcome(userId, await verifySignup(client, userId, code)));
+  } finally {
+    await connection.close();
+  }
+}
+
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
   switch (command) {
@@ -163,6 +178,16 @@ async function main(): Promise<void> {
       return runCommand(args);
     case 'dlq':
       return dlqCommand(args);
+    case 'verify':
+      return verifyCommand(args);
+    case 'status': {
+      const { client, connection } = await connect();
+      try {
+        return console.log(await autoscalerStatusReport(args, client, loadConfig()));
+      } finally {
+        await connection.close();
+      }
+    }
     case 'examples':
       for (const file of fs.readdirSync(examplesDir).sort())
         console.log(`${file.replace(/\.(ya?ml|json)$/, '')}\t${path.join('pipelines/examples', file)}`);

@@ -3,11 +3,12 @@
  * embedded default. Starts Temporal (unless TEMPORAL_ADDRESS is set) and the workers, runs the
  * video thumbnailer on the inputs (or on generated sample videos), then each hands-on flow on its
  * demo inputs (unless inputs or --no-flows are given), prints summaries, and stays up with the
- * Web UI until Ctrl-C.
+ * Web UI, the HTTP API and the inbox watchers (src/api/services.ts) until Ctrl-C.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import { ApiServices, startApiServices } from '../api/services';
 import { startThumbnailerRun } from '../client/thumbnailer-run';
 import { BatchConfig, loadConfig, workflowUrl } from '../runtime/config';
 import { startStack } from '../runtime/embedded-stack';
@@ -33,7 +34,7 @@ Options:
   --help            this text
 
 Environment: TEMPORAL_ADDRESS (use a cluster instead of the embedded server), TEMPORAL_NAMESPACE,
-TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data).`;
+TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data), BATCH_API_PORT (8088).`;
 
 interface StartArgs {
   once: boolean;
@@ -92,11 +93,13 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = loadConfig();
   const stack = await startStack(config, log);
+  let services: ApiServices | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    log('Stopping workers and the Temporal server...');
+    log('Stopping the API, workers and the Temporal server...');
+    await services?.stop();
     await stack.stop();
     await stopAll();
     process.exit(code);
@@ -117,6 +120,8 @@ async function main(): Promise<void> {
     const items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
     const outputDir = path.join(dataDir, 'outputs', args.runName);
     const client = new Client({ connection: stack.connection, namespace: config.namespace });
+    services = await startApiServices({ client, config, dataDir, log });
+    for (const line of services.usage) log(line);
     const handle = await startThumbnailerRun(client, config, {
       runName: args.runName,
       items,
@@ -145,6 +150,8 @@ async function main(): Promise<void> {
   }
   log('Run a pipeline on this stack from another terminal, e.g.:');
   log('  npm run cli -- run signup-notify pipelines/items/signup-users.jsonl --wait');
+  for (const line of services?.usage ?? []) log(line);
+  if (stack.mailCatcher) log(`Mail catcher (the sign-up flow's mails): ${config.mail.uiUrl}`);
   log(`Temporal Web UI: ${config.webUiUrl} — the stack stays up; press Ctrl-C to stop it.`);
 }
 

@@ -25,6 +25,12 @@ export interface PipelineRunOptions {
 
 export const pipelineWorkflowId = (pipeline: string, runName: string) => `${pipeline}/${runName}`;
 
+export interface SubmittedPipelineRun {
+  handle: WorkflowHandle<typeof pipelineRun>;
+  /** False when the workflow ID already named a run (going or finished): the server started nothing. */
+  started: boolean;
+}
+
 /**
  * Starts a run of a pipeline spec on a source of items. The spec is validated here first, so a
  * bad spec fails before anything starts, with every problem and its fix. The workflow ID is
@@ -38,12 +44,24 @@ export async function startPipelineRun(
   source: ItemSource,
   options: PipelineRunOptions,
 ): Promise<WorkflowHandle<typeof pipelineRun>> {
+  return (await submitPipelineRun(client, config, spec, source, options)).handle;
+}
+
+/** startPipelineRun, also telling whether this call started the run or found it (API answers 202 or 200). */
+export async function submitPipelineRun(
+  client: Client,
+  config: BatchConfig,
+  spec: PipelineSpec,
+  source: ItemSource,
+  options: PipelineRunOptions,
+): Promise<SubmittedPipelineRun> {
   const valid = validatePipelineSpec(spec);
   const workflowId = pipelineWorkflowId(valid.name, options.runName);
   const started = client.workflow.start(pipelineRun, {
     workflowId,
     taskQueue: config.queues.workflow,
-    workflowIdConflictPolicy: 'USE_EXISTING',
+    // FAIL (not USE_EXISTING): the server's refusal is how we learn the run already existed.
+    workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     staticSummary: `${valid.name} run ${options.runName}: ${'items' in source ? source.items.length : source.generate.count} items${options.entry ? ` from stage ${options.entry}` : ''}`,
     args: [
@@ -63,11 +81,14 @@ export async function startPipelineRun(
       { key: BatchStage, value: 'queued' },
     ],
   });
-  return started.catch((error: unknown) => {
-    if (error instanceof WorkflowExecutionAlreadyStartedError)
-      return client.workflow.getHandle<typeof pipelineRun>(workflowId);
-    throw error;
-  });
+  return started.then(
+    (handle) => ({ handle, started: true }),
+    (error: unknown) => {
+      if (error instanceof WorkflowExecutionAlreadyStartedError)
+        return { handle: client.workflow.getHandle<typeof pipelineRun>(workflowId), started: false };
+      throw error;
+    },
+  );
 }
 
 /** Runs a pipeline on items and waits for its result; `onProgress` is called about every second. */

@@ -145,6 +145,8 @@ export interface FieldPredicates {
   lt(value: number | string): Predicate;
   lte(value: number | string): Predicate;
   in(values: Scalar[]): Predicate;
+  /** The field is an array holding `value`, e.g. `field('tags').has('landscape')`. */
+  has(value: Scalar): Predicate;
   exists(): Predicate;
   /** A regular expression source, e.g. `'@example\\.com$'`. */
   matches(pattern: string): Predicate;
@@ -160,6 +162,7 @@ export function field(name: string): FieldPredicates {
     lt: (value) => ({ field: name, op: 'lt', value }),
     lte: (value) => ({ field: name, op: 'lte', value }),
     in: (values) => ({ field: name, op: 'in', value: values }),
+    has: (value) => ({ field: name, op: 'has', value }),
     exists: () => ({ field: name, op: 'exists' }),
     matches: (pattern) => ({ field: name, op: 'matches', value: pattern }),
   };

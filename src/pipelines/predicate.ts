@@ -12,7 +12,7 @@ export const specialFields = ['$id', '$origin'] as const;
 const comparisonOps = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte'] as const;
 const orderingOps: readonly string[] = ['gt', 'gte', 'lt', 'lte'];
 /** Every leaf operator, in the order messages list them. */
-export const predicateOps = [...comparisonOps, 'in', 'exists', 'matches'] as const;
+export const predicateOps = [...comparisonOps, 'in', 'has', 'exists', 'matches'] as const;
 
 /** Operators people write out of habit, mapped to ours. */
 const opAliases: Record<string, string> = {
@@ -34,6 +34,8 @@ const opAliases: Record<string, string> = {
   match: 'matches',
   exist: 'exists',
   oneOf: 'in',
+  contains: 'has',
+  includes: 'has',
 };
 
 /** Deepest nesting of all/any/not accepted (also stops runaway recursion on cyclic objects). */
@@ -77,6 +79,7 @@ function pattern(source: string): RegExp {
  * - eq / ne: strict equality (`===`), so `1` is not `'1'`; a missing field is `undefined`, so `ne` holds;
  * - gt / gte / lt / lte: both numbers, or both strings (compared by UTF-16 code units, not locale); false otherwise;
  * - in: strictly equal to one of the values; exists: the field is not undefined (null exists);
+ * - has: the field is an array with an element strictly equal to the value; false for anything else;
  * - matches: a RegExp test on strings, false for anything else;
  * - all / any / not: and / or / negation (all of none is true, any of none is false).
  */
@@ -97,6 +100,8 @@ export function evaluate(predicate: Predicate, item: PipelineItem): boolean {
       return compare(predicate.op, actual, predicate.value);
     case 'in':
       return predicate.value.some((value) => value === actual);
+    case 'has':
+      return Array.isArray(actual) && actual.some((element) => element === predicate.value);
     case 'exists':
       return actual !== undefined;
     case 'matches':
@@ -316,7 +321,8 @@ function check(predicate: unknown, path: string, depth: number, problems: SpecPr
   const value = predicate.value;
   const valuePath = `${path}.value`;
   if (value === undefined) {
-    const example = op === 'in' ? '["a", "b"]' : op === 'matches' ? '"^a.*z$"' : 'true, 42 or "text"';
+    const example =
+      op === 'in' ? '["a", "b"]' : op === 'matches' ? '"^a.*z$"' : op === 'has' ? '"landscape"' : 'true, 42 or "text"';
     add(valuePath, `missing value; "${op}" compares the field with a value, e.g. value: ${example}`);
     return;
   }
@@ -348,6 +354,11 @@ function check(predicate: unknown, path: string, depth: number, problems: SpecPr
     if (!(typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)))) {
       add(valuePath, `"${op}" compares numbers or strings, not ${typeName(value)}; use a number or a string value`);
     }
+  } else if (op === 'has' && Array.isArray(value)) {
+    add(
+      valuePath,
+      '"has" looks for one element, not a list; combine several "has" predicates with all (every one) or any (one of them)',
+    );
   } else if (!isScalar(value)) {
     add(
       valuePath,

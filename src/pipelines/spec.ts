@@ -19,6 +19,8 @@ export interface PipelineItem {
 export type Predicate =
   | { field: string; op: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte'; value: string | number | boolean | null }
   | { field: string; op: 'in'; value: (string | number | boolean | null)[] }
+  /** The field is an array holding `value`, e.g. `{ field: tags, op: has, value: landscape }`. */
+  | { field: string; op: 'has'; value: string | number | boolean | null }
   | { field: string; op: 'exists' }
   | { field: string; op: 'matches'; value: string }
   | { all: Predicate[] }
@@ -94,12 +96,21 @@ export interface ReduceStage {
   kind: 'reduce';
   sum?: string[];
   histogram?: string[];
+  /** Once the whole run is done, a report activity turns the merged aggregate into files. */
+  report?: ReduceReport;
+}
+
+/** The report step of a reduce stage: a registered report activity (see activity-names.ts). */
+export interface ReduceReport {
+  activity: string;
 }
 
 export type StageSpec = ActivityStage | FilterStage | SplitStage | CopyStage | ShardStage | JoinStage | ReduceStage;
 
 export interface PipelineSpec {
   name: string;
+  /** One line for people: what the pipeline does (the API lists it: GET /pipelines). */
+  description?: string;
   /** The first stage every item enters. */
   start: string;
   stages: Record<string, StageSpec>;

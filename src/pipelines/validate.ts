@@ -4,7 +4,7 @@
  * (the interpreter re-validates what it is given), so it is pure and deterministic: plain TypeScript,
  * no Node built-ins, no clock, no randomness, no I/O.
  */
-import { stageActivityNames } from './activity-names';
+import { reportActivityNames, stageActivityNames } from './activity-names';
 import { closestMatch, didYouMean, fieldProblems, isRecord, predicateProblems, show, typeName } from './predicate';
 import type { PipelineSpec, StageSpec } from './spec';
 
@@ -109,7 +109,7 @@ const stageProperties: Record<StageKind, readonly string[]> = {
   copy: ['kind', 'to', 'mode'],
   shard: ['kind', 'key', 'shards', 'activity', 'queue', 'next', 'retry', 'batchSize', 'timeout'],
   join: ['kind', 'next'],
-  reduce: ['kind', 'sum', 'histogram'],
+  reduce: ['kind', 'sum', 'histogram', 'report'],
 };
 
 const specProperties = [
@@ -120,6 +120,7 @@ const specProperties = [
   'concurrency',
   'partitionSize',
   'toleratedFailurePercent',
+  'description',
 ] as const;
 
 const retryProperties = [
@@ -242,6 +243,8 @@ export function pipelineSpecProblems(
   }
 
   // run-wide settings
+  if (spec.description !== undefined && typeof spec.description !== 'string')
+    add('description', `must be a string (one line saying what the pipeline does), not ${show(spec.description)}`);
   if (spec.activityQueue !== undefined)
     nonEmptyString('activityQueue', spec.activityQueue, 'e.g. "pipeline-activities"');
   if (spec.concurrency !== undefined) positiveInteger('concurrency', spec.concurrency);
@@ -408,6 +411,7 @@ export function pipelineSpecProblems(
         for (const key of ['sum', 'histogram'] as const) {
           if (stage[key] !== undefined) fieldList(`${path}.${key}`, stage[key], key);
         }
+        if (stage.report !== undefined) checkReport(`${path}.report`, stage.report);
         break;
     }
   }
@@ -502,6 +506,26 @@ export function pipelineSpecProblems(
       add(path, `must be an activity name (a string), not ${typeName(value)}. Activities are: ${list}`);
     else if (!knownActivities.includes(value)) {
       add(path, `unknown activity ${show(value)}${didYouMean(value, knownActivities)} Activities are: ${list}`);
+    }
+  }
+
+  /** A reduce stage's report step: `{ activity: <a registered report activity> }`. */
+  function checkReport(path: string, report: unknown): void {
+    const list = reportActivityNames.join(', ');
+    if (!isRecord(report)) {
+      add(path, `must be an object like { "activity": "histogram-report" }, not ${typeName(report)}`);
+      return;
+    }
+    for (const key of setKeys(report)) {
+      if (key !== 'activity')
+        add(`${path}.${key}`, `unknown property "${key}" of a report; a report has only "activity"`);
+    }
+    const activity = report.activity;
+    if (activity === undefined)
+      add(`${path}.activity`, `missing activity; name the report activity to run. Reports are: ${list}`);
+    else if (typeof activity !== 'string' || !(reportActivityNames as readonly string[]).includes(activity)) {
+      const hint = typeof activity === 'string' ? didYouMean(activity, reportActivityNames) : '.';
+      add(`${path}.activity`, `unknown report activity ${show(activity)}${hint} Reports are: ${list}`);
     }
   }
 

@@ -2,6 +2,44 @@
  * Configuration from the environment, read in one place so the CLI, workers, tests and
  * docker-compose.yml agree. Every variable is optional; the defaults are the embedded stack.
  */
+import path from 'node:path';
+import { dataDir, repoRoot } from './paths';
+import { parseDuration } from '../pipelines/validate';
+
+export interface ApiConfig {
+  /** Where the HTTP API listens (BATCH_API_HOST, BATCH_API_PORT); loopback by default. */
+  host: string;
+  port: number;
+  /** BATCH_API_TOKEN; unset → a token generated once and kept in `<data>/api-token`. */
+  token: string | undefined;
+  /** Folders (and their subfolders) a run's source may name (BATCH_INPUT_ROOTS, `:`-separated). */
+  inputRoots: string[];
+}
+
+/** Outgoing mail (the sign-up flow's SMTP). */
+export interface MailConfig {
+  /** BATCH_SMTP_HOST; when unset, `npm start` runs the local mail catcher (maildev) on 127.0.0.1. */
+  smtpHost: string | undefined;
+  smtpPort: number;
+  /** BATCH_MAIL_FROM: the sender of every mail; its domain also names the Message-IDs. */
+  from: string;
+  /** Port of the embedded mail catcher's web UI and REST API (BATCH_MAIL_UI_PORT). */
+  uiPort: number;
+  /** Where a person reads the mails (BATCH_MAIL_UI_URL), for printed links. */
+  uiUrl: string;
+}
+
+export interface SignupConfig {
+  /** Base of the shard task queues `<queue>-shard-<k>` (BATCH_SIGNUP_QUEUE). */
+  queue: string;
+  /** Number of shards, i.e. failure zones (BATCH_SIGNUP_SHARDS). */
+  shards: number;
+  /** How long a verification code stays valid, in workflow time (BATCH_SIGNUP_EXPIRY, e.g. "3 days"). */
+  verifyWithin: string;
+  /** BATCH_SMS_WEBHOOK_URL: POST each SMS there; unset → a local sink, JSON lines in `<data>/sms/outbox.jsonl`. */
+  smsWebhookUrl: string | undefined;
+}
+
 export interface BatchConfig {
   /** host:port of a Temporal frontend; when unset, `npm start` runs the embedded dev server. */
   temporalAddress: string | undefined;
@@ -13,6 +51,9 @@ export interface BatchConfig {
   webUiUrl: string;
   /** Task queues of the thumbnailer's chain: ffmpeg work and sharp work scale apart. */
   queues: { video: string; image: string; workflow: string; stages: string };
+  mail: MailConfig;
+  signup: SignupConfig;
+  api: ApiConfig;
 }
 
 export const SEARCH_ATTRIBUTES = {
@@ -21,8 +62,8 @@ export const SEARCH_ATTRIBUTES = {
   stage: 'BatchStage',
 } as const;
 
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
+function intFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0 || value > 65535) {
@@ -31,9 +72,29 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+function shardCountFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.BATCH_SIGNUP_SHARDS;
+  if (raw === undefined || raw === '') return 3;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 64) {
+    throw new Error(`BATCH_SIGNUP_SHARDS=${raw} is not a shard count; set it to a whole number from 1 to 64 or unset it.`);
+  }
+  return value;
+}
+
+function durationFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!((parseDuration(raw) ?? 0) > 0)) {
+    throw new Error(`${name}=${raw} is not a duration; write e.g. "3 days", "12 hours" or "90 minutes", or unset it.`);
+  }
+  return raw;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BatchConfig {
   const devServerPort = intFromEnv('TEMPORAL_DEV_PORT', 7233);
   const webUiPort = intFromEnv('TEMPORAL_UI_PORT', 8233);
+  const mailUiPort = intFromEnv('BATCH_MAIL_UI_PORT', 1080, env);
   return {
     temporalAddress: env.TEMPORAL_ADDRESS || undefined,
     namespace: env.TEMPORAL_NAMESPACE || 'default',
@@ -46,6 +107,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BatchConfig {
       image: env.BATCH_IMAGE_QUEUE || 'media-image',
       stages: env.BATCH_STAGE_QUEUE || 'pipeline-stages',
     },
+    mail: {
+      smtpHost: env.BATCH_SMTP_HOST || undefined,
+      smtpPort: intFromEnv('BATCH_SMTP_PORT', 1025, env),
+      from: env.BATCH_MAIL_FROM || 'Batch sign-up <no-reply@batch.example>',
+      uiPort: mailUiPort,
+      uiUrl: (env.BATCH_MAIL_UI_URL || `http://localhost:${mailUiPort}`).replace(/\/$/, ''),
+    },
+    signup: {
+      queue: env.BATCH_SIGNUP_QUEUE || 'signup',
+      shards: shardCountFromEnv(env),
+      verifyWithin: durationFromEnv(env, 'BATCH_SIGNUP_EXPIRY', '3 days'),
+      smsWebhookUrl: env.BATCH_SMS_WEBHOOK_URL || undefined,
+    },
+    api: {
+      host: env.BATCH_API_HOST || '127.0.0.1',
+      port: intFromEnv('BATCH_API_PORT', 8088, env),
+      token: env.BATCH_API_TOKEN || undefined,
+      inputRoots: (env.BATCH_INPUT_ROOTS
+        ? env.BATCH_INPUT_ROOTS.split(path.delimiter).filter(Boolean)
+        : [path.join(dataDir, 'inputs'), path.join(dataDir, 'inbox'), path.join(repoRoot, 'pipelines', 'items')]
+      ).map((root) => path.resolve(root)),
+    },
   };
 }
 
@@ -54,8 +137,18 @@ export function frontendAddress(config: BatchConfig): string {
   return config.temporalAddress ?? `127.0.0.1:${config.devServerPort}`;
 }
 
+/** The SMTP host to send through: the configured one or the embedded mail catcher. */
+export function smtpHost(config: BatchConfig): string {
+  return config.mail.smtpHost ?? '127.0.0.1';
+}
+
 /** A link a person can open to see one workflow execution in the Web UI. */
 export function workflowUrl(config: BatchConfig, workflowId: string, runId?: string): string {
   const base = `${config.webUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${base}/${runId}/history` : base;
+}
+
+/** A link to the Web UI's workflow list filtered by a visibility query, e.g. `BatchRun = "demo-1"`. */
+export function workflowListUrl(config: BatchConfig, query: string): string {
+  return `${config.webUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows?query=${encodeURIComponent(query)}`;
 }

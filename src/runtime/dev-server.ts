@@ -7,7 +7,8 @@ import { portOpen, waitFor } from './wait';
  * Dynamic config for the embedded server (see docs/priority-and-fairness.md): Server 1.29.1
  * dispatches by priority key and fairness key only with the fairness matcher, and exactly only
  * with one task-queue partition. Set from the start: switching it on a database with queued
- * tasks strands them.
+ * tasks strands them. Worker heartbeats and ListWorkers (both off by default in 1.29) let the
+ * autoscaler read each queue's tasks in flight (docs/autoscaling.md).
  */
 export const devServerDynamicConfig = [
   '--dynamic-config-value',
@@ -16,6 +17,10 @@ export const devServerDynamicConfig = [
   'matching.numTaskqueueReadPartitions=1',
   '--dynamic-config-value',
   'matching.numTaskqueueWritePartitions=1',
+  '--dynamic-config-value',
+  'frontend.WorkerHeartbeatsEnabled=true',
+  '--dynamic-config-value',
+  'frontend.ListWorkersEnabled=true',
 ];
 
 export interface DevServerOptions {

@@ -7,6 +7,8 @@ import { dataDir, repoRoot } from './paths';
 import { shardsOfSpecs } from '../workers/shard-queues';
 import { ManagedProcess } from './processes';
 import { startWorkerProcess } from './worker-process';
+import { MailCatcher, startMailCatcher } from './mail-catcher';
+import { withWorkerMetricsPort } from './telemetry/worker-metrics-ports';
 import { ensureTemporalCli } from './tools/temporal-cli';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 
@@ -15,6 +17,8 @@ export interface Stack {
   server?: ManagedProcess;
   workers: ManagedProcess[];
   logDir: string;
+  /** The local mail catcher, started when no SMTP server is configured (BATCH_SMTP_HOST). */
+  mailCatcher?: MailCatcher;
   /** Starts one more worker process (all roles), e.g. after a crash. */
   startWorker(): Promise<ManagedProcess>;
   stop(): Promise<void>;
@@ -43,30 +47,54 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
   }
   const workers: ManagedProcess[] = [];
   let connection: Connection | undefined;
+  let mailCatcher: MailCatcher | undefined;
   const stop = async () => {
     await Promise.all(workers.map((w) => w.stop()));
+    await mailCatcher?.stop();
     await connection?.close();
     await server?.stop();
   };
   try {
     connection = await Connection.connect({ address: frontendAddress(config) });
     await ensureSearchAttributes(connection, config.namespace);
+    if (!config.mail.smtpHost) {
+      log(
+        `Starting the mail catcher: SMTP on 127.0.0.1:${config.mail.smtpPort}, mails readable at ${config.mail.uiUrl}...`,
+      );
+      mailCatcher = await startMailCatcher({
+        smtpPort: config.mail.smtpPort,
+        webPort: config.mail.uiPort,
+        logFile: path.join(logDir, 'mail-catcher.log'),
+      });
+    } else {
+      log(`Sending mail through ${config.mail.smtpHost}:${config.mail.smtpPort} (BATCH_SMTP_HOST); no mail catcher.`);
+    }
     log('Bundling the workflow code for the workers...');
     const bundle = await buildWorkflowBundle();
     const startWorker = async () => {
       const name = `worker ${workers.length}`;
       const logFile = path.join(logDir, `worker-${workers.length}.log`);
       // The example pipelines' shard queues are served too, so `npm run cli -- run <example>` works.
-      const shards = shardsOfSpecs(path.join(repoRoot, 'pipelines', 'examples'));
-      const worker = await startWorkerProcess({ name, config, workflowBundlePath: bundle, logFile, shards });
+      // And the sign-up flow's shard queues, with the mail and SMS activities.
+      const shards = [
+        shardsOfSpecs(path.join(repoRoot, 'pipelines', 'examples')),
+        `${config.signup.queue}:${config.signup.shards}`,
+      ]
+        .filter(Boolean)
+        .join(',');
+      // Each worker process serves its own metrics port (BATCH_METRICS_PORT and up, default 9464).
+      const { started: worker, metricsUrl } = await withWorkerMetricsPort((metricsAddress) =>
+        startWorkerProcess({ name, config, workflowBundlePath: bundle, logFile, shards, metricsAddress }),
+      );
       workers.push(worker);
+      if (metricsUrl) log(`${name}: Prometheus metrics on ${metricsUrl} (docs/observability.md).`);
       return worker;
     };
     for (let i = 0; i < workerCount; i++) await startWorker();
     log(
       `${workerCount} worker process${workerCount === 1 ? '' : 'es'} polling (logs in ${path.relative(process.cwd(), logDir)}/).`,
     );
-    return { connection, server, workers, logDir, startWorker, stop };
+    return { connection, server, workers, logDir, mailCatcher, startWorker, stop };
   } catch (error) {
     await stop();
     throw error;

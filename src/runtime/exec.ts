@@ -1,4 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 
 /** Runs a program to completion and returns its output; rejects with its stderr on failure. */
 export function runProgram(
@@ -31,4 +33,28 @@ export function runProgram(
 export function programExists(program: string, versionFlag = '--version'): boolean {
   const result = spawnSync(program, [versionFlag], { stdio: 'ignore' });
   return !result.error;
+}
+
+/** True when `p` is a file this process may execute. */
+export function isExecutableFile(p: string): boolean {
+  try {
+    if (!fs.statSync(p).isFile()) return false;
+    fs.accessSync(p, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Full path of the executable `name` on PATH, or undefined. */
+export function findOnPath(name: string): string | undefined {
+  const names = process.platform === 'win32' ? [`${name}.exe`, name] : [name];
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    for (const n of names) {
+      const candidate = path.join(dir, n);
+      if (isExecutableFile(candidate)) return candidate;
+    }
+  }
+  return undefined;
 }

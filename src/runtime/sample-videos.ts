@@ -2,7 +2,7 @@ import path from 'node:path';
 import { writeAtomically, fileExists } from '../activities/fs/atomic-write';
 import { ffmpegFileArg, ffmpegPath, runMediaTool, stderrSummary } from './tools/ffmpeg';
 
-interface SampleSpec {
+export interface SampleSpec {
   /** ffmpeg lavfi source (size, rate and duration are appended). */
   source: string;
   width: number;
@@ -12,7 +12,7 @@ interface SampleSpec {
 }
 
 /** Small, varied test videos: landscape, square, portrait, HD and a tiny 4:3, all made from ffmpeg's test sources. */
-const samples: SampleSpec[] = [
+const defaultSamples: SampleSpec[] = [
   { source: 'testsrc2', width: 640, height: 360, seconds: 3, fps: 15 },
   { source: 'smptebars', width: 480, height: 480, seconds: 2, fps: 10 },
   { source: 'mandelbrot', width: 360, height: 640, seconds: 3, fps: 10 },
@@ -26,13 +26,18 @@ function sampleName(spec: SampleSpec, index: number): string {
 }
 
 /**
- * Makes ~5 short H.264 MP4 sample videos in `dir` with ffmpeg's lavfi test sources (fast: ultrafast preset, low
- * frame rates) and returns their paths in a fixed order. Files that already exist are kept, so calling it again is
- * cheap; each file is written atomically, so an existing one is always complete.
+ * Makes short H.264 MP4 sample videos in `dir` with ffmpeg's lavfi test sources (fast: ultrafast preset, low frame
+ * rates) — the ~5 {@link defaultSamples} unless other `specs` are given — and returns their paths in a fixed order.
+ * Files that already exist are kept, so calling it again is cheap; each file is written atomically, so an existing
+ * one is always complete.
  */
-export async function generateSampleVideos(dir: string, log: (line: string) => void): Promise<string[]> {
+export async function generateSampleVideos(
+  dir: string,
+  log: (line: string) => void,
+  specs: SampleSpec[] = defaultSamples,
+): Promise<string[]> {
   const paths: string[] = [];
-  for (const [index, spec] of samples.entries()) {
+  for (const [index, spec] of specs.entries()) {
     const file = path.join(path.resolve(dir), sampleName(spec, index));
     paths.push(file);
     if (await fileExists(file)) {

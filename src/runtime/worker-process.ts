@@ -1,30 +1,47 @@
 import fs from 'node:fs';
 import type { BatchConfig } from './config';
-import { frontendAddress } from './config';
+import { frontendAddress, smtpHost } from './config';
 import { ManagedProcess, startTsProcess } from './processes';
 import { waitFor } from './wait';
 
 export interface WorkerProcessOptions {
   name: string;
   config: BatchConfig;
-  workflowBundlePath: string;
+  /** Prebuilt workflow bundle for the `workflows` role (see src/workers/workflow-bundle.ts). */
+  workflowBundlePath?: string;
   logFile: string;
   roles?: string;
   /** `queue:count,…` shard queues to serve as well (see src/workers/shard-queues.ts). */
   shards?: string;
+  /** `host:port` of its Prometheus metrics endpoint; none when absent (each process needs its own port). */
+  metricsAddress?: string;
+  /** More environment for the process, e.g. BATCH_DATA_DIR or a fault test's BATCH_FAULT_PAUSE. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The environment a worker process reads its configuration from (see src/runtime/config.ts). */
-function workerEnv(config: BatchConfig, workflowBundlePath: string): NodeJS.ProcessEnv {
+function workerEnv(
+  config: BatchConfig,
+  workflowBundlePath: string | undefined,
+  metricsAddress: string | undefined,
+): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    // Never inherited: one port given to every worker process would collide.
+    BATCH_METRICS_PORT: metricsAddress ?? '0',
     TEMPORAL_ADDRESS: frontendAddress(config),
     TEMPORAL_NAMESPACE: config.namespace,
     BATCH_WORKFLOW_QUEUE: config.queues.workflow,
     BATCH_VIDEO_QUEUE: config.queues.video,
     BATCH_IMAGE_QUEUE: config.queues.image,
     BATCH_STAGE_QUEUE: config.queues.stages,
-    BATCH_WORKFLOW_BUNDLE: workflowBundlePath,
+    BATCH_WORKFLOW_BUNDLE: workflowBundlePath ?? '',
+    // The sign-up shards' mail and SMS: the embedded mail catcher unless a server is configured.
+    BATCH_SMTP_HOST: smtpHost(config),
+    BATCH_SMTP_PORT: String(config.mail.smtpPort),
+    BATCH_MAIL_FROM: config.mail.from,
+    BATCH_SIGNUP_QUEUE: config.signup.queue,
+    BATCH_SMS_WEBHOOK_URL: config.signup.smsWebhookUrl ?? '',
   };
 }
 
@@ -34,7 +51,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const args = ['--roles', options.roles ?? 'all', ...(options.shards ? ['--shards', options.shards] : [])];
   const worker = startTsProcess(options.name, 'src/workers/main.ts', args, {
     output: options.logFile,
-    env: workerEnv(options.config, options.workflowBundlePath),
+    env: { ...workerEnv(options.config, options.workflowBundlePath, options.metricsAddress), ...options.env },
   });
   const logSoFar = () => (fs.existsSync(options.logFile) ? fs.readFileSync(options.logFile, 'utf8').slice(offset) : '');
   await waitFor(

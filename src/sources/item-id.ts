@@ -4,9 +4,10 @@ import path from 'node:path';
 /**
  * A stable, filesystem- and workflow-ID-safe item ID for a file: a readable slug of its name plus
  * a short hash of its absolute path, so two `clip.mp4` in different folders never collide and
- * the same file always maps to the same outputs.
+ * the same file always maps to the same outputs. `version` (e.g. size and mtime) goes into the
+ * hash when each version of a file needs its own ID (the inbox watcher's event IDs).
  */
-export function itemIdForPath(filePath: string): string {
+export function itemIdForPath(filePath: string, version?: string): string {
   const absolute = path.resolve(filePath);
   const slug =
     path
@@ -15,7 +16,10 @@ export function itemIdForPath(filePath: string): string {
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 48) || 'item';
-  const hash = createHash('sha256').update(absolute).digest('hex').slice(0, 8);
+  const hash = createHash('sha256')
+    .update(version === undefined ? absolute : `${absolute}\0${version}`)
+    .digest('hex')
+    .slice(0, 8);
   return `${slug}-${hash}`;
 }
 

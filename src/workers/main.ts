@@ -1,9 +1,11 @@
 /**
  * A worker process: `node --require tsx/cjs src/workers/main.ts [--roles workflows,video,image]`.
  * Connects to TEMPORAL_ADDRESS (or the embedded dev server), polls the roles' task queues and
- * stops gracefully on SIGINT/SIGTERM. Prints one `worker ready` line when polling.
+ * stops gracefully on SIGINT/SIGTERM. Logs one `worker ready` line when polling. Serves Prometheus
+ * metrics on BATCH_METRICS_PORT and logs JSON lines unless on a terminal (docs/observability.md).
  */
 import os from 'node:os';
+import type { Logger } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { frontendAddress, loadConfig } from '../runtime/config';
 import { createWorkers } from './create-workers';
@@ -11,22 +13,33 @@ import { parseRoles } from './roles';
 import { parseShardQueues } from './shard-queues';
 import { parseSteal, stealPlan } from './steal-option';
 import { WorkStealer } from './work-stealer';
-import { stageActivities } from '../activities/pipeline';
+import { shardQueueActivities } from './shard-activities';
+import { installTelemetry } from '../runtime/telemetry/install';
 
 function argValue(name: string): string | undefined {
   const index = process.argv.indexOf(name);
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
+/** The process's logger once telemetry is installed, for a fatal error (before that: stderr, as text). */
+let log: Logger | undefined;
+
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
     console.log(
       'Usage: worker [--roles workflows,video,image,stages|all] [--shards queue:count|queue#k,...] [--steal queue:shards:own]\n' +
         '  --steal: serve shard <own> and, while it has no backlog, the sibling shard with the largest backlog\n' +
-        'Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE, BATCH_WORKER_ROLES, BATCH_SHARD_QUEUES, BATCH_STEAL',
+        'Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE, BATCH_WORKER_ROLES, BATCH_SHARD_QUEUES, BATCH_STEAL,\n' +
+        '     BATCH_METRICS_PORT (port or host:port of /metrics; unset: none), BATCH_LOG_FORMAT (json|text), BATCH_LOG_LEVEL',
     );
     return;
   }
+  // Before any connection: the SDK Runtime carries the metrics endpoint and the logger.
+  // Worker heartbeats carry each Worker's task slots in use: the in-flight count the autoscaler
+  // reads with ListWorkers (src/autoscaler/queue-load.ts). The SDK's default, every 60 s, would
+  // let a busy pool look idle for a minute; one small call a second per process is cheap.
+  const telemetry = installTelemetry({ process: 'worker', runsWorkers: true, workerHeartbeatInterval: '1 second' });
+  log = telemetry.logger;
   const config = loadConfig();
   const roles = parseRoles(argValue('--roles') ?? process.env.BATCH_WORKER_ROLES);
   const shardQueues = parseShardQueues(argValue('--shards') ?? process.env.BATCH_SHARD_QUEUES);
@@ -44,17 +57,22 @@ async function main(): Promise<void> {
       workflowBundlePath: process.env.BATCH_WORKFLOW_BUNDLE || undefined,
       identity: `${process.pid}@${os.hostname()}`,
     });
-    const shards = shardQueues.length ? ` shards=${shardQueues.join(',')}` : '';
-    console.log(`worker ready pid=${process.pid} roles=${roles.join(',')}${shards} address=${frontendAddress(config)}`);
+    telemetry.logger.info('worker ready', {
+      roles,
+      ...(shardQueues.length ? { shards: shardQueues } : {}),
+      address: frontendAddress(config),
+      metrics: telemetry.metricsUrl ?? 'off (BATCH_METRICS_PORT unset)',
+    });
     const stealer =
       stealing &&
       new WorkStealer({
         connection,
         namespace: config.namespace,
         ...stealing,
-        activities: stageActivities,
+        // The stolen siblings are shards of the same stage or flow: the same activities.
+        activities: shardQueueActivities(stealing.own, config),
         workerOptions: { identity: `${process.pid}@${os.hostname()}/steal` },
-        log: (line) => console.log(line),
+        log: (line) => telemetry.logger.info(line),
       });
     stealer?.start();
     try {
@@ -68,6 +86,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (log) log.error(message);
+  else console.error(message);
   process.exit(1);
 });

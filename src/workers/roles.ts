@@ -1,7 +1,8 @@
 import type { BatchConfig } from '../runtime/config';
 import * as batchActivities from '../activities/batch';
 import { extractFrame, makeContactSheet, makeThumbnails } from '../activities/media';
-import { stageActivities } from '../activities/pipeline';
+import { createTranscodeActivities } from '../activities/transcode';
+import { reportActivities, stageActivities } from '../activities/pipeline';
 
 /**
  * Which task queue each worker role polls and what it runs. Roles scale apart: ffmpeg work is
@@ -27,7 +28,7 @@ export function planRole(role: WorkerRole, config: BatchConfig): RolePlan {
       return {
         role,
         taskQueue: config.queues.video,
-        activities: { extractFrame },
+        activities: { extractFrame, ...createTranscodeActivities() },
         maxConcurrentActivityTaskExecutions: 2,
       };
     case 'image':
@@ -41,19 +42,21 @@ export function planRole(role: WorkerRole, config: BatchConfig): RolePlan {
       return {
         role,
         taskQueue: config.queues.stages,
-        activities: stageActivities,
+        activities: { ...stageActivities, ...reportActivities },
         maxConcurrentActivityTaskExecutions: 8,
       };
   }
 }
 
+/** `--roles a,b`, `all` (the default) or `none` (a process that serves only its `--shards` queues). */
 export function parseRoles(value: string | undefined): WorkerRole[] {
   if (!value || value === 'all') return [...workerRoles];
+  if (value === 'none') return [];
   const roles = value.split(',').map((r) => r.trim());
   for (const role of roles) {
     if (!(workerRoles as readonly string[]).includes(role)) {
       throw new Error(
-        `Unknown worker role "${role}"; use any of ${workerRoles.join(', ')} (comma-separated) or "all".`,
+        `Unknown worker role "${role}"; use any of ${workerRoles.join(', ')} (comma-separated), "all" or "none".`,
       );
     }
   }

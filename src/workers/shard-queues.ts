@@ -32,3 +32,9 @@ export function shardsOfSpecs(dir: string): string {
   }
   return [...entries].join(',');
 }
+
+/** Whether `taskQueue` is one of the shard queues `<queue>-shard-<k>` of `queue`. */
+export function isShardQueueOf(taskQueue: string, queue: string): boolean {
+  const prefix = shardQueue(queue, 0).slice(0, -1);
+  return taskQueue.startsWith(prefix) && /^\d+$/.test(taskQueue.slice(prefix.length));
+}

@@ -68,23 +68,27 @@ export interface WorkStealerOptions {
   workerOptions?: Omit<Partial<WorkerOptions>, 'connection' | 'namespace' | 'taskQueue' | 'activities'>;
 }
 
+/** Which tasks of a task queue to count: workflow tasks or activity tasks (one queue name holds both). */
+export type TaskQueueType = 'workflow' | 'activity';
+
 /**
- * Tasks waiting for a poller on an activity task queue: the larger of two server counts from one
+ * Tasks waiting for a poller on a task queue: the larger of two server counts from one
  * `describeTaskQueue` call. `stats.approximateBacklogCount` covers every partition but is served
  * from a server cache (`matching.TaskQueueInfoByBuildIdTTL`, 5 s by default): on Server 1.29.1 it
  * read 0 for 5 s while 20 tasks waited. `taskQueueStatus.backlogCountHint` is live but counts the
  * root partition only (the whole queue with one partition, as on the project's dev server). The
  * larger of the two sees new backlog at once; a cleared backlog may show for up to the cache TTL.
  */
-export async function activityBacklog(
+export async function taskQueueBacklog(
   client: WorkflowServiceHolder,
   namespace: string,
   taskQueue: string,
+  type: TaskQueueType,
 ): Promise<number> {
   const response = await client.workflowService.describeTaskQueue({
     namespace,
     taskQueue: { name: taskQueue, kind: 1 /* TASK_QUEUE_KIND_NORMAL */ },
-    taskQueueType: 2 /* TASK_QUEUE_TYPE_ACTIVITY */,
+    taskQueueType: type === 'workflow' ? 1 /* TASK_QUEUE_TYPE_WORKFLOW */ : 2 /* TASK_QUEUE_TYPE_ACTIVITY */,
     reportStats: true,
     includeTaskQueueStatus: true,
   });
@@ -92,6 +96,11 @@ export async function activityBacklog(
     Number(response.stats?.approximateBacklogCount ?? 0),
     Number(response.taskQueueStatus?.backlogCountHint ?? 0),
   );
+}
+
+/** Activity tasks waiting on a task queue (see taskQueueBacklog). */
+export function activityBacklog(client: WorkflowServiceHolder, namespace: string, taskQueue: string): Promise<number> {
+  return taskQueueBacklog(client, namespace, taskQueue, 'activity');
 }
 
 interface Stealing {

@@ -10,7 +10,14 @@
  * are retried one by one under Temporal's retry policy, after new work; an item that fails its
  * last attempt becomes a dead letter and the run goes on.
  */
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { StageActivity, StageItemResult } from '../activities/pipeline/types';
 import { parseDuration } from '../pipelines/validate';
@@ -27,6 +34,7 @@ import { passesFilter } from './patterns/filter';
 import { routeOf } from './patterns/splitter';
 import { shardOf, shardQueue } from './patterns/sharder';
 import { addToReduce, emptyReduce, mergeReduce } from './patterns/reduce';
+import { countStageItem, stageOutcomeLabels } from './metrics';
 
 export interface StageCounts {
   entered: number;
@@ -208,47 +216,46 @@ export class PartitionEngine {
     try {
       while (at !== undefined && item !== undefined) {
         const stage: PipelineSpec['stages'][string] = this.spec.stages[at];
-        const counts = this.outcome.stages[at];
-        counts.entered += 1;
+        this.outcome.stages[at].entered += 1;
         move(at, 'moving');
         switch (stage.kind) {
           case 'filter':
             if (!passesFilter(stage, item)) {
-              counts.dropped += 1;
+              this.count(at, 'dropped');
               this.outcome.dropped += 1;
               return;
             }
-            counts.passed += 1;
+            this.count(at, 'passed');
             at = stage.next;
             break;
           case 'split':
-            counts.passed += 1;
+            this.count(at, 'passed');
             at = routeOf(stage, item);
             break;
           case 'activity':
           case 'shard': {
             item = await this.enqueue(token, at, this.queueFor(at, stage, item), item);
             if (item === undefined) return; // dead-lettered
-            counts.passed += 1;
+            this.count(at, 'passed');
             at = stage.next;
             break;
           }
           case 'copy': {
             item = await this.enqueue(token, at, this.copyQueue(at), item);
             if (item === undefined) return;
-            counts.passed += 1;
+            this.count(at, 'passed');
             at = undefined; // the branches carried the item on
             break;
           }
           case 'join':
             move(at, 'waiting');
             await this.barrier(at);
-            counts.passed += 1;
+            this.count(at, 'passed');
             at = stage.next;
             break;
           case 'reduce':
             this.outcome.reduce[at] = addToReduce(stage, this.outcome.reduce[at] ?? emptyReduce(), item);
-            counts.passed += 1;
+            this.count(at, 'passed');
             at = undefined;
             break;
         }
@@ -435,9 +442,25 @@ export class PartitionEngine {
     for (const w of batch) w.resolve(w.item);
   }
 
+  /** An item leaves a stage: counted in the outcome and as a metric (not emitted on replay). */
+  private count(stage: string, outcome: keyof typeof stageOutcomeLabels): void {
+    this.outcome.stages[stage][outcome] += 1;
+    countStageItem(this.ctx.pipeline, stage, stageOutcomeLabels[outcome]);
+  }
+
   private deadLetter(q: WorkQueue, w: Waiting, error: { type: string; message: string }, attempts: number): void {
     this.outcome.deadLettered += 1;
-    this.outcome.stages[q.stage].deadLettered += 1;
+    this.count(q.stage, 'deadLettered');
+    // Through the worker's logger (JSON with workflowId and runId); not logged again on replay.
+    log.warn('item dead-lettered', {
+      pipeline: this.ctx.pipeline,
+      run: this.ctx.run,
+      stage: q.stage,
+      itemId: w.item.id,
+      errorType: error.type,
+      error: error.message,
+      attempts,
+    });
     this.outcome.deadLetters.push({ itemId: w.item.id, stage: q.stage, error, attempts, input: w.item });
     w.resolve(undefined);
   }

@@ -5,7 +5,8 @@
  *   pipelineRun         one per run: validates the spec, cuts the items into partitions and runs
  *                       them as child workflows in a sliding window, merges their outcomes
  *                       (counts, reductions, dead letters), continues-as-new when its history
- *                       grows, and fails only past the tolerated failure percentage.
+ *                       grows, runs the reports of reduce stages on the merged reductions at
+ *                       the end, and fails only past the tolerated failure percentage.
  *   pipelinePartition   one per partition (and per copy branch): moves its items through the
  *                       DAG with the PartitionEngine; its history stays small whatever the run's size.
  */
@@ -19,12 +20,15 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { ReportFiles } from '../activities/pipeline/report-types';
 import { BatchPipeline, BatchRun, BatchShards, BatchStage } from '../core/search-attributes';
 import type { CopyStage, PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { PipelineSpecError, validatePipelineSpec } from '../pipelines/validate';
 import { runCopies } from './patterns/copier';
 import { coordinateJoins, partitionBarrier } from './patterns/join';
+import { countPipelineItems } from './metrics';
 import { EngineOutcome, emptyOutcome, mergeOutcome, PartitionEngine } from './pipeline-engine';
+import { reportsOf, runReports } from './reduce-reports';
 
 /** Items inline (small runs) or generated in the workflow (benchmarks: no payload per item). */
 export type ItemSource =
@@ -66,6 +70,8 @@ export interface PipelineRunResult extends EngineOutcome {
   /** The spec and run name, so dead letters can be redriven from the result alone. */
   spec: PipelineSpec;
   run: string;
+  /** Files written by the report steps of reduce stages, by stage; absent when the spec has none. */
+  reports?: Record<string, ReportFiles>;
 }
 
 export interface PartitionInput {
@@ -233,6 +239,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     finished += 1;
     closed.add(k);
     mergeOutcome(state.outcome, outcome, true);
+    countPipelineItems(spec.name, outcome);
     state.outcome.deadLetters = state.outcome.deadLetters.slice(0, inlineDeadLetterLimit);
   };
 
@@ -252,6 +259,11 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   await Promise.all([...inFlight, releases]);
 
   const outcome: PipelineRunResult = { ...state.outcome, partitions, spec, run: input.run };
+  // Only specs with reports schedule anything here, so runs of other specs replay unchanged.
+  if (reportsOf(spec).length > 0) {
+    upsertSearchAttributes([{ key: BatchStage, value: 'reports' }]);
+    outcome.reports = await runReports(spec, input.run, spec.activityQueue ?? input.queues.activity, outcome.reduce);
+  }
   upsertSearchAttributes([{ key: BatchStage, value: 'done' }]);
   const tolerated = spec.toleratedFailurePercent ?? 100;
   const failedPercent = total === 0 ? 0 : (outcome.deadLettered * 100) / total;

@@ -1,13 +1,13 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { stageActivities } from '../../src/activities/pipeline';
+import { reportActivities, stageActivities } from '../../src/activities/pipeline';
 import type { BatchConfig } from '../../src/runtime/config';
 import { autoHeartbeat } from '../../src/workers/auto-heartbeat';
 import { sharedWorkflowBundle } from './servers';
 
 /**
  * In-process workers for pipeline tests: the workflow queue, the default stage queue and any
- * extra activity queues (e.g. shard queues), all running the real built-in stage activities.
+ * extra activity queues (e.g. shard queues), all running the real built-in stage and report activities.
  */
 export async function withPipelineWorkers<T>(
   env: TestWorkflowEnvironment,
@@ -20,7 +20,12 @@ export async function withPipelineWorkers<T>(
   const workers = await Promise.all([
     Worker.create({ ...base, taskQueue: config.queues.workflow, workflowBundle: bundle }),
     ...[config.queues.stages, ...extraQueues].map((taskQueue) =>
-      Worker.create({ ...base, taskQueue, activities: stageActivities, interceptors: { activity: [autoHeartbeat] } }),
+      Worker.create({
+        ...base,
+        taskQueue,
+        activities: { ...stageActivities, ...reportActivities },
+        interceptors: { activity: [autoHeartbeat] },
+      }),
     ),
   ]);
   const run = workers.reduce<() => Promise<T>>((inner, worker) => () => worker.runUntil(inner()), body);

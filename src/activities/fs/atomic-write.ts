@@ -41,7 +41,8 @@ export async function writeAtomically(finalPath: string, produce: (tmpPath: stri
   }
 }
 
-function processAlive(pid: number): boolean {
+/** True while process `pid` exists (also when it belongs to another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

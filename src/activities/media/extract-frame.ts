@@ -116,7 +116,8 @@ async function reusableFrame(
   return sidecar;
 }
 
-const undecodableHints = [
+/** ffmpeg stderr phrases that mean the input itself cannot be decoded (bad input, not a passing fault). */
+export const undecodableHints = [
   'Invalid data found when processing input',
   'could not find codec parameters',
   'Error while decoding',

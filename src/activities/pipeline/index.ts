@@ -1,6 +1,11 @@
-import type { StageActivityName } from '../../pipelines/activity-names';
+import type { ReportActivityName, StageActivityName } from '../../pipelines/activity-names';
 import type { StageActivity } from './types';
 import { annotate, failWhen, noop, sleep } from './builtins';
+import { buildCommit } from './build-commit';
+import { histogramReport } from './histogram-report';
+import { tagImage } from './images/tag-image';
+import { thumbnailImage } from './images/thumbnail-image';
+import type { ReportActivity } from './report-types';
 
 /** Every stage activity a pipeline spec may name, registered by workers under these names. */
 export const stageActivities: Record<StageActivityName, StageActivity> = {
@@ -8,4 +13,12 @@ export const stageActivities: Record<StageActivityName, StageActivity> = {
   annotate,
   'fail-when': failWhen,
   sleep,
+  'build-commit': buildCommit,
+  'tag-image': tagImage,
+  'thumbnail-image': thumbnailImage,
+};
+
+/** Every report activity a reduce stage's `report` may name, registered beside the stage activities. */
+export const reportActivities: Record<ReportActivityName, ReportActivity> = {
+  'histogram-report': histogramReport,
 };

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { metricNames } from '../../core/metrics';
 import type { PipelineItem } from '../../pipelines/spec';
 import type { StageActivity, StageCall, StageItemResult } from './types';
 
@@ -21,19 +22,50 @@ function asItemError(error: unknown): { type: string; message: string; retryable
  * Turns per-item work into a batch stage activity. A batch reports each item's outcome so one
  * bad item cannot fail its neighbours; the workflow then retries failed items one by one
  * (`isolated`), where the item's error is thrown so Temporal's retry policy applies to it alone.
+ *
+ * Each item's work time goes to the `batch_stage_item_duration` histogram; the logs (the
+ * activity's logger: JSON with workflowId, activityType, attempt) carry the run and item IDs —
+ * one line per batch, one per failed item.
  */
 export function stageActivity(work: ItemWork): StageActivity {
   return async (call: StageCall): Promise<StageItemResult[]> => {
+    const context = Context.current();
+    // Metric labels stay bounded (no run or item IDs); logs carry those.
+    const labels = { pipeline: call.pipeline, stage: call.stage };
+    const where = { ...labels, run: call.run };
+    const duration = context.metricMeter.createHistogram(
+      metricNames.stageItemDuration,
+      'float',
+      'ms',
+      "One item's work in a stage activity",
+    );
     const results: StageItemResult[] = [];
     for (const item of call.items) {
-      Context.current().heartbeat({ stage: call.stage, itemId: item.id });
+      context.heartbeat({ stage: call.stage, itemId: item.id });
+      const started = performance.now();
       try {
         results.push({ id: item.id, ok: true, data: await work(item, call) });
+        duration.record(performance.now() - started, { ...labels, outcome: 'ok' });
       } catch (error) {
+        duration.record(performance.now() - started, { ...labels, outcome: 'failed' });
+        const failure = asItemError(error);
+        context.log.warn('stage item failed', {
+          ...where,
+          itemId: item.id,
+          errorType: failure.type,
+          error: failure.message,
+          retryable: failure.retryable,
+          isolated: call.isolated,
+        });
         if (call.isolated) throw error;
-        results.push({ id: item.id, ok: false, error: asItemError(error) });
+        results.push({ id: item.id, ok: false, error: failure });
       }
     }
+    context.log.info('stage batch done', {
+      ...where,
+      itemIds: call.items.map((item) => item.id),
+      failed: results.filter((r) => !r.ok).length,
+    });
     return results;
   };
 }

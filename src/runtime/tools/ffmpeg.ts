@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
+import { findOnPath, isExecutableFile } from '../exec';
 
 /**
  * Locating ffmpeg / ffprobe. Order: the FFMPEG_PATH / FFPROBE_PATH environment variables, then `ffmpeg` / `ffprobe`
@@ -16,28 +17,6 @@ const installerPackage: Record<Tool, string> = {
   ffmpeg: '@ffmpeg-installer/ffmpeg',
   ffprobe: '@ffprobe-installer/ffprobe',
 };
-
-function isExecutableFile(p: string): boolean {
-  try {
-    if (!fs.statSync(p).isFile()) return false;
-    fs.accessSync(p, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function findOnPath(name: string): string | undefined {
-  const names = process.platform === 'win32' ? [`${name}.exe`, name] : [name];
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    for (const n of names) {
-      const candidate = path.join(dir, n);
-      if (isExecutableFile(candidate)) return candidate;
-    }
-  }
-  return undefined;
-}
 
 /** Makes sure every execute bit is set (owner, group, others); npm without lifecycle scripts may leave some unset. */
 function ensureExecutable(p: string): void {

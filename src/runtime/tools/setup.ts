@@ -1,3 +1,4 @@
+import { ensureChromium } from './chromium';
 import { ensureTemporalCli } from './temporal-cli';
 import { ensureTestServer } from './test-server';
 import { ffmpegPath, ffprobePath } from './ffmpeg';
@@ -7,11 +8,14 @@ export interface ToolNeeds {
   devServer: boolean;
   /** The Java time-skipping test server (tests only). */
   testServer: boolean;
+  /** Chromium, for the test that drives the Web UI in a headless browser (tests only). */
+  browser: boolean;
 }
 
 export interface Tools {
   temporalCli?: string;
   testServer?: string;
+  chromium?: string;
   ffmpeg: string;
   ffprobe: string;
 }
@@ -24,5 +28,6 @@ export async function ensureTools(needs: ToolNeeds, log: (line: string) => void)
   const tools: Tools = { ffmpeg: ffmpegPath(), ffprobe: ffprobePath() };
   if (needs.devServer) tools.temporalCli = await ensureTemporalCli(log);
   if (needs.testServer) tools.testServer = await ensureTestServer(log);
+  if (needs.browser) tools.chromium = await ensureChromium(log);
   return tools;
 }

@@ -11,6 +11,11 @@ import { EngineOutcome, emptyOutcome, mergeOutcome } from '../pipeline-engine';
 /** Starts one branch (a child workflow) on the copied items; resolves with its outcome. */
 export type BranchStarter = (to: string) => Promise<EngineOutcome>;
 
+/** `all` on any kind of branch: one per target, started together; resolves with their results in target order. */
+export function copyToAll<T, R>(targets: readonly T[], startBranch: (target: T) => Promise<R>): Promise<R[]> {
+  return Promise.all(targets.map(startBranch));
+}
+
 export async function runCopies(stage: CopyStage, startBranch: BranchStarter): Promise<EngineOutcome> {
   if (stage.mode === 'race') {
     const scopes = stage.to.map(() => new CancellationScope());
@@ -21,7 +26,7 @@ export async function runCopies(stage: CopyStage, startBranch: BranchStarter): P
     return winner.outcome;
   }
   const merged = emptyOutcome();
-  for (const outcome of await Promise.all(stage.to.map(startBranch))) mergeOutcome(merged, outcome);
+  for (const outcome of await copyToAll(stage.to, startBranch)) mergeOutcome(merged, outcome);
   return merged;
 }
 

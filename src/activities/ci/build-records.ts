@@ -1,0 +1,33 @@
+/**
+ * Where a commit's build result lives: `<buildsDir>/<sha>.json` and `<sha>.log` when the commit's
+ * own `.batch-ci` was run, `<sha>-cmd-<hash>.json/.log` for a `--command` override (another
+ * command is another build). A record is written last, after its log, so its presence means the
+ * build is complete: this is what makes a commit built once across runs and retries.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { BuildRecord } from '../../core/commit-build';
+
+export interface BuildPaths {
+  record: string;
+  log: string;
+}
+
+export function buildPaths(buildsDir: string, sha: string, command: string | undefined): BuildPaths {
+  const variant = command === undefined ? '' : `-cmd-${createHash('sha256').update(command).digest('hex').slice(0, 8)}`;
+  const base = path.join(buildsDir, `${sha}${variant}`);
+  return { record: `${base}.json`, log: `${base}.log` };
+}
+
+/** The recorded result, or undefined when the commit has not been built (with this command) yet. */
+export async function readBuildRecord(recordPath: string): Promise<BuildRecord | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(recordPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as BuildRecord;
+}

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { writeAtomically } from '../fs/atomic-write';
+import type { EffectKey } from './types';
+
+/** A stable ID of one effect: the same (workflow, step) always gives the same 32 hex digits. */
+export function effectId(key: EffectKey): string {
+  return createHash('sha256').update(`${key.workflowId}\0${key.step}`).digest('hex').slice(0, 32);
+}
+
+/** Why `key` cannot name an effect, or undefined when it can. */
+export function effectKeyProblem(key: EffectKey | undefined): string | undefined {
+  return key?.workflowId && key.step ? undefined : 'the request has no effect key (workflowId and step)';
+}
+
+/**
+ * The idempotency ledger of external effects (a mail sent, an SMS handed over): one small JSON
+ * file per (workflow, step) under `dir`, written atomically once the effect has happened. An
+ * activity looks here first, so a retry of an attempt whose worker died after the effect returns
+ * the recorded result instead of sending again. Shared by every worker on one machine (or on a
+ * shared volume); workers on other hosts need the same folder to dedupe across hosts.
+ */
+export class EffectLedger {
+  constructor(readonly dir: string) {}
+
+  private file(key: EffectKey): string {
+    return path.join(this.dir, `${effectId(key)}.json`);
+  }
+
+  /** The recorded result of `key`, or undefined when it has not happened (as far as we know). */
+  async find<T>(key: EffectKey): Promise<T | undefined> {
+    try {
+      const entry = JSON.parse(await fs.readFile(this.file(key), 'utf8')) as { result: T };
+      return entry.result;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async record<T>(key: EffectKey, result: T): Promise<void> {
+    const entry = { ...key, recordedAt: new Date().toISOString(), result };
+    await writeAtomically(this.file(key), (tmp) => fs.writeFile(tmp, JSON.stringify(entry, null, 2) + '\n'));
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Reading an image a pipeline item points at, refusing what must not be decoded: sharp's
+ * `limitInputPixels` rejects images with more pixels than {@link maxImagePixels} from their header,
+ * before any pixel is decoded, so a decompression bomb (a tiny file that would inflate to
+ * gigabytes) or an oversized scan never reaches memory. Both, and files that are not readable
+ * images, are bad input: non-retryable, so the item is dead-lettered at once with the reason.
+ */
+import sharp from 'sharp';
+import type { ApplicationFailure } from '@temporalio/common';
+import type { PipelineItem } from '../../../pipelines/spec';
+import { invalidInput } from '../../errors';
+import { readInputFile } from '../../fs/read-input';
+
+/** Most pixels an image may have (100 megapixels: more than any camera photo, far less than a bomb). */
+export const maxImagePixels = 100_000_000;
+
+/** Options of every decode: the pixel limit, and failing on decoder warnings (truncated or damaged data). */
+export const decodeOptions: sharp.SharpOptions = { limitInputPixels: maxImagePixels, failOn: 'warning' };
+
+export interface ImageFile {
+  path: string;
+  /** The whole file: sharp reads buffers, since libvips caches file inputs by name and could serve stale pixels. */
+  data: Buffer;
+  metadata: sharp.Metadata;
+}
+
+/** The item's `path` field, or bad input when it has none. */
+export function imagePathOf(item: PipelineItem): string {
+  const file = item.data.path;
+  if (typeof file !== 'string' || file.trim() === '') {
+    throw invalidInput(
+      `Item ${item.id} has no "path" of an image file in its data; give each item { "path": "..." }.`,
+      {
+        itemId: item.id,
+      },
+    );
+  }
+  return file;
+}
+
+/** Reads the file and its header; missing, unreadable or over-limit images fail as bad input. */
+export async function readImageFile(file: string): Promise<ImageFile> {
+  const data = await readInputFile(file, () =>
+    invalidInput(`Image ${file} does not exist; check the path or remove it from the batch.`, {
+      path: file,
+      reason: 'missing',
+    }),
+  );
+  const metadata = await decoding({ path: file, data }, () => sharp(data, decodeOptions).metadata());
+  return { path: file, data, metadata };
+}
+
+/**
+ * Runs a sharp decode of `image`, turning its failure into bad input: the bytes are in memory,
+ * so a failure here is about the bytes (damaged data, unsupported format, over the pixel limit)
+ * and retrying cannot help. Writing files is done outside, where I/O errors stay retryable.
+ */
+export async function decoding<T>(image: Pick<ImageFile, 'path' | 'data'>, decode: () => Promise<T>): Promise<T> {
+  try {
+    return await decode();
+  } catch (err) {
+    throw await refusal(image, err);
+  }
+}
+
+async function refusal(image: Pick<ImageFile, 'path' | 'data'>, err: unknown): Promise<ApplicationFailure> {
+  const reason = err instanceof Error ? err.message : String(err);
+  if (/exceeds pixel limit/i.test(reason)) {
+    // Reading the header alone is safe without the limit: nothing is decoded.
+    const { width = 0, height = 0 } = await sharp(image.data, { limitInputPixels: false })
+      .metadata()
+      .catch(() => ({ width: 0, height: 0 }));
+    const size = width && height ? `${width}×${height} (${megapixels(width * height)})` : 'larger than the limit';
+    return invalidInput(
+      `Image ${image.path} is ${size}, over the limit of ${megapixels(maxImagePixels)}: refused without decoding it ` +
+        `(a decompression bomb or an oversized image). Shrink it below the limit or remove it from the batch.`,
+      { path: image.path, reason: 'pixel-limit', width, height, limit: maxImagePixels },
+    );
+  }
+  // libvips sometimes reports a decoder warning only by this generic text: say what it means.
+  const why = /warning treated as error/i.test(reason) ? 'damaged or truncated data' : reason;
+  return invalidInput(
+    `Image ${image.path} is not a readable image (${why}); replace it with a valid file or remove it from the batch.`,
+    { path: image.path, reason },
+  );
+}
+
+function megapixels(pixels: number): string {
+  return `${Math.round(pixels / 1e6).toLocaleString('en-US')} megapixels`;
+}

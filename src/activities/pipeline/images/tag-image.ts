@@ -1,0 +1,55 @@
+/**
+ * Stage activity `tag-image`: measures an image with sharp and tags it. Adds to the item's data
+ * `bytes`, `pixels`, `width`, `height` (as displayed, EXIF rotation applied), `format`,
+ * `dominant` (#rrggbb) and `tags` (see image-tags.ts). Reads only; safe to retry.
+ */
+import sharp from 'sharp';
+import { stageActivity } from '../stage-activity';
+import { imageTags, luminance, type Rgb } from './image-tags';
+import { decodeOptions, decoding, type ImageFile, imagePathOf, readImageFile } from './read-image';
+
+/** Colour and brightness are judged on a copy this small: a few thousand pixels describe the look. */
+const sampleSize = 256;
+
+interface Appearance {
+  dominant: Rgb;
+  meanLuminance: number;
+  transparent: boolean;
+}
+
+/**
+ * How the image looks: colours as seen on a white page (transparent parts show the page), and
+ * whether any pixel is transparent (judged on every pixel: one transparent corner counts).
+ */
+async function appearance(image: ImageFile): Promise<Appearance> {
+  const transparent = image.metadata.hasAlpha === true && !(await sharp(image.data, decodeOptions).stats()).isOpaque;
+  const sample = await sharp(image.data, decodeOptions)
+    .resize(sampleSize, sampleSize, { fit: 'inside', withoutEnlargement: true })
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = sample.info;
+  const stats = await sharp(sample.data, { raw: { width, height, channels } }).stats();
+  const [r, g, b] = stats.channels.map((c) => c.mean);
+  return { dominant: stats.dominant, meanLuminance: luminance({ r, g, b }), transparent };
+}
+
+export const tagImage = stageActivity(async (item) => {
+  const image = await readImageFile(imagePathOf(item));
+  const { metadata } = image;
+  const { width, height } = metadata.autoOrient;
+  const format = metadata.format;
+  const look = await decoding(image, () => appearance(image));
+  const hex = `#${[look.dominant.r, look.dominant.g, look.dominant.b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+  return {
+    ...item.data,
+    bytes: image.data.length,
+    pixels: width * height,
+    width,
+    height,
+    format,
+    dominant: hex,
+    tags: imageTags({ width, height, format, ...look }),
+  };
+});

@@ -1,0 +1,30 @@
+/**
+ * What the API's handlers work with: the Temporal client, the configuration, the pipelines it
+ * offers by name and the event router. Built once by the server, shared by every request.
+ */
+import type { Client } from '@temporalio/client';
+import type { EventRouter } from '../client/event-router';
+import type { PipelineCatalog } from '../pipelines/catalog';
+import type { BatchConfig } from '../runtime/config';
+
+export interface ApiContext {
+  client: Client;
+  config: BatchConfig;
+  catalog: PipelineCatalog;
+  router: EventRouter;
+  /** The bearer token every request but GET /openapi.json must carry. */
+  token: string;
+  /** Relative source paths in requests are resolved against this folder (the project folder). */
+  baseDir: string;
+}
+
+/** A request as a handler sees it: path parameters decoded, the body parsed and schema-checked. */
+export interface ApiRequest {
+  params: Record<string, string>;
+  body: unknown;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}

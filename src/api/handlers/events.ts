@@ -1,0 +1,48 @@
+/**
+ * GET /topics and POST /topics/{topic}/events: the subscriptions, and publishing an event that
+ * the event router (src/client/event-router.ts) turns into one run per subscribed pipeline,
+ * at most once per event ID.
+ */
+import type { PipelineEvent } from '../../client/event-router';
+import { didYouMean } from '../../pipelines/predicate';
+import type { ApiContext, ApiRequest, ApiResponse } from '../context';
+import { ApiError } from '../http';
+import { withPathsUnderRoots } from '../input-roots';
+import { runRef } from './run-ref';
+
+export async function listTopics(_req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
+  const { topics, inboxes } = ctx.router.subscriptions;
+  const body = Object.entries(topics).map(([topic, t]) => ({
+    topic,
+    description: t.description,
+    pipelines: t.pipelines,
+    inboxes: inboxes.filter((i) => i.topic === topic).map((i) => i.folder),
+  }));
+  return { status: 200, body: { topics: body } };
+}
+
+export async function publishEvent(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
+  const topic = req.params.topic;
+  const known = Object.keys(ctx.router.subscriptions.topics);
+  if (!known.includes(topic))
+    throw new ApiError(
+      404,
+      'UnknownTopic',
+      `No topic "${topic}"${didYouMean(topic, known)} Topics are: ${known.join(', ')} (GET /topics).`,
+    );
+  const body = req.body as { id: string; data?: Record<string, unknown> };
+  const [checked] = await withPathsUnderRoots(
+    [{ data: body.data ?? {} }],
+    () => '',
+    ctx.config.api.inputRoots,
+    ctx.baseDir,
+  );
+  const event: PipelineEvent = { id: body.id, data: checked.data };
+  const runs = await ctx.router.publish(topic, event);
+  const started = runs.some((r) => r.started);
+  // 202: at least one run started now; 200: a repeat of an event already delivered, nothing new.
+  return {
+    status: started ? 202 : 200,
+    body: { topic, event: event.id, runs: runs.map((r) => runRef(ctx, r.workflowId, r.started)) },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * GET /pipelines and POST /pipelines/{pipeline}/runs: the pipelines offered by name, and a run of
+ * one on inline items or on a source path under the input roots.
+ */
+import { randomBytes } from 'node:crypto';
+import { submitPipelineRun } from '../../client/pipeline-run';
+import type { CatalogEntry } from '../../pipelines/catalog';
+import { didYouMean } from '../../pipelines/predicate';
+import type { PipelineItem } from '../../pipelines/spec';
+import { pipelineItemsFromPath } from '../../sources/path-items';
+import type { ApiContext, ApiRequest, ApiResponse } from '../context';
+import { ApiError, maxBodyBytes } from '../http';
+import { resolveUnderRoots, withPathsUnderRoots } from '../input-roots';
+import { runRef } from './run-ref';
+
+/** The body of POST /pipelines/{pipeline}/runs, as its schema (src/api/schemas.ts) allows. */
+interface StartRunRequest {
+  run?: string;
+  items?: PipelineItem[];
+  source?: { path: string };
+}
+
+export async function listPipelines(_req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
+  const pipelines = [...ctx.catalog.values()].map((p) => ({
+    name: p.name,
+    description: p.description,
+    start: p.spec.start,
+    stages: Object.keys(p.spec.stages),
+    file: p.file,
+  }));
+  return { status: 200, body: { pipelines } };
+}
+
+export function catalogEntry(ctx: ApiContext, name: string): CatalogEntry {
+  const entry = ctx.catalog.get(name);
+  if (entry) return entry;
+  const known = [...ctx.catalog.keys()];
+  throw new ApiError(
+    404,
+    'UnknownPipeline',
+    `No pipeline "${name}"${didYouMean(name, known)} Pipelines are: ${known.join(', ')} (GET /pipelines).`,
+  );
+}
+
+/** A run name for a request without one: time plus a random suffix, so two requests never collide. */
+function defaultRunName(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `api-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Items IDs name dead letters and outputs: two items with one ID in a run are a mistake to report. */
+function checkUniqueIds(items: PipelineItem[], where: string): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const j = first.get(item.id);
+    if (j !== undefined)
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `${where}[${i}].id: "${item.id}" repeats ${where}[${j}].id; item IDs must be unique in a run.`,
+      );
+    first.set(item.id, i);
+  });
+}
+
+async function sourceItems(ctx: ApiContext, requested: string): Promise<PipelineItem[]> {
+  const target = await resolveUnderRoots('source.path', requested, ctx.config.api.inputRoots, ctx.baseDir);
+  let items: PipelineItem[];
+  try {
+    items = await pipelineItemsFromPath(target);
+  } catch (error) {
+    // Items files are the caller's input: their problems (bad lines, bad IDs) are a 400.
+    throw new ApiError(
+      400,
+      'BadSource',
+      `source.path ${requested}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if (items.length === 0)
+    throw new ApiError(400, 'BadSource', `source.path ${requested} holds no items; add files or lines first.`);
+  // The items travel in the run's input, and Temporal caps a payload at 2 MB.
+  const bytes = Buffer.byteLength(JSON.stringify(items));
+  if (bytes > maxBodyBytes)
+    throw new ApiError(
+      400,
+      'BadSource',
+      `source.path ${requested} holds ${items.length} items (${bytes} bytes as JSON), more than one run takes (${maxBodyBytes} bytes); split it into several sources.`,
+    );
+  return items;
+}
+
+export async function startRun(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
+  const entry = catalogEntry(ctx, req.params.pipeline);
+  const body = req.body as StartRunRequest;
+  if ((body.items === undefined) === (body.source === undefined)) {
+    throw new ApiError(
+      400,
+      'BadRequest',
+      'Send exactly one of "items" (e.g. [{"id": "u1", "data": {"optIn": true}}]) and "source" (e.g. {"path": "pipelines/items/signup-users.jsonl"}).',
+    );
+  }
+  const where = body.items ? 'items' : 'source items';
+  const given = body.items ?? (await sourceItems(ctx, body.source!.path));
+  checkUniqueIds(given, where);
+  const items = await withPathsUnderRoots(given, (i) => `${where}[${i}].`, ctx.config.api.inputRoots, ctx.baseDir);
+  const runName = body.run ?? defaultRunName();
+  const { handle, started } = await submitPipelineRun(
+    ctx.client,
+    ctx.config,
+    entry.spec,
+    { items: items.map((i) => ({ ...i, data: i.data ?? {} })) },
+    { runName },
+  );
+  return { status: started ? 202 : 200, body: { ...runRef(ctx, handle.workflowId, started), items: items.length } };
+}

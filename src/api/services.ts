@@ -1,0 +1,97 @@
+/**
+ * The event tier as `npm start` and `npm run api` run it: the pipeline catalog and subscriptions
+ * (validated first, so a bad file stops start-up with its fix), the event router, the HTTP API
+ * and one inbox watcher per configured inbox. Returns the lines that tell a person how to use it.
+ */
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { EventRouter } from '../client/event-router';
+import { examplesDir, loadPipelineCatalog } from '../pipelines/catalog';
+import { loadSubscriptions, subscriptionsFile } from '../pipelines/subscriptions';
+import type { BatchConfig } from '../runtime/config';
+import { repoRoot } from '../runtime/paths';
+import { InboxWatcher } from '../sources/inbox-watcher';
+import { startApiServer } from './server';
+import { resolveApiToken } from './token';
+
+export interface ApiServicesOptions {
+  client: Client;
+  config: BatchConfig;
+  dataDir: string;
+  log: (line: string) => void;
+  /** Defaults: pipelines/examples and pipelines/subscriptions.yaml. */
+  pipelinesDir?: string;
+  subscriptions?: string;
+  /** How long an inbox file must stay unchanged before it is published (default 1 s). */
+  inboxSettleMs?: number;
+}
+
+export interface ApiServices {
+  url: string;
+  token: string;
+  /** Where the token comes from: BATCH_API_TOKEN or the token file. */
+  tokenSource: string;
+  watchers: InboxWatcher[];
+  /** How to use it: address, token, a curl line, the inboxes. */
+  usage: string[];
+  stop(): Promise<void>;
+}
+
+/** The ledger of an inbox folder, named after its place in the data folder: inbox/uploads → ledgers/inbox-uploads.jsonl. */
+export function inboxLedgerFile(dataDir: string, folder: string): string {
+  const name = path.relative(dataDir, folder).replace(/[\\/]+/g, '-') || 'inbox';
+  return path.join(dataDir, 'ledgers', `${name}.jsonl`);
+}
+
+export async function startApiServices(options: ApiServicesOptions): Promise<ApiServices> {
+  const { client, config, dataDir, log } = options;
+  const catalog = loadPipelineCatalog(options.pipelinesDir ?? examplesDir);
+  const subscriptions = loadSubscriptions(options.subscriptions ?? subscriptionsFile, catalog, dataDir);
+  const router = new EventRouter(client, config, catalog, subscriptions);
+  const { token, source } = await resolveApiToken(config.api, dataDir);
+  const api = await startApiServer(
+    { client, config, catalog, router, token, baseDir: repoRoot },
+    { host: config.api.host, port: config.api.port },
+    (line) => log(`[api] ${line}`),
+  );
+  const watchers = subscriptions.inboxes.map(
+    (inbox) =>
+      new InboxWatcher({
+        folder: inbox.folder,
+        topic: inbox.topic,
+        ledgerFile: inboxLedgerFile(dataDir, inbox.folder),
+        publish: (topic, event) => router.publish(topic, event),
+        settleMs: options.inboxSettleMs,
+        log,
+      }),
+  );
+  try {
+    for (const watcher of watchers) await watcher.start();
+  } catch (error) {
+    await Promise.all(watchers.map((w) => w.stop()));
+    await api.close();
+    throw error;
+  }
+  const shown = (p: string) => (p.startsWith(`${repoRoot}${path.sep}`) ? path.relative(repoRoot, p) : p);
+  const tokenHint = source === 'BATCH_API_TOKEN' ? '$BATCH_API_TOKEN' : `$(cat ${shown(source)})`;
+  const usage = [
+    `HTTP API: ${api.url} (OpenAPI: ${api.url}/openapi.json; docs/api.md)`,
+    `API token: ${token} (from ${shown(source)})`,
+    `  curl -s -H "Authorization: Bearer ${tokenHint}" ${api.url}/pipelines`,
+    ...subscriptions.inboxes.map(
+      (i) =>
+        `Inbox: files dropped into ${shown(i.folder)}/ are published to topic "${i.topic}" (${subscriptions.topics[i.topic].pipelines.join(', ')})`,
+    ),
+  ];
+  return {
+    url: api.url,
+    token,
+    tokenSource: source,
+    watchers,
+    usage,
+    stop: async () => {
+      await Promise.all(watchers.map((w) => w.stop()));
+      await api.close();
+    },
+  };
+}

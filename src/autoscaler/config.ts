@@ -1,0 +1,201 @@
+/**
+ * The autoscaler's configuration (deploy/autoscale.yaml): worker pools, each one task queue and
+ * the worker processes that serve it, kept between `min` and `max` processes from the queue's
+ * backlog. A pool names a worker role (its queue comes from the environment, as for every worker)
+ * or the shard queues of a shard stage (one pool per shard: each shard is its own failure zone).
+ * Every problem is reported with its place and the fix, all at once.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { didYouMean, isRecord, show, typeName } from '../pipelines/predicate';
+import type { BatchConfig } from '../runtime/config';
+import { repoRoot } from '../runtime/paths';
+import { planRole, WorkerRole, workerRoles } from '../workers/roles';
+import type { TaskQueueType } from '../workers/work-stealer';
+import { shardQueue } from '../workflows/patterns/sharder';
+
+/** The numbers a pool is scaled by (see src/autoscaler/policy.ts). */
+export interface PoolLimits {
+  /** Fewest worker processes, 0 allowed: an idle queue then has none. */
+  min: number;
+  max: number;
+  /** Tasks (waiting + running) one worker process is meant to carry: desired = ceil(tasks / this). */
+  targetBacklogPerWorker: number;
+  /** How long a pool must have had more workers than it needs before one is stopped. */
+  coolDownSeconds: number;
+}
+
+export interface AutoscalePool extends PoolLimits {
+  /** `stages`, or `signup-enrich#1` for shard 1 of a shard pool. */
+  name: string;
+  taskQueue: string;
+  taskType: TaskQueueType;
+  /** `--roles` of its worker processes (`none` for a shard pool). */
+  roles: string;
+  /** `--shards` of its worker processes (`queue#k`), for a shard pool. */
+  shards?: string;
+}
+
+export interface AutoscaleConfig {
+  /** How often the backlogs are read and decisions made. */
+  intervalSeconds: number;
+  pools: AutoscalePool[];
+}
+
+export const defaultAutoscaleFile = path.join(repoRoot, 'deploy', 'autoscale.yaml');
+
+const topProperties = ['intervalSeconds', 'pools'];
+const poolProperties = ['role', 'shardQueue', 'shards', 'min', 'max', 'targetBacklogPerWorker', 'coolDownSeconds'];
+const namePattern = /^[A-Za-z0-9._-]+$/;
+
+export class AutoscaleConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `${source}: ${problems.length === 1 ? '1 problem' : `${problems.length} problems`}:\n` +
+        problems.map((p) => `  ${p}`).join('\n'),
+    );
+    this.name = 'AutoscaleConfigError';
+  }
+}
+
+/** Reads and validates an autoscale file (YAML or JSON). */
+export function loadAutoscaleConfig(file: string, config: BatchConfig): AutoscaleConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`Cannot read the autoscale configuration ${file}; pass an existing file with --config.`);
+  }
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (error) {
+    throw new AutoscaleConfigError(file, [`invalid YAML: ${error instanceof Error ? error.message : error}`]);
+  }
+  return autoscaleConfig(data, config, path.relative(process.cwd(), file) || file);
+}
+
+/** Validates autoscale configuration data and resolves each pool's task queue from `config`. */
+export function autoscaleConfig(
+  data: unknown,
+  config: BatchConfig,
+  source = 'autoscale configuration',
+): AutoscaleConfig {
+  const problems: string[] = [];
+  if (!isRecord(data))
+    throw new AutoscaleConfigError(source, [`must be a mapping with "pools", not ${typeName(data)}`]);
+  for (const key of Object.keys(data)) {
+    if (!topProperties.includes(key))
+      problems.push(`${key}: unknown property${suggest(key, topProperties)} Allowed: ${topProperties.join(', ')}`);
+  }
+  const intervalSeconds = data.intervalSeconds ?? 2;
+  if (typeof intervalSeconds !== 'number' || !(intervalSeconds > 0))
+    problems.push(`intervalSeconds: must be a number of seconds > 0, e.g. 2; got ${show(intervalSeconds)}`);
+
+  const pools: AutoscalePool[] = [];
+  if (!isRecord(data.pools) || Object.keys(data.pools).length === 0) {
+    problems.push('pools: must map pool names to pools, e.g. stages: { role: stages, min: 0, max: 4, ... }');
+  } else {
+    for (const [name, entry] of Object.entries(data.pools)) pools.push(...poolsOf(name, entry, config, problems));
+  }
+
+  const owners = new Map<string, string>();
+  for (const pool of pools) {
+    const key = `${pool.taskType} ${pool.taskQueue}`;
+    const other = owners.get(key);
+    if (other)
+      problems.push(`pools.${pool.name}: scales task queue "${pool.taskQueue}" as pools.${other} does; keep one`);
+    else owners.set(key, pool.name);
+  }
+  if (problems.length > 0) throw new AutoscaleConfigError(source, problems);
+  return { intervalSeconds: intervalSeconds as number, pools };
+}
+
+/** One pool entry: a role's pool, or one pool per shard queue. Problems are appended to `problems`. */
+function poolsOf(name: string, entry: unknown, config: BatchConfig, problems: string[]): AutoscalePool[] {
+  const at = `pools.${name}`;
+  const before = problems.length;
+  if (!namePattern.test(name)) problems.push(`${at}: pool names use letters, digits, ".", "_" and "-"`);
+  if (!isRecord(entry)) {
+    problems.push(`${at}: must be a mapping with role (or shardQueue and shards), min, max, targetBacklogPerWorker`);
+    return [];
+  }
+  for (const key of Object.keys(entry)) {
+    if (!poolProperties.includes(key))
+      problems.push(
+        `${at}.${key}: unknown property${suggest(key, poolProperties)} Allowed: ${poolProperties.join(', ')}`,
+      );
+  }
+  const limits = poolLimits(at, entry, problems);
+  const { role, shardQueue: shardBase, shards } = entry;
+  if ((role === undefined) === (shardBase === undefined)) {
+    problems.push(`${at}: give either role (one of ${workerRoles.join(', ')}) or shardQueue with shards, not both`);
+  } else if (role !== undefined) {
+    if (!(workerRoles as readonly unknown[]).includes(role))
+      problems.push(
+        `${at}.role: unknown role ${show(role)}${didYouMean(String(role), workerRoles)} Roles: ${workerRoles.join(', ')}`,
+      );
+    if (shards !== undefined) problems.push(`${at}.shards: only with shardQueue; a role's pool has one queue`);
+  } else {
+    if (typeof shardBase !== 'string' || !namePattern.test(shardBase))
+      problems.push(`${at}.shardQueue: the queue of a shard stage, e.g. signup-enrich; got ${show(shardBase)}`);
+    if (!Number.isInteger(shards) || (shards as number) < 1)
+      problems.push(`${at}.shards: the stage's number of shards, a whole number ≥ 1; got ${show(shards)}`);
+  }
+  if (problems.length > before || !limits) return [];
+
+  if (role !== undefined) {
+    const workerRole = role as WorkerRole;
+    return [
+      {
+        name,
+        taskQueue: planRole(workerRole, config).taskQueue,
+        taskType: workerRole === 'workflows' ? 'workflow' : 'activity',
+        roles: workerRole,
+        ...limits,
+      },
+    ];
+  }
+  return Array.from({ length: shards as number }, (_, k) => ({
+    name: `${name}#${k}`,
+    taskQueue: shardQueue(shardBase as string, k),
+    taskType: 'activity' as const,
+    roles: 'none',
+    shards: `${shardBase}#${k}`,
+    ...limits,
+  }));
+}
+
+function poolLimits(at: string, entry: Record<string, unknown>, problems: string[]): PoolLimits | undefined {
+  const before = problems.length;
+  const { min = 0, max, targetBacklogPerWorker, coolDownSeconds = 60 } = entry;
+  if (!Number.isInteger(min) || (min as number) < 0)
+    problems.push(`${at}.min: fewest worker processes, a whole number ≥ 0; got ${show(min)}`);
+  if (!Number.isInteger(max) || (max as number) < 1)
+    problems.push(`${at}.max: most worker processes, a whole number ≥ 1; got ${show(max)}`);
+  else if (Number.isInteger(min) && (max as number) < (min as number))
+    problems.push(`${at}.max: must be ≥ min (${min}); got ${max}`);
+  if (!Number.isInteger(targetBacklogPerWorker) || (targetBacklogPerWorker as number) < 1)
+    problems.push(
+      `${at}.targetBacklogPerWorker: tasks one worker process carries, a whole number ≥ 1 (e.g. its activity slots); got ${show(targetBacklogPerWorker)}`,
+    );
+  if (typeof coolDownSeconds !== 'number' || !(coolDownSeconds >= 0))
+    problems.push(`${at}.coolDownSeconds: seconds ≥ 0 before a scale-down; got ${show(coolDownSeconds)}`);
+  if (problems.length > before) return undefined;
+  return {
+    min: min as number,
+    max: max as number,
+    targetBacklogPerWorker: targetBacklogPerWorker as number,
+    coolDownSeconds: coolDownSeconds as number,
+  };
+}
+
+/** A close spelling, or the property the name is the start of (`coolDown` → `coolDownSeconds`). */
+function suggest(key: string, allowed: readonly string[]): string {
+  const longer = allowed.find((name) => name.startsWith(key));
+  return longer ? `; did you mean "${longer}"?` : didYouMean(key, allowed);
+}

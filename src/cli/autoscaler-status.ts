@@ -1,0 +1,31 @@
+/**
+ * `npm run cli -- status [--config FILE]`: the autoscaled queues — backlog and tasks in flight
+ * read live from the server, the autoscaler's worker processes, min/max and last decisions.
+ */
+import path from 'node:path';
+import { defaultAutoscaleFile, loadAutoscaleConfig } from '../autoscaler/config';
+import { autoscalerAlive, autoscalerStateFile, readAutoscalerState } from '../autoscaler/state';
+import { autoscalerStatus, formatAutoscalerStatus } from '../autoscaler/status';
+import type { BatchConfig } from '../runtime/config';
+import { dataDir } from '../runtime/paths';
+import type { WorkflowServiceHolder } from '../workers/work-stealer';
+
+export async function autoscalerStatusReport(
+  args: string[],
+  client: WorkflowServiceHolder,
+  config: BatchConfig,
+): Promise<string> {
+  const i = args.indexOf('--config');
+  if (i >= 0 && !args[i + 1]) throw new Error('--config needs a file, e.g. deploy/autoscale.yaml.');
+  const file = i >= 0 ? path.resolve(args[i + 1]) : process.env.BATCH_AUTOSCALE_CONFIG || defaultAutoscaleFile;
+  const autoscale = loadAutoscaleConfig(file, config);
+  const state = readAutoscalerState(autoscalerStateFile(dataDir));
+  const running = state && autoscalerAlive(state) ? state : undefined;
+  const queues = await autoscalerStatus(client, config.namespace, autoscale, running);
+  return formatAutoscalerStatus(queues, {
+    running: running !== undefined,
+    pid: running?.pid,
+    updatedAt: running?.updatedAt,
+    configFile: path.relative(process.cwd(), file) || file,
+  });
+}

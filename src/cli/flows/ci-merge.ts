@@ -1,0 +1,170 @@
+/**
+ * Flow `ci-merge` (the seeds' merger): several local git repositories are the sources; their new
+ * commits merge into one pipeline (pipelines/examples/ci-merge.yaml) that builds each commit in
+ * a temporary worktree, records passed/failed and its output, joins, and counts results per
+ * status and repository. Fair across repositories; a commit seen twice (a clone, a later run)
+ * is built once.
+ *
+ *   npm run cli -- run ci-merge <repo dirs...> [--command CMD] [--all] [--timeout SECONDS] [--run NAME]
+ *
+ * State under `<dataDir>/ci-merge/`: `builds/` (a result and a log per commit) and `cursors/`
+ * (per repository, the branch tips of the last finished run).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildConfigFile } from '../../activities/pipeline/build-commit';
+import { buildPaths, readBuildRecord } from '../../activities/ci/build-records';
+import { startPipelineRun } from '../../client/pipeline-run';
+import type { BuildRecord, CommitData, CommitToBuild } from '../../core/commit-build';
+import { loadPipelineSpecFile } from '../../pipelines/load';
+import type { PipelineItem } from '../../pipelines/spec';
+import { workflowUrl } from '../../runtime/config';
+import { gitAnswers } from '../../runtime/git';
+import { repoRoot } from '../../runtime/paths';
+import { CommitListing, listNewCommits, saveCursors } from '../../sources/git-commits';
+import { watchPipelineRun } from '../watch-pipeline-run';
+import { createDemoRepositories } from './ci-merge-demo-repos';
+import { formatCiMergeSummary, plural } from './ci-merge-summary';
+import type { CliFlow, FlowContext } from './flow';
+
+export interface CiMergeOptions {
+  repos: string[];
+  /** Build command for every commit; absent: each commit's `.batch-ci`. */
+  command?: string;
+  /** Every commit, not only those since the last finished run (recorded results are reused). */
+  all: boolean;
+  timeoutSeconds: number;
+  runName: string;
+}
+
+const usage = '<repo dirs...> [--command CMD] [--all] [--timeout SECONDS] [--run NAME]';
+const specFile = path.join(repoRoot, 'pipelines', 'examples', 'ci-merge.yaml');
+const defaultTimeoutSeconds = 600;
+/** The build stage's activity timeout is 1 hour: a build must be stopped before it. */
+const maxTimeoutSeconds = 3000;
+/** Items travel inside the run's input; Temporal refuses payloads above 2 MB. */
+const maxItemBytes = 1_500_000;
+
+const ciDir = (dataDir: string) => path.join(dataDir, 'ci-merge');
+
+export function parseCiMergeArgs(args: string[]): CiMergeOptions {
+  const options: CiMergeOptions = {
+    repos: [],
+    all: false,
+    timeoutSeconds: defaultTimeoutSeconds,
+    runName: `ci-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value. Usage: run ci-merge ${usage}`);
+      return v;
+    };
+    if (arg === '--all') options.all = true;
+    else if (arg === '--command') options.command = value();
+    else if (arg === '--timeout') {
+      options.timeoutSeconds = Number(value());
+      if (
+        !Number.isInteger(options.timeoutSeconds) ||
+        options.timeoutSeconds < 1 ||
+        options.timeoutSeconds > maxTimeoutSeconds
+      )
+        throw new Error(`--timeout needs a whole number of seconds from 1 to ${maxTimeoutSeconds}.`);
+    } else if (arg === '--run') {
+      options.runName = value();
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.runName))
+        throw new Error('--run needs a name of letters, digits, ".", "_" or "-".');
+    } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}. Usage: run ci-merge ${usage}`);
+    else options.repos.push(arg);
+  }
+  if (options.repos.length === 0) throw new Error(`Pass one or more git repositories. Usage: run ci-merge ${usage}`);
+  return options;
+}
+
+/** Without --command every repository needs a build command of its own: say which do not have one. */
+async function checkBuildConfigs(listing: CommitListing): Promise<void> {
+  const missing: string[] = [];
+  for (const r of listing.repositories) {
+    if (r.commits > 0 && !(await gitAnswers(r.root, ['cat-file', '-e', `HEAD:${buildConfigFile}`])))
+      missing.push(r.root);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `No ${buildConfigFile} file at HEAD in ${missing.join(', ')}: commit one holding the build command (e.g. \`npm test\`), or pass --command "npm test" to build every commit with that.`,
+    );
+  }
+}
+
+/** Lists the new commits, runs the pipeline on them with a progress bar, and returns the summary lines. */
+export async function runCiMerge(ctx: FlowContext, options: CiMergeOptions): Promise<string[]> {
+  const buildsDir = path.join(ciDir(ctx.dataDir), 'builds');
+  const cursorDir = path.join(ciDir(ctx.dataDir), 'cursors');
+  const listing = await listNewCommits(options.repos, { cursorDir, all: options.all, command: options.command });
+  if (listing.items.length === 0) {
+    await saveCursors(listing, cursorDir);
+    const names = listing.repositories.map((r) => r.name).join(', ');
+    return [`No new commits in ${names} since the last run: nothing to build (--all lists every commit again).`];
+  }
+  if (options.command === undefined) await checkBuildConfigs(listing);
+  const items: PipelineItem[] = listing.items.map((item) => {
+    const data: CommitToBuild = {
+      ...(item.data as unknown as CommitData),
+      buildsDir,
+      timeoutSeconds: options.timeoutSeconds,
+    };
+    return { ...item, data: { ...data } };
+  });
+  const bytes = Buffer.byteLength(JSON.stringify(items));
+  if (bytes > maxItemBytes) {
+    const counts = listing.repositories.map((r) => `${r.name} ${r.commits}`).join(', ');
+    throw new Error(
+      `${items.length} new commits (${counts}) are too many for one run (${(bytes / 1e6).toFixed(1)} MB of item data; Temporal takes 2 MB): run on fewer repositories at a time.`,
+    );
+  }
+
+  const spec = loadPipelineSpecFile(specFile);
+  const handle = await startPipelineRun(ctx.client, ctx.config, spec, { items }, { runName: options.runName });
+  const webUi = workflowUrl(ctx.config, handle.workflowId);
+  ctx.log(
+    `Started ${handle.workflowId}: ${plural(items.length, 'commit')} from ${plural(listing.repositories.length, 'repository', 'repositories')}. Web UI: ${webUi}`,
+  );
+  const result = await watchPipelineRun(handle, ctx.log);
+  // Only now: a run that did not finish leaves its commits to be listed again.
+  await saveCursors(listing, cursorDir);
+
+  const records = new Map<string, BuildRecord | undefined>();
+  for (const item of listing.items) {
+    records.set(item.id, await readBuildRecord(buildPaths(buildsDir, item.id, options.command).record));
+  }
+  return formatCiMergeSummary({
+    runName: options.runName,
+    workflowId: handle.workflowId,
+    listing,
+    records,
+    result,
+    buildsDir,
+    webUi,
+  });
+}
+
+export const ciMergeFlow: CliFlow = {
+  name: 'ci-merge',
+  usage,
+  description:
+    'new commits of several git repositories merged into one build-and-test pipeline: each built once in a temporary worktree, passed/failed and log per commit, fair across repositories',
+  async run(args, ctx) {
+    for (const line of await runCiMerge(ctx, parseCiMergeArgs(args))) ctx.log(line);
+  },
+  async demo(ctx, runName) {
+    const dir = path.join(ciDir(ctx.dataDir), 'demo', runName);
+    // The same run name again reuses its repositories: new ones would be new commits.
+    const repos = fs.existsSync(dir)
+      ? ['alpha', 'beta', 'gamma'].map((name) => path.join(dir, name))
+      : await createDemoRepositories(dir);
+    ctx.log(
+      `Demo repositories in ${path.relative(process.cwd(), dir) || dir}: alpha, beta (one commit fails its test), gamma (a clone of alpha)`,
+    );
+    return runCiMerge(ctx, { repos, all: true, timeoutSeconds: 60, runName });
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * The summary of an image-tagging run for a person: how many images were tagged, their bytes and
+ * pixels, the histogram of tags, where the report and the thumbnails are, and each dead letter
+ * with its reason.
+ */
+import path from 'node:path';
+import { sortedBins } from '../../activities/pipeline/histogram-svg';
+import { thumbnailBox } from '../../activities/pipeline/images/thumbnail-image';
+import type { PipelineRunResult } from '../../workflows/pipeline';
+
+/** A thumbnail found in the run's output folder. */
+export interface ThumbnailListing {
+  file: string;
+  width: number;
+  height: number;
+}
+
+export interface ImageTaggingSummaryInput {
+  result: PipelineRunResult;
+  tag: string;
+  /** The reduce stage with the report, and the stage making thumbnails. */
+  reportStage: string;
+  thumbnailStage: string;
+  thumbnailDir: string;
+  thumbnails: ThumbnailListing[];
+  webUi: string;
+}
+
+/** Thumbnails listed one per line up to this many; more are counted. */
+const listedThumbnails = 20;
+
+/** Relative to the working folder when inside it, else absolute. */
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' ? '.' : relative.startsWith('..') ? file : relative;
+}
+const number = (n: number) => n.toLocaleString('en-US');
+
+export function formatImageTaggingSummary(input: ImageTaggingSummaryInput): string[] {
+  const { result, tag } = input;
+  const reduction = result.reduce[input.reportStage];
+  const tagged = reduction?.count ?? 0;
+  const thumbnailed = result.stages[input.thumbnailStage]?.passed ?? 0;
+  const lines = [
+    `Image tagging ${result.spec.name}/${result.run}: ${result.total} files, ${tagged} tagged, ${result.deadLettered} dead-lettered; ${thumbnailed} with tag "${tag}" got a thumbnail`,
+  ];
+  if (reduction) {
+    lines.push(`  bytes ${number(reduction.sums.bytes ?? 0)} · pixels ${number(reduction.sums.pixels ?? 0)}`);
+    const bins = sortedBins(reduction.histograms.tags ?? {});
+    lines.push(`  tags: ${bins.map(([bin, n]) => `${bin} ${n}`).join(', ') || '(none)'}`);
+  }
+  const files = result.reports?.[input.reportStage]?.files ?? [];
+  if (files.length > 0) lines.push(`Report:     ${files.map(shown).join(', ')}`);
+  lines.push(
+    `Thumbnails: ${shown(input.thumbnailDir)}/ (${input.thumbnails.length} files, at most ${thumbnailBox}×${thumbnailBox})`,
+  );
+  for (const t of input.thumbnails.slice(0, listedThumbnails)) {
+    lines.push(`  ${path.basename(t.file)}  ${t.width}x${t.height}`);
+  }
+  if (input.thumbnails.length > listedThumbnails) {
+    lines.push(`  … and ${input.thumbnails.length - listedThumbnails} more`);
+  }
+  for (const d of result.deadLetters) {
+    const file = typeof d.input.data.path === 'string' ? path.basename(d.input.data.path) : d.itemId;
+    lines.push(`  DEAD ${file} at ${d.stage} [${d.error.type}]: ${d.error.message}`);
+  }
+  if (result.deadLettered > result.deadLetters.length) {
+    lines.push(
+      `  … and ${result.deadLettered - result.deadLetters.length} more dead letters (npm run cli -- dlq list ${result.spec.name}/${result.run})`,
+    );
+  }
+  lines.push(`Web UI:     ${input.webUi}`);
+  return lines;
+}

@@ -1,0 +1,16 @@
+import { notifyActivitiesFor } from '../activities/notify';
+import { stageActivities } from '../activities/pipeline';
+import type { BatchConfig } from '../runtime/config';
+import { dataDir } from '../runtime/paths';
+import { isShardQueueOf } from './shard-queues';
+
+type Activities = Record<string, (...args: never[]) => Promise<unknown>>;
+
+/**
+ * What a shard queue's worker runs: the sign-up flow's shards (`<signup queue>-shard-<k>`) send
+ * mail and SMS; every other shard queue belongs to a pipeline's shard stage and runs the stage
+ * activities.
+ */
+export function shardQueueActivities(taskQueue: string, config: BatchConfig): Activities {
+  return isShardQueueOf(taskQueue, config.signup.queue) ? notifyActivitiesFor(config, dataDir) : stageActivities;
+}

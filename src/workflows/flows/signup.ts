@@ -1,0 +1,185 @@
+/**
+ * The new-user sign-up flow (seeds, ch. 11 and issue 4 §2): one workflow per user, ID
+ * `signup/<userId>`, so a duplicate sign-up event is deduplicated by the server.
+ *
+ *   sharder   stable hash of the user ID → shard k; every send runs on `<queue>-shard-<k>`, served
+ *             by that shard's own workers (a failure zone: an outage delays only its users)
+ *   verify    a verification mail over SMTP with a code, then a wait for the `verified` signal
+ *             with that code (wrong codes are counted and ignored) for `verifyWithin` of workflow
+ *             time (default 3 days) → `expired`
+ *   copier    once verified, two child workflows: the welcome mail, and notifications (filter:
+ *             opted in; splitter: e-mail or SMS by preference) — see signup-branches.ts
+ *
+ * The `status` query tells where a sign-up is; BatchStage shows the same in the Web UI.
+ */
+import {
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { EmailDelivery } from '../../activities/notify/types';
+import { BatchPipeline, BatchRun, BatchShards, BatchStage } from '../../core/search-attributes';
+import { signupEventProblems, type SignupEvent } from '../../core/signup-event';
+import { parseDuration } from '../../pipelines/validate';
+import { copyToAll } from '../patterns/copier';
+import { shardOf, shardQueue } from '../patterns/sharder';
+import { notifyActivities } from './signup-activities';
+import { NotificationOutcome, signupNotifications, signupWelcome } from './signup-branches';
+import { formatUtc, verificationMail } from './signup-messages';
+
+export interface SignupInput {
+  /** The sign-up event; validated here, so an event from anywhere gets the same clear errors. */
+  event: SignupEvent;
+  /** The submission this event came with (BatchRun in the Web UI), e.g. a CLI run name. */
+  run: string;
+  /** Shard queues `<queue>-shard-<k>`, k < count. */
+  shards: { queue: string; count: number };
+  /** How long the code stays valid, in workflow time, e.g. "3 days". */
+  verifyWithin: string;
+}
+
+export type SignupState = 'received' | 'sending-verification' | 'waiting' | 'verified' | 'done' | 'expired';
+
+export interface SignupStatus {
+  userId: string;
+  email: string;
+  state: SignupState;
+  shard: number;
+  taskQueue: string;
+  /** When the code stops being valid (ISO time), once the mail is being sent. */
+  expiresAt?: string;
+  verifiedAt?: string;
+  /** Codes received by the `verified` signal, and how many of them were wrong. */
+  codesReceived: number;
+  wrongCodes: number;
+  verification?: EmailDelivery;
+  welcome?: EmailDelivery;
+  notification?: NotificationOutcome;
+}
+
+/** The sign-up's last status: `done` (verified, welcomed, notifications set up) or `expired`. */
+export type SignupResult = SignupStatus;
+
+export const signupPipelineName = 'signup';
+
+/** The user enters the code from the verification mail. */
+export const verifiedSignal = defineSignal<[code: string]>('verified');
+export const signupStatusQuery = defineQuery<SignupStatus>('status');
+
+export const signupWorkflowId = (userId: string) => `signup/${userId}`;
+
+function invalid(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'InvalidInput');
+}
+
+function checkedInput(input: SignupInput): { event: SignupEvent; verifyWithinMs: number } {
+  const problems = signupEventProblems(input.event);
+  if (problems.length > 0) {
+    const who = typeof input.event?.userId === 'string' ? ` of user ${input.event.userId}` : '';
+    throw invalid(`The sign-up event${who} is invalid: ${problems.join('; ')}. Fix the event and submit it again.`);
+  }
+  const verifyWithinMs = parseDuration(input.verifyWithin) ?? 0;
+  if (!(verifyWithinMs > 0)) {
+    throw invalid(`verifyWithin "${input.verifyWithin}" is not a duration; write e.g. "3 days" or "12 hours".`);
+  }
+  if (!(Number.isInteger(input.shards?.count) && input.shards.count >= 1)) {
+    throw invalid(`shards.count ${JSON.stringify(input.shards?.count)} must be a whole number ≥ 1.`);
+  }
+  return { event: input.event, verifyWithinMs };
+}
+
+export async function signup(input: SignupInput): Promise<SignupResult> {
+  const { event, verifyWithinMs } = checkedInput(input);
+  const shard = shardOf({ key: '$id', shards: input.shards.count }, { id: event.userId, data: {} });
+  const taskQueue = shardQueue(input.shards.queue, shard);
+  const status: SignupStatus = {
+    userId: event.userId,
+    email: event.email,
+    state: 'received',
+    shard,
+    taskQueue,
+    codesReceived: 0,
+    wrongCodes: 0,
+  };
+  const enter = (state: SignupState) => {
+    status.state = state;
+    upsertSearchAttributes([{ key: BatchStage, value: state }]);
+  };
+  upsertSearchAttributes([
+    { key: BatchPipeline, value: signupPipelineName },
+    { key: BatchRun, value: input.run },
+    { key: BatchShards, value: [taskQueue] },
+  ]);
+  setHandler(signupStatusQuery, () => status);
+
+  // uuid4() is the workflow's deterministic randomness: the same code on every replay.
+  const code = uuid4().replace(/-/g, '').slice(0, 8);
+  let verified = false;
+  setHandler(verifiedSignal, (given) => {
+    if (status.state !== 'waiting' && status.state !== 'sending-verification') return; // too late or already verified
+    status.codesReceived += 1;
+    if (typeof given === 'string' && given.trim().toLowerCase() === code) verified = true;
+    else status.wrongCodes += 1;
+  });
+
+  const { workflowId } = workflowInfo();
+  const expiresAt = new Date(Date.now() + verifyWithinMs);
+  status.expiresAt = expiresAt.toISOString();
+  enter('sending-verification');
+  const { sendEmail } = notifyActivities(taskQueue);
+  status.verification = await sendEmail({
+    key: { workflowId, step: 'verification' },
+    to: event.email,
+    toName: event.name,
+    ...verificationMail(event, code, expiresAt),
+  });
+
+  enter('waiting');
+  const inTime = await condition(() => verified, Math.max(1, expiresAt.getTime() - Date.now()), {
+    summary: `verification code expires ${formatUtc(expiresAt)}`,
+  });
+  if (!inTime) {
+    enter('expired');
+    return status;
+  }
+  status.verifiedAt = new Date().toISOString();
+  enter('verified');
+
+  const branch = { event, signupWorkflowId: workflowId, taskQueue };
+  // The branches are findable beside their sign-up: same pipeline and run, the branch as stage.
+  const branchAttributes = (stage: string) => [
+    { key: BatchPipeline, value: signupPipelineName },
+    { key: BatchRun, value: input.run },
+    { key: BatchStage, value: stage },
+  ];
+  const results = await copyToAll<'welcome' | 'notifications', Partial<SignupStatus>>(
+    ['welcome', 'notifications'],
+    async (to) =>
+      to === 'welcome'
+        ? {
+            welcome: await executeChild(signupWelcome, {
+              workflowId: `${workflowId}/welcome`,
+              typedSearchAttributes: branchAttributes('welcome'),
+              staticSummary: `welcome mail to ${event.email}`,
+              args: [branch],
+            }),
+          }
+        : {
+            notification: await executeChild(signupNotifications, {
+              workflowId: `${workflowId}/notifications`,
+              typedSearchAttributes: branchAttributes('notifications'),
+              staticSummary: `notifications for ${event.userId}: opted in? then e-mail or SMS`,
+              args: [branch],
+            }),
+          },
+  );
+  for (const result of results) Object.assign(status, result);
+  enter('done');
+  return status;
+}

@@ -1,0 +1,178 @@
+/**
+ * deploy/k8s cannot run here (no cluster), so this checks that it agrees with the code and with
+ * deploy/autoscale.yaml: one Deployment + KEDA ScaledObject per pool, the pool's task queue and
+ * worker arguments, min 0 / max / target / cool-down, the workers' environment and image, and a
+ * termination grace longer than the workers' own shutdown grace (so scale-down drains).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { defaultAutoscaleFile, loadAutoscaleConfig } from '../src/autoscaler/config';
+import { loadConfig } from '../src/runtime/config';
+import { repoRoot } from '../src/runtime/paths';
+import { workerShutdownGraceSeconds } from '../src/workers/create-workers';
+import { planRole, parseRoles } from '../src/workers/roles';
+import { parseShardQueues } from '../src/workers/shard-queues';
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: unknown;
+}
+
+interface DeploymentSpec {
+  replicas?: number;
+  selector: { matchLabels: Record<string, string> };
+  template: {
+    metadata: { labels: Record<string, string> };
+    spec: {
+      terminationGracePeriodSeconds: number;
+      containers: {
+        image: string;
+        command: string[];
+        args: string[];
+        envFrom: unknown;
+        volumeMounts: { name: string; mountPath: string }[];
+      }[];
+    };
+  };
+}
+
+interface ScaledObjectSpec {
+  scaleTargetRef: { name: string };
+  minReplicaCount: number;
+  maxReplicaCount: number;
+  cooldownPeriod: number;
+  advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number } } } };
+  triggers: { type: string; metadata: Record<string, unknown> }[];
+}
+
+const dir = path.join(repoRoot, 'deploy', 'k8s');
+const kustomization = parseAllDocuments(fs.readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8'))[0].toJS() as {
+  resources: string[];
+};
+const manifests: Manifest[] = kustomization.resources.flatMap((file) =>
+  parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8')).map((doc) => {
+    assert.equal(doc.errors.length, 0, `${file}: ${doc.errors.join('; ')}`);
+    return doc.toJS() as Manifest;
+  }),
+);
+const ofKind = (kind: string) => manifests.filter((m) => m.kind === kind);
+const named = (kind: string, name: string) => ofKind(kind).find((m) => m.metadata.name === name);
+const deploymentSpec = (name: string) => named('Deployment', name)?.spec as DeploymentSpec | undefined;
+const scaledObjectSpec = (name: string) => named('ScaledObject', name)?.spec as ScaledObjectSpec | undefined;
+const codeConfig = loadConfig({});
+const autoscale = loadAutoscaleConfig(defaultAutoscaleFile, codeConfig);
+const deploymentName = (pool: string) => `batch-worker-${pool.replace('#', '-')}`;
+const configMap = named('ConfigMap', 'batch-worker-config');
+
+/** Metadata fields KEDA's temporal scaler reads (pkg/scalers/temporal_scaler.go, KEDA 2.17+). */
+const kedaTemporalFields = [
+  'endpoint',
+  'endpointFromEnv',
+  'namespace',
+  'activationTargetQueueSize',
+  'targetQueueSize',
+  'taskQueue',
+  'queueTypes',
+  'buildId',
+  'workerDeploymentName',
+  'workerDeploymentBuildId',
+  'minConnectTimeout',
+  'unsafeSsl',
+  'tlsServerName',
+];
+
+describe('deploy/k8s manifests', () => {
+  it('lists every file of the folder in kustomization.yaml', () => {
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    assert.deepEqual([...kustomization.resources].sort(), files.sort());
+  });
+
+  it('gives the workers the same Temporal namespace and task queues as the code', () => {
+    assert.ok(configMap?.data, 'ConfigMap batch-worker-config');
+    const env = configMap.data;
+    assert.ok(env.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS is set');
+    assert.equal(env.TEMPORAL_NAMESPACE, codeConfig.namespace);
+    assert.deepEqual(loadConfig(env).queues, codeConfig.queues);
+  });
+
+  it('has one Deployment and one ScaledObject per autoscaled pool, and no other', () => {
+    const expected = autoscale.pools.map((p) => deploymentName(p.name)).sort();
+    assert.deepEqual(
+      ofKind('Deployment')
+        .map((m) => m.metadata.name)
+        .sort(),
+      expected,
+    );
+    assert.deepEqual(
+      ofKind('ScaledObject')
+        .map((m) => m.metadata.name)
+        .sort(),
+      expected,
+    );
+  });
+
+  for (const pool of autoscale.pools) {
+    const name = deploymentName(pool.name);
+
+    it(`${name}: runs the worker entry point for ${pool.taskQueue}, with the shared config, data and image`, () => {
+      const deployment = deploymentSpec(name);
+      assert.ok(deployment, `Deployment ${name}`);
+      const pod = deployment.template.spec;
+      assert.equal(deployment.replicas, undefined, 'KEDA owns the replica count');
+      assert.deepEqual(deployment.selector.matchLabels, deployment.template.metadata.labels);
+      const [container] = pod.containers;
+      const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string })
+        .version;
+      assert.equal(container.image, `temporal-batch-worker:${version}`);
+      assert.ok(fs.existsSync(path.join(repoRoot, 'Dockerfile')), 'the image is built from the Dockerfile');
+      const entry = container.command.find((part) => part.endsWith('.ts'));
+      assert.ok(entry && fs.existsSync(path.join(repoRoot, entry)), `entry ${entry} exists`);
+      // The worker arguments serve exactly the pool's task queue, read with the worker's own parsers.
+      const args = container.args;
+      const value = (option: string) => (args.includes(option) ? args[args.indexOf(option) + 1] : undefined);
+      const served = [
+        ...parseRoles(value('--roles')).map((role) => planRole(role, codeConfig).taskQueue),
+        ...parseShardQueues(value('--shards')),
+      ];
+      assert.deepEqual(served, [pool.taskQueue]);
+      assert.deepEqual(container.envFrom, [{ configMapRef: { name: 'batch-worker-config' } }]);
+      const mount = container.volumeMounts.find((m) => m.mountPath === configMap?.data?.BATCH_DATA_DIR);
+      assert.ok(mount, `the data volume is mounted at BATCH_DATA_DIR`);
+      assert.ok(
+        pod.terminationGracePeriodSeconds > workerShutdownGraceSeconds,
+        `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} > the workers' shutdown grace ${workerShutdownGraceSeconds} s`,
+      );
+    });
+
+    it(`${name}: KEDA scales it from zero on the backlog of ${pool.taskQueue}, as deploy/autoscale.yaml says`, () => {
+      const scaled = scaledObjectSpec(name);
+      assert.ok(scaled, `ScaledObject ${name}`);
+      assert.equal(scaled.scaleTargetRef.name, name);
+      assert.deepEqual([scaled.minReplicaCount, scaled.maxReplicaCount], [pool.min, pool.max]);
+      assert.equal(scaled.minReplicaCount, 0);
+      assert.equal(scaled.cooldownPeriod, pool.coolDownSeconds);
+      assert.equal(
+        scaled.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds,
+        pool.coolDownSeconds,
+      );
+      assert.equal(scaled.triggers.length, 1);
+      const [trigger] = scaled.triggers;
+      assert.equal(trigger.type, 'temporal');
+      const metadata = trigger.metadata;
+      for (const [key, value] of Object.entries(metadata)) {
+        assert.ok(kedaTemporalFields.includes(key), `${key} is a field of KEDA's temporal scaler`);
+        assert.equal(typeof value, 'string', `${key}: KEDA trigger metadata values are strings`);
+      }
+      assert.equal(metadata.endpoint, configMap?.data?.TEMPORAL_ADDRESS);
+      assert.equal(metadata.namespace, configMap?.data?.TEMPORAL_NAMESPACE);
+      assert.equal(metadata.taskQueue, pool.taskQueue);
+      assert.equal(metadata.queueTypes, pool.taskType);
+      assert.equal(metadata.targetQueueSize, String(pool.targetBacklogPerWorker));
+    });
+  }
+});

@@ -1,0 +1,176 @@
+/**
+ * The notification activities against real transports: mail over SMTP into a maildev (read back
+ * through its REST API), SMS into the local sink and to an HTTP webhook. The ledger makes a
+ * repeated send (a retry) return the recorded delivery instead of sending again; bad input is a
+ * non-retryable InvalidInput, a refusing or absent server a retryable error.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { createNotifyActivities, NotifyActivities, smsSinkFile } from '../src/activities/notify';
+import { mailMessageId } from '../src/activities/notify/message-id';
+import { sinkTransport, webhookTransport } from '../src/activities/notify/sms-transport';
+import { signupEventProblems } from '../src/core/signup-event';
+import type { MailCatcher } from '../src/runtime/mail-catcher';
+import { findCaughtMail } from '../src/runtime/mail-inbox';
+import { freePort } from '../src/runtime/wait';
+import { mailsTo, signupDataDir, startTestMailCatcher } from './support/signup';
+
+const from = 'Sign-up tests <no-reply@batch.example>';
+
+async function failureOf(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => assert.fail('expected the call to fail'),
+    (error: unknown) => error as Error,
+  );
+}
+
+describe('notification activities (real SMTP, SMS sink and webhook)', function () {
+  let catcher: MailCatcher;
+  let dataDir: string;
+  let activities: NotifyActivities;
+
+  before(async () => {
+    catcher = await startTestMailCatcher('signup-activities');
+    dataDir = signupDataDir('signup-activities');
+    activities = createNotifyActivities({
+      smtp: { host: '127.0.0.1', port: catcher.smtpPort },
+      from,
+      ledgerDir: path.join(dataDir, 'ledger'),
+      sms: sinkTransport(smsSinkFile(dataDir)),
+    });
+  });
+  after(async () => {
+    await catcher?.stop();
+  });
+
+  it('delivers a mail over SMTP with a Message-ID fixed by (workflow, step), and a retry does not send it again', async () => {
+    const key = { workflowId: 'signup/ada', step: 'verification' };
+    const request = { key, to: 'ada@example.com', toName: 'Ada', subject: 'Your code', text: 'code 1234' };
+    const first = await activities.sendEmail(request);
+    assert.equal(first.messageId, mailMessageId(key, from));
+    assert.match(first.messageId, /^<verification\.[0-9a-f]{32}@batch\.example>$/);
+    assert.equal(first.fromLedger, false);
+    const mail = await findCaughtMail(catcher.webUrl, first.messageId);
+    assert.deepEqual(
+      [mail?.to, mail?.subject, mail?.from],
+      [['ada@example.com'], 'Your code', ['no-reply@batch.example']],
+    );
+
+    const retry = await activities.sendEmail(request);
+    assert.equal(retry.fromLedger, true);
+    assert.equal(retry.messageId, first.messageId);
+    await activities.sendEmail({ ...request, key: { ...key, step: 'welcome' }, subject: 'Welcome' });
+    assert.deepEqual(
+      (await mailsTo(catcher, 'ada@example.com')).map((m) => m.subject),
+      ['Your code', 'Welcome'],
+      'one mail per step, however often a step is sent',
+    );
+  });
+
+  it('rejects a bad address or an empty mail as InvalidInput (not retried) and sends nothing', async () => {
+    const key = { workflowId: 'signup/bad', step: 'verification' };
+    const error = await failureOf(activities.sendEmail({ key, to: 'bad-at-example.com', subject: 'x', text: '' }));
+    assert.ok(error instanceof ApplicationFailure);
+    assert.equal(error.type, 'InvalidInput');
+    assert.equal(error.nonRetryable, true);
+    assert.match(error.message, /email "bad-at-example.com" is not an e-mail address; write it like ada@example.com/);
+    assert.match(error.message, /the text is empty/);
+    assert.deepEqual(await mailsTo(catcher, 'bad-at-example.com'), []);
+  });
+
+  it('reports an SMTP server that does not answer as a retryable error naming the server', async () => {
+    const port = await freePort();
+    const offline = createNotifyActivities({
+      smtp: { host: '127.0.0.1', port },
+      from,
+      ledgerDir: path.join(dataDir, 'ledger'),
+      sms: sinkTransport(smsSinkFile(dataDir)),
+    });
+    const key = { workflowId: 'signup/offline', step: 'verification' };
+    const error = await failureOf(offline.sendEmail({ key, to: 'off@example.com', subject: 'x', text: 'y' }));
+    assert.ok(!(error instanceof ApplicationFailure && error.nonRetryable), 'retried');
+    assert.match(error.message, new RegExp(`SMTP server at 127.0.0.1:${port}.*is it running\\?`));
+  });
+
+  it('hands an SMS to the local sink once per (workflow, step) and rejects a bad number', async () => {
+    const key = { workflowId: 'signup/bob', step: 'notifications-on' };
+    const first = await activities.sendSms({ key, to: '+15550100001', text: 'hello Bob' });
+    const retry = await activities.sendSms({ key, to: '+15550100001', text: 'hello Bob' });
+    assert.deepEqual([first.transport, first.fromLedger, retry.fromLedger], ['sink', false, true]);
+    const lines = fs
+      .readFileSync(smsSinkFile(dataDir), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => [l.id, l.to, l.text]),
+      [[first.messageId, '+15550100001', 'hello Bob']],
+    );
+    const error = await failureOf(activities.sendSms({ key: { ...key, step: 'x' }, to: '0151 123', text: 'hi' }));
+    assert.ok(error instanceof ApplicationFailure);
+    assert.equal(error.type, 'InvalidInput');
+    assert.match(error.message, /phone "0151 123" is not a phone number in international form/);
+  });
+
+  it('posts an SMS to a webhook with an idempotency key; a 4xx is not retried, a 5xx is', async () => {
+    const received: { key: string | undefined; body: { id: string; to: string; text: string } }[] = [];
+    let answer = 202;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ key: req.headers['idempotency-key'] as string | undefined, body: JSON.parse(body) });
+        res.writeHead(answer).end(answer >= 400 ? 'number blocked' : '');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/sms`;
+    try {
+      const viaWebhook = createNotifyActivities({
+        smtp: { host: '127.0.0.1', port: catcher.smtpPort },
+        from,
+        ledgerDir: path.join(dataDir, 'webhook-ledger'),
+        sms: webhookTransport(url),
+      });
+      const key = { workflowId: 'signup/cy', step: 'notifications-on' };
+      const delivery = await viaWebhook.sendSms({ key, to: '+15550100003', text: 'hi Cy' });
+      assert.equal(delivery.transport, 'webhook');
+      assert.deepEqual(received, [
+        { key: delivery.messageId, body: { id: delivery.messageId, to: '+15550100003', text: 'hi Cy' } },
+      ]);
+
+      answer = 400;
+      const refused = await failureOf(
+        viaWebhook.sendSms({ key: { ...key, step: 'a' }, to: '+15550100003', text: 'x' }),
+      );
+      assert.ok(refused instanceof ApplicationFailure);
+      assert.equal(refused.nonRetryable, true);
+      assert.match(refused.message, /refused the message to \+15550100003 \(HTTP 400: number blocked\)/);
+
+      answer = 503;
+      const failed = await failureOf(viaWebhook.sendSms({ key: { ...key, step: 'b' }, to: '+15550100003', text: 'x' }));
+      assert.ok(!(failed instanceof ApplicationFailure && failed.nonRetryable), 'retried');
+      assert.match(failed.message, /HTTP 503.*retried/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('names every problem of a bad sign-up event', () => {
+    assert.deepEqual(signupEventProblems({ userId: 'u1', email: 'u1@example.com', optIn: true }), []);
+    assert.deepEqual(signupEventProblems({ email: 'x@example.com', preference: 'pigeon' }), [
+      'missing "userId"; every event needs one',
+      'preference "pigeon" is unknown; use one of: email, sms',
+    ]);
+    assert.deepEqual(signupEventProblems({ userId: 'a b', email: 'ok@example.com', preference: 'sms' }), [
+      `userId "a b" is not usable; use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      'missing "phone" (preference "sms" needs one)',
+    ]);
+    assert.deepEqual(signupEventProblems('u1'), [
+      'the event must be an object like {"userId": "u-ada", "email": "ada@example.com", "optIn": true, "preference": "email"}',
+    ]);
+  });
+});
