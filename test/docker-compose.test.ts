@@ -23,11 +23,16 @@ const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'),
   services: Record<string, Service>;
 };
 const services = compose.services;
+
+interface PackageJson {
+  dependencies: Record<string, string>;
+}
 const config = loadConfig({});
 
 describe('docker-compose.yml', () => {
-  it('has Temporal with PostgreSQL, the Web UI, search-attribute setup and the worker', () => {
+  it('has Temporal with PostgreSQL, the Web UI, search-attribute setup, the worker and the mail catcher', () => {
     assert.deepEqual(Object.keys(services).sort(), [
+      'mail',
       'postgresql',
       'temporal',
       'temporal-setup',
@@ -61,6 +66,23 @@ describe('docker-compose.yml', () => {
     const command = services.worker.command as string[];
     const entry = command.find((part) => part.endsWith('.ts'));
     assert.ok(entry && fs.existsSync(path.join(repoRoot, entry)), `worker entry ${entry} exists`);
+  });
+
+  it('runs the mail catcher of the embedded stack, and the worker mails through it and serves the sign-up shards', () => {
+    const maildev = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as PackageJson)
+      .dependencies.maildev;
+    assert.equal(services.mail.image, `maildev/maildev:${maildev}`);
+    assert.ok(services.mail.ports?.includes(`${config.mail.smtpPort}:1025`));
+    assert.ok(services.mail.ports?.includes(`${config.mail.uiPort}:1080`));
+    const fromCompose = loadConfig(services.worker.environment ?? {});
+    assert.equal(fromCompose.mail.smtpHost, 'mail');
+    assert.equal(fromCompose.mail.smtpPort, 1025);
+    assert.deepEqual(
+      { queue: fromCompose.signup.queue, shards: fromCompose.signup.shards },
+      { queue: config.signup.queue, shards: config.signup.shards },
+    );
+    const command = services.worker.command as string[];
+    assert.equal(command[command.indexOf('--shards') + 1], `${config.signup.queue}:${config.signup.shards}`);
   });
 
   it('registers every search attribute the workflows set, with its type', () => {

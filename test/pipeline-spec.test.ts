@@ -144,6 +144,7 @@ describe('pipeline specs', () => {
     it('produces the same spec as signup-notify.yaml', () => {
       const built = definePipeline({
         name: 'signup-notify',
+        description: 'New sign-ups enriched on 3 sharded queues, audited, and notified by e-mail or SMS when opted in',
         start: 'enrich',
         concurrency: 20,
         partitionSize: 500,
@@ -182,6 +183,7 @@ describe('pipeline specs', () => {
     it('produces the same spec as tagging-report.json', () => {
       const built = definePipeline({
         name: 'tagging-report',
+        description: 'Images tagged in batches of 50, then one report after a join: bytes summed, a histogram of tags',
         start: 'tag',
         partitionSize: 1000,
         stages: {

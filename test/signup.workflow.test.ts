@@ -160,7 +160,8 @@ describe('sign-up flow (time-skipping server, real SMTP)', function () {
       assert.equal(again.duplicate, true);
       assert.equal(again.handle.workflowId, first.handle.workflowId);
       assert.equal((await verifySignup(env.client, 'fay', first.code)).kind, 'verified');
-      await first.handle.result();
+      assert.equal((await first.handle.result()).state, 'done');
+      assert.equal((await startSignup(env.client, config, fay, 'test-later')).duplicate, true, 'also once verified');
     });
     assert.equal(
       (await mailsTo(catcher, 'fay@example.com')).filter((m) => m.subject.startsWith('Your verification')).length,
@@ -168,7 +169,7 @@ describe('sign-up flow (time-skipping server, real SMTP)', function () {
     );
   });
 
-  it('rejects bad events with every problem named, sending nothing', async () => {
+  it('rejects bad events with every problem named, sending nothing; a fixed event may be submitted again', async () => {
     const config = signupConfig(undefined, catcher);
     const bad: { event: Record<string, unknown>; problems: RegExp[] }[] = [
       {
@@ -198,8 +199,11 @@ describe('sign-up flow (time-skipping server, real SMTP)', function () {
         for (const problem of problems) assert.match(error.cause.message, problem);
         assert.match(error.cause.message, new RegExp(`event of user ${event.userId} is invalid`));
       }
+      // A failed sign-up may be submitted again, fixed (a verified or expired one may not).
+      const fixed = await signUpAndReadMail(config, { userId: 'gus', email: 'gus@example.com' });
+      assert.equal((await fixed.handle.result()).state, 'expired');
     });
-    for (const address of ['gus-at-example.com', 'ivy@example.com', 'jo@example.com']) {
+    for (const address of ['gus-at-example.com', 'hal@example.com', 'ivy@example.com', 'jo@example.com']) {
       assert.deepEqual(await mailsTo(catcher, address), [], `nothing sent to ${address}`);
     }
   });

@@ -61,6 +61,9 @@ describe('npm start (embedded stack)', function () {
       TEMPORAL_DEV_PORT: String(ports.server),
       TEMPORAL_UI_PORT: String(ports.ui),
       BATCH_API_PORT: String(await freePort()),
+      // The sign-up flow's mail catcher, off the default ports a person's own stack may hold.
+      BATCH_SMTP_PORT: String(await freePort()),
+      BATCH_MAIL_UI_PORT: String(await freePort()),
     };
     delete process.env.TEMPORAL_ADDRESS;
   });

@@ -197,6 +197,14 @@ describe('transcode flow on the dev server with real ffmpeg', function () {
     assert.equal(failed.typedSearchAttributes.get(BatchStage), 'probe', 'the failed upload shows where it stopped');
   });
 
+  it('refuses a second run under a name already used', async () => {
+    const config = isolatedConfig(env.address);
+    await assert.rejects(
+      startTranscodeRun(env.client, config, { runName, uploads: first.uploads }),
+      new RegExp(`already a transcode run named "${runName}".*choose another --run name`),
+    );
+  });
+
   it('does not render the same upload twice: a second run keeps the files of the first', async () => {
     const landscape = first.uploads[0];
     const before = succeeded(first.result.outcomes, landscape).renditions.map((r) => {

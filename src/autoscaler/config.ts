@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { didYouMean, isRecord, show, typeName } from '../pipelines/predicate';
 import type { BatchConfig } from '../runtime/config';
-import { repoRoot } from '../runtime/paths';
+import { displayPath, repoRoot } from '../runtime/paths';
 import { planRole, WorkerRole, workerRoles } from '../workers/roles';
 import type { TaskQueueType } from '../workers/work-stealer';
 import { shardQueue } from '../workflows/patterns/sharder';
@@ -76,7 +76,7 @@ export function loadAutoscaleConfig(file: string, config: BatchConfig): Autoscal
   } catch (error) {
     throw new AutoscaleConfigError(file, [`invalid YAML: ${error instanceof Error ? error.message : error}`]);
   }
-  return autoscaleConfig(data, config, path.relative(process.cwd(), file) || file);
+  return autoscaleConfig(data, config, displayPath(file));
 }
 
 /** Validates autoscale configuration data and resolves each pool's task queue from `config`. */

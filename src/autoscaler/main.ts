@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { connectToTemporal } from '../client/connect';
 import { frontendAddress, loadConfig } from '../runtime/config';
-import { dataDir } from '../runtime/paths';
+import { dataDir, displayPath } from '../runtime/paths';
 import { stopAll } from '../runtime/processes';
 import { workerShutdownGraceSeconds } from '../workers/create-workers';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(130));
   process.on('SIGTERM', () => void shutdown(143));
   console.error(
-    `[autoscaler] ${autoscale.pools.length} pools (${autoscale.pools.map((p) => p.name).join(', ')}) on ${frontendAddress(config)}, every ${autoscale.intervalSeconds} s; state in ${path.relative(process.cwd(), stateFile)}. Ctrl-C stops it.`,
+    `[autoscaler] ${autoscale.pools.length} pools (${autoscale.pools.map((p) => p.name).join(', ')}) on ${frontendAddress(config)}, every ${autoscale.intervalSeconds} s; state in ${displayPath(stateFile)}. Ctrl-C stops it.`,
   );
   autoscaler.start();
 }

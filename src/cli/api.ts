@@ -9,7 +9,7 @@ import { connectToTemporal } from '../client/connect';
 import { loadConfig } from '../runtime/config';
 import { dataDir } from '../runtime/paths';
 
-const log = (line: string) => console.log(`[api] ${line}`);
+const log = (line: string) => console.log(line);
 
 async function main(): Promise<void> {
   if (process.argv.length > 2) {

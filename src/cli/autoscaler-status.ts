@@ -7,7 +7,7 @@ import { defaultAutoscaleFile, loadAutoscaleConfig } from '../autoscaler/config'
 import { autoscalerAlive, autoscalerStateFile, readAutoscalerState } from '../autoscaler/state';
 import { autoscalerStatus, formatAutoscalerStatus } from '../autoscaler/status';
 import type { BatchConfig } from '../runtime/config';
-import { dataDir } from '../runtime/paths';
+import { dataDir, displayPath } from '../runtime/paths';
 import type { WorkflowServiceHolder } from '../workers/work-stealer';
 
 export async function autoscalerStatusReport(
@@ -26,6 +26,6 @@ export async function autoscalerStatusReport(
     running: running !== undefined,
     pid: running?.pid,
     updatedAt: running?.updatedAt,
-    configFile: path.relative(process.cwd(), file) || file,
+    configFile: displayPath(file),
   });
 }

@@ -8,6 +8,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { PipelineCatalog } from '../pipelines/catalog';
+import { didYouMean } from '../pipelines/predicate';
 import type { Subscriptions } from '../pipelines/subscriptions';
 import type { BatchConfig } from '../runtime/config';
 import { validateItemId } from '../sources/item-id';
@@ -34,7 +35,9 @@ export class UnknownTopicError extends Error {
     readonly topic: string,
     readonly known: string[],
   ) {
-    super(`No topic "${topic}"; topics are: ${known.join(', ') || 'none'} (pipelines/subscriptions.yaml).`);
+    super(
+      `No topic "${topic}"${didYouMean(topic, known)} Topics are: ${known.join(', ') || 'none'} (pipelines/subscriptions.yaml).`,
+    );
     this.name = 'UnknownTopicError';
   }
 }

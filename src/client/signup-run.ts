@@ -28,7 +28,7 @@ import {
 export interface StartedSignup {
   userId: string;
   handle: WorkflowHandle<typeof signup>;
-  /** True when a workflow for this user existed already (running or finished): nothing new started. */
+  /** True when this user's sign-up exists already (running, verified or expired): nothing new started. */
   duplicate: boolean;
 }
 
@@ -44,8 +44,9 @@ export async function startSignup(
     const handle = await client.workflow.start(signup, {
       workflowId,
       taskQueue: config.queues.workflow,
-      // A user signs up once: a finished sign-up (verified or expired) is not started again either.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // A user signs up once: a running or finished (verified, expired) sign-up is not started
+      // again; only one that failed (a bad event) may be submitted again, fixed.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       staticSummary: `sign-up of ${event.userId} (${typeof event.email === 'string' ? event.email : 'no e-mail'})`,
       args: [
         {

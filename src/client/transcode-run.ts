@@ -3,12 +3,16 @@
  * `transcode/<run>` gets their `blob://` URIs — never the media themselves.
  */
 import path from 'node:path';
-import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import type { Upload } from '../activities/transcode/types';
 import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
 import type { WorkItem } from '../core/work-item';
 import type { BlobStore } from '../runtime/blob-store';
-import type { BatchConfig } from '../runtime/config';
+import { type BatchConfig, workflowUrl } from '../runtime/config';
 import type { FilePayload } from '../sources';
 import type { transcode } from '../workflows/flows/transcode';
 import { uniqueItems } from './thumbnailer-run';
@@ -19,16 +23,11 @@ export const transcodeWorkflowId = (runName: string) => `transcode/${runName}`;
  * Puts each input file into the blob store and describes it as an upload. The item ID (from the source: a slug of
  * the name and a hash of the path) names the upload's child workflow; a file given twice is uploaded once.
  */
-export async function uploadFiles(
-  store: BlobStore,
-  items: WorkItem<FilePayload>[],
-  log: (line: string) => void = () => undefined,
-): Promise<Upload[]> {
+export async function uploadFiles(store: BlobStore, items: WorkItem<FilePayload>[]): Promise<Upload[]> {
   const uploads: Upload[] = [];
   for (const item of uniqueItems(items)) {
     const blob = await store.put(item.payload.path);
     const name = path.basename(item.payload.path);
-    log(`Uploaded ${name} (${(blob.bytes / 1e6).toFixed(1)} MB) as ${blob.uri}`);
     uploads.push({ id: item.id, name, uri: blob.uri, sha256: blob.sha256, bytes: blob.bytes });
   }
   return uploads;
@@ -49,9 +48,12 @@ export async function startTranscodeRun(
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof transcode>> {
   if (options.uploads.length === 0) throw new Error('Nothing to transcode: the inputs hold no files.');
   const count = options.uploads.length;
-  return client.workflow.start<typeof transcode>('transcode', {
-    workflowId: transcodeWorkflowId(options.runName),
+  const workflowId = transcodeWorkflowId(options.runName);
+  const started = client.workflow.start<typeof transcode>('transcode', {
+    workflowId,
     taskQueue: config.queues.workflow,
+    // A run name is used once: its outcomes stay readable under that ID.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     staticSummary: `transcode run ${options.runName}: ${count} upload${count === 1 ? '' : 's'} → 1080p, 480p, GIF, poster (+4K from 4K sources)`,
     args: [
       {
@@ -66,5 +68,13 @@ export async function startTranscodeRun(
       { key: BatchRun, value: options.runName },
       { key: BatchStage, value: 'queued' },
     ],
+  });
+  return started.catch((error: unknown) => {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new Error(
+        `There is already a transcode run named "${options.runName}" (${workflowUrl(config, workflowId)}); choose another --run name.`,
+      );
+    }
+    throw error;
   });
 }

@@ -77,7 +77,9 @@ function shardCountFromEnv(env: NodeJS.ProcessEnv): number {
   if (raw === undefined || raw === '') return 3;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > 64) {
-    throw new Error(`BATCH_SIGNUP_SHARDS=${raw} is not a shard count; set it to a whole number from 1 to 64 or unset it.`);
+    throw new Error(
+      `BATCH_SIGNUP_SHARDS=${raw} is not a shard count; set it to a whole number from 1 to 64 or unset it.`,
+    );
   }
   return value;
 }

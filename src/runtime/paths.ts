@@ -13,3 +13,9 @@ export const dataDir = process.env.BATCH_DATA_DIR
 
 /** Build artefacts such as the prebuilt workflow bundle; git-ignored. */
 export const buildDir = path.join(repoRoot, '.build');
+
+/** A path as a person reads it: relative to the current folder when inside it, else absolute. */
+export function displayPath(p: string): string {
+  const relative = path.relative(process.cwd(), p);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(p) : relative;
+}

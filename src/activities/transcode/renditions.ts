@@ -52,7 +52,7 @@ export const RENDITIONS: Record<RenditionName, RenditionSpec> = {
 export const GIF_SECONDS = 3;
 
 /** A source is 4K when it holds at least 3840x2160 pixels in either orientation. */
-export function isAtLeast4k(source: Pick<SourceVideo, 'width' | 'height'>): boolean {
+function isAtLeast4k(source: Pick<SourceVideo, 'width' | 'height'>): boolean {
   return Math.max(source.width, source.height) >= 3840 && Math.min(source.width, source.height) >= 2160;
 }
 
@@ -69,19 +69,22 @@ export function renditionsFor(source: Pick<SourceVideo, 'width' | 'height'>): Re
 }
 
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+/** Longest side any rendition gets (8K): a panorama-shaped source must not ask the encoder for 100,000 pixels. */
+const maxLongSide = 7680;
 
 /**
  * The rendition's size for a source: its shorter side becomes `shortSide` (a fixed ladder: smaller sources are scaled
  * up, so every upload gets the same set) and the longer side keeps the aspect ratio, rounded to even pixels as H.264
- * with 4:2:0 chroma needs.
+ * with 4:2:0 chroma needs. Extreme aspect ratios are scaled down to fit {@link maxLongSide}.
  */
 export function renditionSize(
   spec: Pick<RenditionSpec, 'shortSide'>,
   source: Pick<SourceVideo, 'width' | 'height'>,
 ): { width: number; height: number } {
-  const landscape = source.width >= source.height;
-  const long = even((spec.shortSide * Math.max(source.width, source.height)) / Math.min(source.width, source.height));
-  return landscape ? { width: long, height: spec.shortSide } : { width: spec.shortSide, height: long };
+  const aspect = Math.max(source.width, source.height) / Math.min(source.width, source.height);
+  const short = Math.min(spec.shortSide, even(maxLongSide / aspect));
+  const long = Math.min(maxLongSide, even(short * aspect));
+  return source.width >= source.height ? { width: long, height: short } : { width: short, height: long };
 }
 
 /** Renditions are stored by content hash, so the same bytes uploaded twice (any name, any run) are rendered once. */

@@ -35,9 +35,9 @@ function statusText(status: SignupStatus): string {
     case 'waiting':
       return `code sent to ${status.email}, valid until ${expiry(status)}${status.wrongCodes ? `; ${status.wrongCodes} wrong code(s) so far` : ''}`;
     case 'verified':
-      return 'verified; welcome mail and notifications under way';
+      return 'welcome mail and notifications under way';
     case 'done':
-      return `verified; welcome mail sent, ${notificationText(status)}`;
+      return `welcome mail sent, ${notificationText(status)}`;
     case 'expired':
       return `not verified by ${expiry(status)}; the sign-up expired`;
   }

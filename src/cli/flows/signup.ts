@@ -25,6 +25,7 @@ import { workflowListUrl } from '../../runtime/config';
 import { bareMessageId, listCaughtMails } from '../../runtime/mail-inbox';
 import { sleep } from '../../runtime/wait';
 import { readSignupEvents, UnusableEventLine } from '../../sources/signup-events';
+import { signupWorkflowId } from '../../workflows/flows/signup';
 import { codeInVerificationMail } from '../../workflows/flows/signup-messages';
 import type { CliFlow, FlowContext } from './flow';
 import { formatSignupLine, formatSignupProgress, formatVerifyOutcome } from './signup-summary';
@@ -132,7 +133,7 @@ function signupLines(submission: Submission, all: Report[]): string[] {
     ...all.map((r) => formatSignupLine(r.userId, r.outcome, width)),
     ...submission.duplicates.map(
       (d) =>
-        `  ${'duplicate'.padEnd(9)} ${d.userId.padEnd(width)}  ${d.where}: this user's sign-up exists already; ignored`,
+        `  ${'duplicate'.padEnd(9)} ${d.userId.padEnd(width)}  ${d.where}: this user's sign-up exists already (${signupWorkflowId(d.userId)}); ignored`,
     ),
     ...submission.unusable.map((u) => `  ${'unusable'.padEnd(9)} ${u.where}: ${u.problem}`),
   ];

@@ -10,8 +10,9 @@ function shown(p: string): string {
   return relative && !relative.startsWith('..') ? relative : p;
 }
 
-function size(bytes: number): string {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return bytes >= 1e3 ? `${(bytes / 1e3).toFixed(1)} kB` : `${bytes} B`;
 }
 
 /** Column widths of a rendition row; negative ones are right-aligned (numbers). The file name comes last. */
@@ -24,7 +25,7 @@ function row(cells: string[], file: string): string {
 
 function renditionLine(r: RenderedRendition, file: string): string {
   const seconds = r.durationSeconds === null ? '–' : `${r.durationSeconds.toFixed(2)} s`;
-  const cells = [r.rendition, r.codec, `${r.width}x${r.height}`, seconds, size(r.bytes)];
+  const cells = [r.rendition, r.codec, `${r.width}x${r.height}`, seconds, formatBytes(r.bytes)];
   return row(cells, path.basename(file)) + (r.reused ? '  (kept: rendered before)' : '');
 }
 

@@ -18,7 +18,7 @@ import { collect, sourcesFromInputs } from '../../sources';
 import { transcodeProgressQuery } from '../../workflows/flows/transcode';
 import { formatProgress } from '../summary';
 import type { CliFlow, FlowContext } from './flow';
-import { formatTranscodeSummary } from './transcode-summary';
+import { formatBytes, formatTranscodeSummary } from './transcode-summary';
 
 const usage = '<video files or folders...> [--run NAME]';
 
@@ -52,7 +52,8 @@ function parseArgs(args: string[]): TranscodeArgs {
 async function transcodeFiles(ctx: FlowContext, inputs: string[], runName: string): Promise<string[]> {
   const store = new BlobStore(path.join(ctx.dataDir, 'blobs'));
   const items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
-  const uploads = await uploadFiles(store, items, ctx.log);
+  const uploads = await uploadFiles(store, items);
+  for (const u of uploads) ctx.log(`Uploaded ${u.name} (${formatBytes(u.bytes)}) as ${u.uri}`);
   const handle = await startTranscodeRun(ctx.client, ctx.config, { runName, uploads });
   const webUi = workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId);
   ctx.log(`Started ${handle.workflowId} with ${uploads.length} uploads. Web UI: ${webUi}`);

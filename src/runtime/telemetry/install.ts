@@ -84,8 +84,10 @@ export function installTelemetry(options: TelemetryOptions): Telemetry {
       shutdownSignals: options.runsWorkers ? undefined : [],
       workerHeartbeatInterval: options.workerHeartbeatInterval,
       telemetryOptions: {
-        // The SDK core's own warnings go through the same logger (same format, same attributes).
-        logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+        // In worker processes the SDK core's own warnings go through the same logger. Forwarding
+        // holds the event loop open until the Runtime shuts down (as a worker's does when its
+        // Workers stop), so other processes leave core's few lines on the console and can exit.
+        logging: { filter: { core: 'WARN', other: 'ERROR' }, ...(options.runsWorkers ? { forward: {} } : {}) },
         ...(metrics && {
           metrics: {
             prometheus: {

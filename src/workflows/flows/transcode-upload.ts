@@ -39,7 +39,8 @@ export async function transcodeUpload(input: TranscodeUploadInput): Promise<Tran
     progress.stage = stage;
     upsertSearchAttributes([{ key: BatchStage, value: stage }]);
   };
-  const { probeUpload, writeTranscodeManifest } = transcodeActivities(queues);
+  const { probeUpload } = transcodeActivities(queues, `probe ${upload.name}`);
+  const { writeTranscodeManifest } = transcodeActivities(queues, `manifest of ${upload.name}`);
 
   const source = await probeUpload({ upload });
   const specs = renditionsFor(source);

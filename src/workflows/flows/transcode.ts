@@ -72,7 +72,7 @@ export async function transcode(input: TranscodeRunInput): Promise<TranscodeRunR
         return await executeChild(transcodeUpload, {
           workflowId: `${workflowInfo().workflowId}/${upload.id}`,
           taskQueue: input.queues.workflow,
-          staticSummary: `${upload.name} (${(upload.bytes / 1e6).toFixed(1)} MB): probe, renditions, manifest`,
+          staticSummary: `${upload.name}: probe → renditions → manifest`,
           typedSearchAttributes: [
             { key: BatchPipeline, value: 'transcode' },
             { key: BatchRun, value: input.run },
