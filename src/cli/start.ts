@@ -34,7 +34,9 @@ Options:
   --help            this text
 
 Environment: TEMPORAL_ADDRESS (use a cluster instead of the embedded server), TEMPORAL_NAMESPACE,
-TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data), BATCH_API_PORT (8088).`;
+TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data), BATCH_API_PORT (8088),
+BATCH_SMTP_HOST (an SMTP server instead of the local mail catcher), BATCH_SMTP_PORT (1025),
+BATCH_MAIL_UI_PORT (1080; the mail catcher's web UI).`;
 
 interface StartArgs {
   once: boolean;
