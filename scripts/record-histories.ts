@@ -19,7 +19,15 @@ import { ensureTemporalCli } from '../src/runtime/tools/temporal-cli';
 import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
 import { pipelineRun } from '../src/workflows/pipeline';
 import { thumbnailer, ThumbnailerInput } from '../src/workflows/thumbnailer';
+import { createTranscodeActivities } from '../src/activities/transcode';
+import { startSignup, verifySignup } from '../src/client/signup-run';
+import { startTranscodeRun, uploadFiles } from '../src/client/transcode-run';
+import { BlobStore } from '../src/runtime/blob-store';
+import { generateSampleVideos } from '../src/runtime/sample-videos';
+import { collect, ListSource } from '../src/sources';
+import { codeInVerificationMail } from '../src/workflows/flows/signup-messages';
 import { withPipelineWorkers } from '../test/support/pipeline-workers';
+import { mailsTo, signupConfig, startTestMailCatcher, waitForSignup, withSignupWorkers } from '../test/support/signup';
 import { isolatedConfig } from '../test/support/config';
 import { items, standIns } from '../test/support/stand-ins';
 import { withWorkers } from '../test/support/workers';
@@ -131,6 +139,25 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
     },
     items: Array.from({ length: 5 }, (_, i) => ({ id: `item-${i}`, data: { sleepMs: 100 * (i + 1) } })),
   },
+  {
+    name: 'pipeline-report',
+    spec: {
+      name: 'report',
+      start: 'tag',
+      stages: {
+        tag: { kind: 'activity', activity: 'annotate', batchSize: 2, next: 'all-tagged' },
+        'all-tagged': { kind: 'join', next: 'fan-out' },
+        'fan-out': { kind: 'copy', to: ['summary', 'chosen'] },
+        summary: { kind: 'reduce', sum: ['bytes'], histogram: ['tags'], report: { activity: 'histogram-report' } },
+        chosen: { kind: 'filter', where: { field: 'tags', op: 'has', value: 'red' }, next: 'thumb' },
+        thumb: { kind: 'activity', activity: 'noop' },
+      },
+    },
+    items: Array.from({ length: 4 }, (_, i) => ({
+      id: `img-${i}`,
+      data: { bytes: 100 * (i + 1), tags: i % 2 ? ['red', 'large'] : ['blue'] },
+    })),
+  },
 ];
 
 async function recordAll(env: TestWorkflowEnvironment, prefix: string, scenario: string): Promise<void> {
@@ -145,6 +172,61 @@ async function recordAll(env: TestWorkflowEnvironment, prefix: string, scenario:
     fs.writeFileSync(file, historyToJSON(history) + '\n');
     workflowIds[path.basename(file)] = run.workflowId;
     console.log(`recorded ${path.relative(repoRoot, file)} (${run.workflowId}, ${history.events?.length} events)`);
+  }
+}
+
+/** Runs `body` with a fresh folder under test-output/record-histories/<name>. */
+function scratch(name: string): string {
+  const dir = path.join(repoRoot, 'test-output', 'record-histories', name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** The hands-on flows with their real activities: transcode (ffmpeg) and sign-up (SMTP to a mail catcher). */
+async function recordFlows(env: TestWorkflowEnvironment): Promise<void> {
+  if (shouldRecord('transcode-run')) {
+    const dir = scratch('transcode');
+    const [video] = await generateSampleVideos(dir, () => undefined, [
+      { source: 'testsrc2', width: 320, height: 180, seconds: 1, fps: 5 },
+    ]);
+    const corrupt = path.join(dir, 'corrupt.mp4');
+    fs.writeFileSync(corrupt, 'not a video\n');
+    const store = new BlobStore(path.join(dir, 'blobs'));
+    const config = isolatedConfig(env.address);
+    const uploads = await uploadFiles(store, await collect(new ListSource([video, corrupt])));
+    const activities = createTranscodeActivities(store);
+    await withWorkers(env, config, { video: activities, image: activities }, async () => {
+      const handle = await startTranscodeRun(env.client, config, { runName: 'record-transcode', uploads });
+      await handle.result();
+    });
+    await recordAll(env, 'transcode/record-transcode', 'transcode-run');
+  }
+  for (const outcome of ['verified', 'expired'] as const) {
+    const name = `signup-${outcome}`;
+    if (!shouldRecord(name)) continue;
+    const catcher = await startTestMailCatcher('record-histories');
+    try {
+      const base = signupConfig(env.address, catcher, 2);
+      const config = {
+        ...base,
+        signup: { ...base.signup, verifyWithin: outcome === 'expired' ? '2 seconds' : '1 day' },
+      };
+      const userId = `record-${outcome}`;
+      const event = { userId, email: `${userId}@example.com`, name: 'Rec', optIn: true, preference: 'email' as const };
+      await withSignupWorkers(env, config, scratch(name), async () => {
+        const { handle } = await startSignup(env.client, config, event, 'record');
+        if (outcome === 'verified') {
+          await waitForSignup(handle, (s) => s.state === 'waiting', `${userId} to wait for its code`);
+          const [mail] = await mailsTo(catcher, event.email);
+          await verifySignup(env.client, userId, codeInVerificationMail(mail.text)!);
+        }
+        await handle.result();
+      });
+      await recordAll(env, `signup/${userId}`, name);
+    } finally {
+      await catcher.stop();
+    }
   }
 }
 
@@ -195,6 +277,7 @@ async function main(): Promise<void> {
       );
       await recordAll(env, workflowId, scenario.name);
     }
+    await recordFlows(env);
     fs.writeFileSync(idsFile, JSON.stringify(workflowIds, null, 2) + '\n');
   } finally {
     await env.teardown();

@@ -34,7 +34,7 @@ import { passesFilter } from './patterns/filter';
 import { routeOf } from './patterns/splitter';
 import { shardOf, shardQueue } from './patterns/sharder';
 import { addToReduce, emptyReduce, mergeReduce } from './patterns/reduce';
-import { countStageItem, stageOutcomeLabels } from './metrics';
+import { StageItemMetrics, stageOutcomeLabels } from './metrics';
 
 export interface StageCounts {
   entered: number;
@@ -168,12 +168,14 @@ export class PartitionEngine {
   private rotation = 0;
   private readonly gates = new Map<string, Promise<void>>();
   private readonly shardQueues = new Set<string>();
+  private readonly metrics: StageItemMetrics;
 
   constructor(
     private readonly spec: PipelineSpec,
     private readonly ctx: EngineContext,
   ) {
     this.upstream = upstreamOf(spec);
+    this.metrics = new StageItemMetrics(ctx.pipeline);
     for (const name of Object.keys(spec.stages)) {
       this.outcome.stages[name] = { entered: 0, passed: 0, dropped: 0, deadLettered: 0 };
     }
@@ -358,6 +360,8 @@ export class PartitionEngine {
   private async dispatchLoop(): Promise<void> {
     for (;;) {
       await condition(() => this.finished || this.nextReady() !== undefined);
+      // Items moved since the last wake (and, once finished, the last of them): emit their counts.
+      this.metrics.flush();
       if (this.finished) return;
       let q: WorkQueue | undefined;
       while ((q = this.nextReady()) !== undefined) {
@@ -442,10 +446,10 @@ export class PartitionEngine {
     for (const w of batch) w.resolve(w.item);
   }
 
-  /** An item leaves a stage: counted in the outcome and as a metric (not emitted on replay). */
+  /** An item leaves a stage: counted in the outcome and for the metrics (not on replay). */
   private count(stage: string, outcome: keyof typeof stageOutcomeLabels): void {
     this.outcome.stages[stage][outcome] += 1;
-    countStageItem(this.ctx.pipeline, stage, stageOutcomeLabels[outcome]);
+    this.metrics.add(stage, stageOutcomeLabels[outcome]);
   }
 
   private deadLetter(q: WorkQueue, w: Waiting, error: { type: string; message: string }, attempts: number): void {
