@@ -93,6 +93,7 @@ describe('observability: Prometheus metrics and JSON logs of a worker process', 
       roles: 'workflows,stages',
       shards: `${shardQueue}:3`,
       metricsAddress: new URL(metricsUrl).host,
+      env: { BATCH_LOG_LEVEL: 'DEBUG' }, // the per-batch lines too
     });
     try {
       result = await runPipeline(env.client, config, spec, items, { runName });

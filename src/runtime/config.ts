@@ -94,8 +94,8 @@ function durationFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: string)
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BatchConfig {
-  const devServerPort = intFromEnv('TEMPORAL_DEV_PORT', 7233);
-  const webUiPort = intFromEnv('TEMPORAL_UI_PORT', 8233);
+  const devServerPort = intFromEnv('TEMPORAL_DEV_PORT', 7233, env);
+  const webUiPort = intFromEnv('TEMPORAL_UI_PORT', 8233, env);
   const mailUiPort = intFromEnv('BATCH_MAIL_UI_PORT', 1080, env);
   return {
     temporalAddress: env.TEMPORAL_ADDRESS || undefined,

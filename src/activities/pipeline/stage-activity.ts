@@ -25,7 +25,7 @@ function asItemError(error: unknown): { type: string; message: string; retryable
  *
  * Each item's work time goes to the `batch_stage_item_duration` histogram; the logs (the
  * activity's logger: JSON with workflowId, activityType, attempt) carry the run and item IDs —
- * one line per batch, one per failed item.
+ * a WARN line per failed item, a DEBUG line per batch.
  */
 export function stageActivity(work: ItemWork): StageActivity {
   return async (call: StageCall): Promise<StageItemResult[]> => {
@@ -61,7 +61,8 @@ export function stageActivity(work: ItemWork): StageActivity {
         results.push({ id: item.id, ok: false, error: failure });
       }
     }
-    context.log.info('stage batch done', {
+    // DEBUG, like the SDK's own per-activity lines: a busy worker writes one per batch.
+    context.log.debug('stage batch done', {
       ...where,
       itemIds: call.items.map((item) => item.id),
       failed: results.filter((r) => !r.ok).length,
