@@ -13,6 +13,7 @@ import { repoRoot } from '../src/runtime/paths';
 import { startDevServer } from '../src/runtime/dev-server';
 import { ensureTemporalCli } from '../src/runtime/tools/temporal-cli';
 import { freePort, waitFor } from '../src/runtime/wait';
+import { parsePrometheusText, sumOf } from './support/prometheus';
 
 interface StartRun {
   code: number | null;
@@ -61,6 +62,7 @@ describe('npm start (embedded stack)', function () {
       TEMPORAL_DEV_PORT: String(ports.server),
       TEMPORAL_UI_PORT: String(ports.ui),
       BATCH_API_PORT: String(await freePort()),
+      BATCH_API_METRICS_PORT: String(await freePort()),
       // The sign-up flow's mail catcher, off the default ports a person's own stack may hold.
       BATCH_SMTP_PORT: String(await freePort()),
       BATCH_MAIL_UI_PORT: String(await freePort()),
@@ -82,17 +84,33 @@ describe('npm start (embedded stack)', function () {
     assert.deepEqual(processesMentioning(dataDir), [], 'no process left behind');
   });
 
-  it('stays up with the Web UI until Ctrl-C, then stops everything it started', async () => {
+  it('stays up with the Web UI and the API (with its metrics) until Ctrl-C, then stops everything it started', async () => {
     let page = { status: 0, text: '' };
+    let pipelinesStatus = 0;
+    let apiRequests: number | undefined;
     const video = path.join(dataDir, 'samples', 'sample-5-rgbtestsrc-320x240.mp4');
     const run = await runStart(['--run', 'second', video], env, async () => {
       const response = await fetch(`http://localhost:${ports.ui}/`);
       page = { status: response.status, text: await response.text() };
+      const token = fs.readFileSync(path.join(dataDir, 'api-token'), 'utf8').trim();
+      const api = await fetch(`http://127.0.0.1:${env.BATCH_API_PORT}/pipelines`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      pipelinesStatus = api.status;
+      const metrics = await fetch(`http://127.0.0.1:${env.BATCH_API_METRICS_PORT}/metrics`);
+      apiRequests = sumOf(parsePrometheusText(await metrics.text()), 'batch_api_requests', {
+        route: '/pipelines',
+        method: 'GET',
+        status: '200',
+      });
     });
     assert.equal(page.status, 200, 'the Web UI answered while the stack was up');
     assert.match(page.text, /<html/i);
+    assert.equal(pipelinesStatus, 200, 'the API answered with the printed token');
+    assert.equal(apiRequests, 1, 'the API counted the request on its metrics endpoint');
+    assert.match(run.output, new RegExp(`API metrics: http://127\\.0\\.0\\.1:${env.BATCH_API_METRICS_PORT}/metrics`));
     assert.match(run.output, /Thumbnailer run: 1 items, 1 succeeded, 0 failed/);
-    assert.match(run.output, /Stopping workers and the Temporal server/);
+    assert.match(run.output, /Stopping the API, workers and the Temporal server/);
     assert.deepEqual(processesMentioning(dataDir), [], 'no process left behind');
   });
 

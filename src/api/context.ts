@@ -3,6 +3,7 @@
  * offers by name and the event router. Built once by the server, shared by every request.
  */
 import type { Client } from '@temporalio/client';
+import type { MetricMeter } from '@temporalio/common';
 import type { EventRouter } from '../client/event-router';
 import type { PipelineCatalog } from '../pipelines/catalog';
 import type { BatchConfig } from '../runtime/config';
@@ -16,6 +17,8 @@ export interface ApiContext {
   token: string;
   /** Relative source paths in requests are resolved against this folder (the project folder). */
   baseDir: string;
+  /** Where request counts and durations go (src/runtime/telemetry); none: not measured. */
+  meter?: MetricMeter;
 }
 
 /** A request as a handler sees it: path parameters decoded, the body parsed and schema-checked. */

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { isGrpcServiceError } from '@temporalio/client';
+import { metricNames } from '../core/metrics';
 import { UnknownTopicError } from '../client/event-router';
 import { frontendAddress } from '../runtime/config';
 import type { ApiContext } from './context';
@@ -95,11 +96,21 @@ function asApiError(error: unknown, ctx: ApiContext): ApiError {
 
 /** A node:http request listener serving `routes` with `ctx`; `log` gets a line per 5xx answer. */
 export function requestListener(ctx: ApiContext, routes: readonly Route[], log: (line: string) => void) {
+  const requests = ctx.meter?.createCounter(metricNames.apiRequests, 'requests', 'HTTP API requests answered');
+  const durations = ctx.meter?.createHistogram(metricNames.apiRequestDuration, 'int', 'ms', 'time to answer');
   return (req: IncomingMessage, res: ServerResponse): void => {
     const method = req.method ?? 'GET';
     const pathname = new URL(req.url ?? '/', 'http://api').pathname;
+    const started = Date.now();
+    // The route's template, not the path: run IDs in labels would make a series per run.
+    let routeLabel = 'unmatched';
+    res.once('finish', () => {
+      requests?.add(1, { route: routeLabel, method, status: String(res.statusCode) });
+      durations?.record(Date.now() - started, { route: routeLabel, method });
+    });
     const answer = async () => {
       const { route, params } = matchRoute(routes, method, pathname);
+      routeLabel = route.path;
       if (!route.public) authenticate(req, ctx);
       const body = await readJsonBody(req);
       if (route.body) {

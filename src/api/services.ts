@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { MetricMeter } from '@temporalio/common';
 import { EventRouter } from '../client/event-router';
 import { examplesDir, loadPipelineCatalog } from '../pipelines/catalog';
 import { loadSubscriptions, subscriptionsFile } from '../pipelines/subscriptions';
@@ -24,6 +25,8 @@ export interface ApiServicesOptions {
   subscriptions?: string;
   /** How long an inbox file must stay unchanged before it is published (default 1 s). */
   inboxSettleMs?: number;
+  /** Request metrics go here (the process's telemetry, src/runtime/telemetry). */
+  meter?: MetricMeter;
 }
 
 export interface ApiServices {
@@ -50,7 +53,7 @@ export async function startApiServices(options: ApiServicesOptions): Promise<Api
   const router = new EventRouter(client, config, catalog, subscriptions);
   const { token, source } = await resolveApiToken(config.api, dataDir);
   const api = await startApiServer(
-    { client, config, catalog, router, token, baseDir: repoRoot },
+    { client, config, catalog, router, token, baseDir: repoRoot, meter: options.meter },
     { host: config.api.host, port: config.api.port },
     (line) => log(`[api] ${line}`),
   );

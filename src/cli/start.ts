@@ -14,6 +14,7 @@ import { BatchConfig, loadConfig, workflowUrl } from '../runtime/config';
 import { startStack } from '../runtime/embedded-stack';
 import { dataDir } from '../runtime/paths';
 import { stopAll } from '../runtime/processes';
+import { apiTelemetry } from '../runtime/telemetry/api';
 import { generateSampleVideos } from '../runtime/sample-videos';
 import { collect, sourcesFromInputs } from '../sources';
 import { progressQuery } from '../workflows/thumbnailer';
@@ -93,6 +94,8 @@ async function runFlowDemos(client: Client, config: BatchConfig, runName: string
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  // First, before anything creates the SDK Runtime: the API's request metrics.
+  const telemetry = apiTelemetry();
   const config = loadConfig();
   const stack = await startStack(config, log);
   let services: ApiServices | undefined;
@@ -122,8 +125,9 @@ async function main(): Promise<void> {
     const items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
     const outputDir = path.join(dataDir, 'outputs', args.runName);
     const client = new Client({ connection: stack.connection, namespace: config.namespace });
-    services = await startApiServices({ client, config, dataDir, log });
+    services = await startApiServices({ client, config, dataDir, log, meter: telemetry.meter });
     for (const line of services.usage) log(line);
+    if (telemetry.metricsUrl) log(`API metrics: ${telemetry.metricsUrl} (docs/observability.md)`);
     const handle = await startThumbnailerRun(client, config, {
       runName: args.runName,
       items,
@@ -150,8 +154,11 @@ async function main(): Promise<void> {
     await shutdown(0);
     return;
   }
-  log('Run a pipeline on this stack from another terminal, e.g.:');
+  log('Run a flow or a pipeline on this stack from another terminal, e.g.:');
+  log('  npm run cli -- run transcode ~/videos/clip.mp4');
+  log('  npm run cli -- run signup pipelines/items/signup-events.jsonl');
   log('  npm run cli -- run signup-notify pipelines/items/signup-users.jsonl --wait');
+  log('  npm run cli -- --help   (every flow and command)');
   for (const line of services?.usage ?? []) log(line);
   if (stack.mailCatcher) log(`Mail catcher (the sign-up flow's mails): ${config.mail.uiUrl}`);
   log(`Temporal Web UI: ${config.webUiUrl} — the stack stays up; press Ctrl-C to stop it.`);

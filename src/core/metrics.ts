@@ -10,6 +10,10 @@ export const metricNames = {
   pipelineItems: 'batch_pipeline_items',
   /** Histogram (milliseconds): one item's work in a stage activity; labels pipeline, stage, outcome (`ok`, `failed`). */
   stageItemDuration: 'batch_stage_item_duration',
+  /** Counter: HTTP API requests answered; labels route (the route's path template, or `unmatched`), method, status. */
+  apiRequests: 'batch_api_requests',
+  /** Histogram (milliseconds): time to answer an API request; labels route, method. */
+  apiRequestDuration: 'batch_api_request_duration',
 } as const;
 
 export type StageItemOutcome = 'passed' | 'dropped' | 'dead_lettered';

@@ -17,7 +17,6 @@ import { metricNames, stageItemDurationBucketsMs } from '../../core/metrics';
 import { jsonLogLine } from './json-log';
 import {
   bindAddress,
-  LogFormat,
   logFormatFromEnv,
   logLevelFromEnv,
   MetricsAddress,
@@ -40,7 +39,6 @@ export interface TelemetryOptions {
 export interface Telemetry {
   /** Writes at once (unbuffered), in the process's log format: for the process's own lines. */
   logger: Logger;
-  logFormat: LogFormat;
   /** Creates the process's own metrics, served with the SDK's; a no-op meter when metrics are off. */
   meter: MetricMeter;
   /** Where the metrics are scraped; undefined when metrics are off. */
@@ -101,6 +99,6 @@ export function installTelemetry(options: TelemetryOptions): Telemetry {
   } catch (error) {
     throw explain(error, variable, metrics);
   }
-  installed = { logger, logFormat, meter: runtime.metricMeter, metricsUrl: metrics && metricsUrl(metrics) };
+  installed = { logger, meter: runtime.metricMeter, metricsUrl: metrics && metricsUrl(metrics) };
   return installed;
 }
