@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { allSearchAttributes } from '../src/core/search-attributes';
 import { loadConfig } from '../src/runtime/config';
 import { repoRoot } from '../src/runtime/paths';
+import { parseMetricsAddress } from '../src/runtime/telemetry/settings';
 
 interface Service {
   image?: string;
@@ -55,6 +56,14 @@ describe('docker-compose.yml', () => {
     assert.ok(services.temporal.ports?.includes(`${config.devServerPort}:7233`));
     assert.ok(services['temporal-ui'].ports?.includes(`${config.webUiPort}:8080`));
     assert.equal(services['temporal-ui'].environment?.TEMPORAL_ADDRESS, 'temporal:7233');
+  });
+
+  it('serves the worker Prometheus metrics on a published port, in a form the worker accepts', () => {
+    const raw = String(services.worker.environment?.BATCH_METRICS_PORT ?? '');
+    const address = parseMetricsAddress('BATCH_METRICS_PORT', raw);
+    assert.ok(address, 'metrics are on');
+    assert.equal(address.host, '0.0.0.0', 'reachable from outside the container');
+    assert.ok(services.worker.ports?.includes(`${address.port}:${address.port}`), 'its port is published');
   });
 
   it('gives the worker the same task queues and namespace as the code', () => {
