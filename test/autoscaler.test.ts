@@ -25,6 +25,7 @@ import { loadConfig } from '../src/runtime/config';
 import { repoRoot } from '../src/runtime/paths';
 import { waitFor } from '../src/runtime/wait';
 import { parseRoles } from '../src/workers/roles';
+import { isShardQueueOf, parseShardQueues, shardsOfSpecs } from '../src/workers/shard-queues';
 import { isolatedConfig } from './support/config';
 import { sharedDevServer, sharedWorkflowBundle } from './support/servers';
 
@@ -107,6 +108,9 @@ describe('autoscale configuration', () => {
     const byName = Object.fromEntries(autoscale.pools.map((p) => [p.name, p]));
     assert.deepEqual(Object.keys(byName).sort(), [
       'image',
+      'signup#0',
+      'signup#1',
+      'signup#2',
       'signup-enrich#0',
       'signup-enrich#1',
       'signup-enrich#2',
@@ -124,6 +128,24 @@ describe('autoscale configuration', () => {
       [byName['signup-enrich#1'].taskQueue, byName['signup-enrich#1'].roles, byName['signup-enrich#1'].shards],
       ['signup-enrich-shard-1', 'none', 'signup-enrich#1'],
     );
+    // Every shard queue there is has its pool, and no other: the example pipelines' shard stages
+    // and the sign-up flow's shards (BATCH_SIGNUP_QUEUE, BATCH_SIGNUP_SHARDS).
+    const shardQueues = [
+      ...parseShardQueues(shardsOfSpecs(path.join(repoRoot, 'pipelines', 'examples'))),
+      ...parseShardQueues(`${config.signup.queue}:${config.signup.shards}`),
+    ];
+    const shardPools = autoscale.pools.filter((p) => p.shards !== undefined);
+    assert.deepEqual(shardPools.map((p) => p.taskQueue).sort(), shardQueues.sort());
+    for (const pool of shardPools) {
+      assert.deepEqual([pool.roles, pool.taskType], ['none', 'activity'], pool.name);
+      assert.deepEqual(parseShardQueues(pool.shards), [pool.taskQueue], `${pool.name}: --shards ${pool.shards}`);
+    }
+    assert.deepEqual(
+      [byName['signup#2'].taskQueue, byName['signup#2'].shards],
+      [`${config.signup.queue}-shard-2`, `${config.signup.queue}#2`],
+    );
+    assert.ok(isShardQueueOf(byName['signup#2'].taskQueue, config.signup.queue), 'served with mail and SMS');
+    assert.ok(!isShardQueueOf(byName['signup-enrich#2'].taskQueue, config.signup.queue), 'served with stages');
     assert.ok(
       autoscale.pools.every((p) => p.min === 0),
       'every pool scales to zero',

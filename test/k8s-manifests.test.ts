@@ -1,8 +1,9 @@
 /**
  * deploy/k8s cannot run here (no cluster), so this checks that it agrees with the code and with
  * deploy/autoscale.yaml: one Deployment + KEDA ScaledObject per pool, the pool's task queue and
- * worker arguments, min 0 / max / target / cool-down, the workers' environment and image, and a
- * termination grace longer than the workers' own shutdown grace (so scale-down drains).
+ * worker arguments, min 0 / max / target / cool-down, the workers' environment (task queues, the
+ * sign-up shards and their SMTP server) and image, and a termination grace longer than the
+ * workers' own shutdown grace (so scale-down drains).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,7 +14,7 @@ import { loadConfig } from '../src/runtime/config';
 import { repoRoot } from '../src/runtime/paths';
 import { workerShutdownGraceSeconds } from '../src/workers/create-workers';
 import { planRole, parseRoles } from '../src/workers/roles';
-import { parseShardQueues } from '../src/workers/shard-queues';
+import { isShardQueueOf, parseShardQueues } from '../src/workers/shard-queues';
 
 interface Manifest {
   apiVersion: string;
@@ -98,6 +99,23 @@ describe('deploy/k8s manifests', () => {
     assert.ok(env.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS is set');
     assert.equal(env.TEMPORAL_NAMESPACE, codeConfig.namespace);
     assert.deepEqual(loadConfig(env).queues, codeConfig.queues);
+  });
+
+  it('gives the sign-up shard workers their queue, shard count and an SMTP server, as docker-compose.yml does', () => {
+    const env = configMap?.data ?? {};
+    const fromMap = loadConfig(env);
+    assert.deepEqual(
+      { queue: fromMap.signup.queue, shards: fromMap.signup.shards },
+      { queue: codeConfig.signup.queue, shards: codeConfig.signup.shards },
+    );
+    assert.ok(env.BATCH_SMTP_HOST, 'BATCH_SMTP_HOST is set: a pod has no local mail catcher');
+    assert.equal(typeof env.BATCH_SMTP_PORT, 'string', 'BATCH_SMTP_PORT: ConfigMap values are strings');
+    assert.ok(fromMap.mail.smtpPort > 0);
+    // One pool per sign-up shard, so every shard the flow routes to has workers.
+    const signupQueues = autoscale.pools
+      .filter((p) => isShardQueueOf(p.taskQueue, fromMap.signup.queue))
+      .map((p) => p.taskQueue);
+    assert.deepEqual(signupQueues.sort(), parseShardQueues(`${fromMap.signup.queue}:${fromMap.signup.shards}`).sort());
   });
 
   it('has one Deployment and one ScaledObject per autoscaled pool, and no other', () => {

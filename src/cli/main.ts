@@ -17,6 +17,7 @@ import { listDeadLetters, redriveDeadLetters } from '../client/dead-letters';
 import { pipelineWorkflowId, startPipelineRun } from '../client/pipeline-run';
 import { verifySignup } from '../client/signup-run';
 import { PRIORITY_REDRIVE } from '../core/priorities';
+import { timestampedRunName } from '../core/run-name';
 import { loadPipelineSpecFile } from '../pipelines/load';
 import { loadConfig, workflowUrl } from '../runtime/config';
 import { repoRoot } from '../runtime/paths';
@@ -95,9 +96,7 @@ async function runCommand(args: string[]): Promise<void> {
   const wait = args.includes('--wait');
   const rest = args.filter((a) => a !== '--wait');
   const generate = option(rest, '--generate');
-  const runName =
-    option(rest, '--run') ??
-    `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+  const runName = option(rest, '--run') ?? timestampedRunName('run');
   const [specArg, itemsArg, ...extra] = rest;
   if (!specArg || (!itemsArg && !generate) || extra.length > 0) throw new Error(usage);
   const spec = loadPipelineSpecFile(specPath(specArg));

@@ -10,9 +10,10 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { ApiServices, startApiServices } from '../api/services';
 import { startThumbnailerRun } from '../client/thumbnailer-run';
+import { timestampedRunName } from '../core/run-name';
 import { BatchConfig, loadConfig, workflowUrl } from '../runtime/config';
 import { startStack } from '../runtime/embedded-stack';
-import { dataDir } from '../runtime/paths';
+import { dataDir, displayPath } from '../runtime/paths';
 import { stopAll } from '../runtime/processes';
 import { apiTelemetry } from '../runtime/telemetry/api';
 import { generateSampleVideos } from '../runtime/sample-videos';
@@ -67,8 +68,7 @@ function parseArgs(argv: string[]): StartArgs {
     } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}.\n\n${usage}`);
     else args.inputs.push(arg);
   }
-  if (!args.runName)
-    args.runName = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`;
+  if (!args.runName) args.runName = timestampedRunName('demo');
   return args;
 }
 
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     let inputs = args.inputs;
     if (inputs.length === 0) {
       const samples = path.join(dataDir, 'samples');
-      log(`No inputs given: generating sample videos in ${path.relative(process.cwd(), samples)}/...`);
+      log(`No inputs given: generating sample videos in ${displayPath(samples)}/...`);
       await generateSampleVideos(samples, log);
       // One file that is not a video shows how bad input is set aside while the run goes on.
       fs.writeFileSync(path.join(samples, 'not-a-video.mp4'), 'this is text, not a video\n');

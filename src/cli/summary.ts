@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { BatchProgress } from '../core/work-item';
+import { displayPath } from '../runtime/paths';
 import type { ThumbnailerResult } from '../workflows/thumbnailer';
 import { progressBar } from './progress-bar';
 
@@ -16,7 +17,6 @@ export function formatThumbnailerSummary(
   result: ThumbnailerResult,
   links: { webUi: string; outputDir: string },
 ): string {
-  const rel = (p: string) => path.relative(process.cwd(), p) || p;
   const { progress } = result;
   const lines = [
     `Thumbnailer run: ${progress.total} items, ${progress.succeeded} succeeded, ${progress.failed} failed`,
@@ -31,12 +31,12 @@ export function formatThumbnailerSummary(
       lines.push(`  FAILED  ${outcome.itemId}  at ${f.stage} [${f.type}]: ${f.message}`);
     }
   }
-  lines.push(`Outputs:       ${rel(links.outputDir)}/<item>/`);
+  lines.push(`Outputs:       ${displayPath(links.outputDir)}/<item>/`);
   if (progress.failed > 0)
-    lines.push(`Set aside:     ${rel(path.join(links.outputDir, 'failed'))}/<item>.json (item and reason)`);
+    lines.push(`Set aside:     ${displayPath(path.join(links.outputDir, 'failed'))}/<item>.json (item and reason)`);
   const sheet = result.contactSheet;
   lines.push(
-    `Contact sheet: ${sheet ? `${rel(sheet.path)} (${sheet.width}x${sheet.height}, ${sheet.tiles} tiles)` : 'none (no item succeeded)'}`,
+    `Contact sheet: ${sheet ? `${displayPath(sheet.path)} (${sheet.width}x${sheet.height}, ${sheet.tiles} tiles)` : 'none (no item succeeded)'}`,
   );
   lines.push(`Web UI:        ${links.webUi}`);
   return lines.join('\n');

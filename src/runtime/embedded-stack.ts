@@ -3,7 +3,7 @@ import { Connection } from '@temporalio/client';
 import { ensureSearchAttributes } from '../client/search-attributes';
 import { BatchConfig, frontendAddress } from './config';
 import { startDevServer } from './dev-server';
-import { dataDir, repoRoot } from './paths';
+import { dataDir, displayPath, repoRoot } from './paths';
 import { shardsOfSpecs } from '../workers/shard-queues';
 import { ManagedProcess } from './processes';
 import { startWorkerProcess } from './worker-process';
@@ -91,9 +91,7 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
       return worker;
     };
     for (let i = 0; i < workerCount; i++) await startWorker();
-    log(
-      `${workerCount} worker process${workerCount === 1 ? '' : 'es'} polling (logs in ${path.relative(process.cwd(), logDir)}/).`,
-    );
+    log(`${workerCount} worker process${workerCount === 1 ? '' : 'es'} polling (logs in ${displayPath(logDir)}/).`);
     return { connection, server, workers, logDir, mailCatcher, startWorker, stop };
   } catch (error) {
     await stop();

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { submitPipelineRun } from '../../client/pipeline-run';
+import { timestampedRunName } from '../../core/run-name';
 import type { CatalogEntry } from '../../pipelines/catalog';
 import { didYouMean } from '../../pipelines/predicate';
 import type { PipelineItem } from '../../pipelines/spec';
@@ -44,8 +45,7 @@ export function catalogEntry(ctx: ApiContext, name: string): CatalogEntry {
 
 /** A run name for a request without one: time plus a random suffix, so two requests never collide. */
 function defaultRunName(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return `api-${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${timestampedRunName('api')}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Items IDs name dead letters and outputs: two items with one ID in a run are a mistake to report. */

@@ -2,8 +2,8 @@
  * The ci-merge run's summary: one line per commit (repository, short sha, passed/failed, subject,
  * log), totals per repository, the pipeline's report (reduce) and where the builds are kept.
  */
-import path from 'node:path';
 import type { BuildRecord, CommitData } from '../../core/commit-build';
+import { displayPath } from '../../runtime/paths';
 import type { CommitListing } from '../../sources/git-commits';
 import type { PipelineRunResult } from '../../workflows/pipeline';
 
@@ -16,12 +16,6 @@ export interface CiMergeReport {
   result: PipelineRunResult;
   buildsDir: string;
   webUi: string;
-}
-
-/** Paths below the working folder relative to it, others as they are. */
-function shown(p: string): string {
-  const rel = path.relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 }
 
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -39,7 +33,7 @@ function outcomeOf(report: CiMergeReport, sha: string, subject: string): [string
       ? ` (exit ${record.exitCode})`
       : '';
   const earlier = record.builtInRun === report.runName ? '' : ` [built in run ${record.builtInRun}]`;
-  return [record.status === 'passed' ? 'passed' : 'FAILED', `${subject}${how}${earlier}`, shown(record.logPath)];
+  return [record.status === 'passed' ? 'passed' : 'FAILED', `${subject}${how}${earlier}`, displayPath(record.logPath)];
 }
 
 export function formatCiMergeSummary(report: CiMergeReport): string[] {
@@ -82,7 +76,7 @@ export function formatCiMergeSummary(report: CiMergeReport): string[] {
     });
     lines.push(`Report (${stage}): ${histograms.join(' · ')}`);
   }
-  lines.push(`Builds: ${shown(report.buildsDir)}/ (a result .json and an output .log per commit and command)`);
+  lines.push(`Builds: ${displayPath(report.buildsDir)}/ (a result .json and an output .log per commit and command)`);
   if (result.deadLettered > 0) {
     lines.push(`Not built: fix the cause, then build them with \`npm run cli -- dlq redrive ${report.workflowId}\``);
   }

@@ -16,11 +16,12 @@ import { buildConfigFile } from '../../activities/pipeline/build-commit';
 import { buildPaths, readBuildRecord } from '../../activities/ci/build-records';
 import { startPipelineRun } from '../../client/pipeline-run';
 import type { BuildRecord, CommitData, CommitToBuild } from '../../core/commit-build';
+import { timestampedRunName } from '../../core/run-name';
 import { loadPipelineSpecFile } from '../../pipelines/load';
 import type { PipelineItem } from '../../pipelines/spec';
 import { workflowUrl } from '../../runtime/config';
 import { gitAnswers } from '../../runtime/git';
-import { repoRoot } from '../../runtime/paths';
+import { displayPath, repoRoot } from '../../runtime/paths';
 import { CommitListing, listNewCommits, saveCursors } from '../../sources/git-commits';
 import { watchPipelineRun } from '../watch-pipeline-run';
 import { createDemoRepositories } from './ci-merge-demo-repos';
@@ -52,7 +53,7 @@ export function parseCiMergeArgs(args: string[]): CiMergeOptions {
     repos: [],
     all: false,
     timeoutSeconds: defaultTimeoutSeconds,
-    runName: `ci-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`,
+    runName: timestampedRunName('ci'),
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -163,7 +164,7 @@ export const ciMergeFlow: CliFlow = {
       ? ['alpha', 'beta', 'gamma'].map((name) => path.join(dir, name))
       : await createDemoRepositories(dir);
     ctx.log(
-      `Demo repositories in ${path.relative(process.cwd(), dir) || dir}: alpha, beta (one commit fails its test), gamma (a clone of alpha)`,
+      `Demo repositories in ${displayPath(dir)}: alpha, beta (one commit fails its test), gamma (a clone of alpha)`,
     );
     return runCiMerge(ctx, { repos, all: true, timeoutSeconds: 60, runName });
   },

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { sortedBins } from '../../activities/pipeline/histogram-svg';
 import { thumbnailBox } from '../../activities/pipeline/images/thumbnail-image';
 import type { PipelineRunResult } from '../../workflows/pipeline';
+import { displayPath } from '../../runtime/paths';
 
 /** A thumbnail found in the run's output folder. */
 export interface ThumbnailListing {
@@ -29,11 +30,6 @@ export interface ImageTaggingSummaryInput {
 /** Thumbnails listed one per line up to this many; more are counted. */
 const listedThumbnails = 20;
 
-/** Relative to the working folder when inside it, else absolute. */
-function shown(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative === '' ? '.' : relative.startsWith('..') ? file : relative;
-}
 const number = (n: number) => n.toLocaleString('en-US');
 
 export function formatImageTaggingSummary(input: ImageTaggingSummaryInput): string[] {
@@ -50,9 +46,9 @@ export function formatImageTaggingSummary(input: ImageTaggingSummaryInput): stri
     lines.push(`  tags: ${bins.map(([bin, n]) => `${bin} ${n}`).join(', ') || '(none)'}`);
   }
   const files = result.reports?.[input.reportStage]?.files ?? [];
-  if (files.length > 0) lines.push(`Report:     ${files.map(shown).join(', ')}`);
+  if (files.length > 0) lines.push(`Report:     ${files.map(displayPath).join(', ')}`);
   lines.push(
-    `Thumbnails: ${shown(input.thumbnailDir)}/ (${input.thumbnails.length} files, at most ${thumbnailBox}×${thumbnailBox})`,
+    `Thumbnails: ${displayPath(input.thumbnailDir)}/ (${input.thumbnails.length} files, at most ${thumbnailBox}×${thumbnailBox})`,
   );
   for (const t of input.thumbnails.slice(0, listedThumbnails)) {
     lines.push(`  ${path.basename(t.file)}  ${t.width}x${t.height}`);

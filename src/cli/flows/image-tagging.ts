@@ -15,6 +15,7 @@ import sharp from 'sharp';
 import { imageTagVocabulary } from '../../activities/pipeline/images/image-tags';
 import { runOutputDir } from '../../activities/pipeline/run-outputs';
 import { startPipelineRun } from '../../client/pipeline-run';
+import { timestampedRunName } from '../../core/run-name';
 import { loadPipelineSpecFile } from '../../pipelines/load';
 import { didYouMean } from '../../pipelines/predicate';
 import type { PipelineItem, PipelineSpec } from '../../pipelines/spec';
@@ -43,7 +44,7 @@ export function parseImageTaggingArgs(args: string[]): ImageTaggingOptions {
   const options: ImageTaggingOptions = {
     inputs: [],
     tag: defaultTag,
-    runName: `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`,
+    runName: timestampedRunName('run'),
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

@@ -21,8 +21,10 @@ import {
   StartedSignup,
   verifySignup,
 } from '../../client/signup-run';
+import { timestampedRunName } from '../../core/run-name';
 import { workflowListUrl } from '../../runtime/config';
 import { bareMessageId, listCaughtMails } from '../../runtime/mail-inbox';
+import { displayPath } from '../../runtime/paths';
 import { sleep } from '../../runtime/wait';
 import { readSignupEvents, UnusableEventLine } from '../../sources/signup-events';
 import { signupWorkflowId } from '../../workflows/flows/signup';
@@ -42,7 +44,7 @@ interface SignupArgs {
 function parseArgs(args: string[]): SignupArgs {
   const parsed: SignupArgs = {
     file: '',
-    runName: `signup-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`,
+    runName: timestampedRunName('signup'),
     wait: false,
   };
   for (let i = 0; i < args.length; i++) {
@@ -201,7 +203,7 @@ async function deliveredLines(ctx: FlowContext, all: Report[]): Promise<string[]
   );
   const mails = (await listCaughtMails(ctx.config.mail.uiUrl)).filter((m) => ours.has(m.messageId));
   const sms = statuses.flatMap((s) => (s.notification?.channel === 'sms' ? [s.notification.delivery] : []));
-  const sink = ctx.config.signup.smsWebhookUrl ?? path.relative(process.cwd(), smsSinkFile(ctx.dataDir));
+  const sink = ctx.config.signup.smsWebhookUrl ?? displayPath(smsSinkFile(ctx.dataDir));
   return [
     `Mails delivered (${mails.length}; read them at ${ctx.config.mail.uiUrl}):`,
     ...mails.map((m) => `  ${m.to.join(', ').padEnd(20)} ${m.subject}`),

@@ -2,13 +2,8 @@
 import path from 'node:path';
 import type { RenderedRendition } from '../../activities/transcode/types';
 import type { BlobStore } from '../../runtime/blob-store';
+import { displayPath } from '../../runtime/paths';
 import type { TranscodeRunResult } from '../../workflows/flows/transcode';
-
-/** Relative to the working folder when inside it (e.g. `.data/blobs/…`), else absolute. */
-function shown(p: string): string {
-  const relative = path.relative(process.cwd(), p);
-  return relative && !relative.startsWith('..') ? relative : p;
-}
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -52,7 +47,7 @@ export function formatTranscodeSummary(
     const { upload, source, renditions, manifestUri } = outcome.result;
     const manifest = store.pathOf(manifestUri);
     lines.push(
-      `  ok      ${upload.name} (${source.codec} ${source.width}x${source.height}, ${source.durationSeconds.toFixed(1)} s) → ${shown(path.dirname(manifest))}/`,
+      `  ok      ${upload.name} (${source.codec} ${source.width}x${source.height}, ${source.durationSeconds.toFixed(1)} s) → ${displayPath(path.dirname(manifest))}/`,
     );
     for (const r of renditions) lines.push(renditionLine(r, store.pathOf(r.uri)));
     lines.push(row(['manifest', '', '', '', ''], path.basename(manifest)));

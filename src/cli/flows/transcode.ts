@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTranscodeRun, uploadFiles } from '../../client/transcode-run';
+import { timestampedRunName } from '../../core/run-name';
 import { BlobStore } from '../../runtime/blob-store';
 import { workflowUrl } from '../../runtime/config';
 import { generateSampleVideos, SampleSpec } from '../../runtime/sample-videos';
@@ -33,7 +34,7 @@ interface TranscodeArgs {
 function parseArgs(args: string[]): TranscodeArgs {
   const parsed: TranscodeArgs = {
     inputs: [],
-    runName: `transcode-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`,
+    runName: timestampedRunName('transcode'),
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runProgram, programExists } from '../exec';
-import { toolsDir } from '../paths';
+import { displayPath, toolsDir } from '../paths';
 
 /**
  * The Temporal CLI (dev server + Web UI), built from source with the machine's Go because no
@@ -38,7 +38,7 @@ export async function ensureTemporalCli(log: (line: string) => void): Promise<st
   log(
     found
       ? `Temporal CLI ${found} found, rebuilding ${temporalCliVersion}...`
-      : `Building the Temporal CLI ${temporalCliVersion} with Go into ${path.relative(process.cwd(), temporalCliPath) || temporalCliPath} (first build takes several minutes; cached afterwards)...`,
+      : `Building the Temporal CLI ${temporalCliVersion} with Go into ${displayPath(temporalCliPath)} (first build takes several minutes; cached afterwards)...`,
   );
   const started = Date.now();
   await runProgram('go', ['install', `${modulePath}@v${temporalCliVersion}`], {
