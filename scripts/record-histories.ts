@@ -158,6 +158,21 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
       data: { bytes: 100 * (i + 1), tags: i % 2 ? ['red', 'large'] : ['blue'] },
     })),
   },
+  {
+    // Round robin over origins and shards with the rotation advanced per batch taken (patch marker).
+    name: 'pipeline-round-robin',
+    spec: {
+      name: 'round-robin',
+      start: 'work',
+      concurrency: 1,
+      stages: {
+        work: { kind: 'activity', activity: 'annotate', batchSize: 2, next: 'spread' },
+        spread: { kind: 'shard', key: '$id', shards: 2, activity: 'noop', queue: 'record-shards', next: 'done' },
+        done: { kind: 'reduce', histogram: ['trail'] },
+      },
+    },
+    items: Array.from({ length: 8 }, (_, i) => ({ id: `item-${i}`, origin: i < 6 ? 'busy' : 'quiet', data: {} })),
+  },
 ];
 
 async function recordAll(env: TestWorkflowEnvironment, prefix: string, scenario: string): Promise<void> {

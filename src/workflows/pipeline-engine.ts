@@ -15,6 +15,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   TimeoutFailure,
 } from '@temporalio/workflow';
@@ -166,6 +167,12 @@ export class PartitionEngine {
   private nextToken = 0;
   private finished = false;
   private rotation = 0;
+  /**
+   * Whether the round robin advances only when a batch is taken. Executions started before this
+   * (no marker in their history) advanced it on every look, inside the dispatcher's condition:
+   * deterministic for one SDK version, but dependent on how often the SDK evaluates conditions.
+   */
+  private rotateOnDispatch = false;
   private readonly gates = new Map<string, Promise<void>>();
   private readonly shardQueues = new Set<string>();
   private readonly metrics: StageItemMetrics;
@@ -193,6 +200,7 @@ export class PartitionEngine {
   }
 
   async run(entry: string, items: PipelineItem[]): Promise<EngineOutcome> {
+    this.rotateOnDispatch = patched('pipeline-rotation-on-dispatch');
     this.outcome.total += items.length;
     // Awaited together, so a cancellation that stops the dispatcher ends the run at once.
     const walks = Promise.all(items.map((item) => this.walk(item, entry))).then(() => {
@@ -348,9 +356,18 @@ export class PartitionEngine {
   private nextReady(): WorkQueue | undefined {
     // Round robin over the queues (stages, shards, origins), new work before isolated retries.
     const all = [...this.queues.values()];
-    const start = this.rotation++ % Math.max(1, all.length);
+    const start = (this.rotateOnDispatch ? this.rotation : this.rotation++) % Math.max(1, all.length);
     const rotated = [...all.slice(start), ...all.slice(0, start)];
-    return rotated.find((q) => !q.isolated && this.ready(q)) ?? rotated.find((q) => q.isolated && this.ready(q));
+    const next = rotated.find((q) => !q.isolated && this.ready(q)) ?? rotated.find((q) => q.isolated && this.ready(q));
+    // The next look starts after the queue served now.
+    if (next && this.rotateOnDispatch) this.rotation = all.indexOf(next) + 1;
+    return next;
+  }
+
+  /** Whether any queue may send a batch: the dispatcher's wake-up test, free of side effects. */
+  private anyReady(): boolean {
+    for (const q of this.queues.values()) if (this.ready(q)) return true;
+    return false;
   }
 
   /**
@@ -359,7 +376,9 @@ export class PartitionEngine {
    */
   private async dispatchLoop(): Promise<void> {
     for (;;) {
-      await condition(() => this.finished || this.nextReady() !== undefined);
+      await condition(
+        () => this.finished || (this.rotateOnDispatch ? this.anyReady() : this.nextReady() !== undefined),
+      );
       // Items moved since the last wake (and, once finished, the last of them): emit their counts.
       this.metrics.flush();
       if (this.finished) return;
