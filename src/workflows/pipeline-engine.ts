@@ -31,6 +31,7 @@ import type {
   RetrySpec,
   ShardStage,
 } from '../pipelines/spec';
+import { ItemPositions, Position } from './item-positions';
 import { passesFilter } from './patterns/filter';
 import { routeOf } from './patterns/splitter';
 import { shardOf, shardQueue } from './patterns/sharder';
@@ -84,8 +85,6 @@ export interface EngineContext {
   /** Called the first time this partition sends work to a shard task queue. */
   onShardQueue?: (taskQueue: string) => void;
 }
-
-type Position = 'moving' | 'queued' | 'running' | 'waiting';
 
 interface Waiting {
   token: number;
@@ -162,7 +161,7 @@ function upstreamOf(spec: PipelineSpec): Map<string, Set<string>> {
 export class PartitionEngine {
   readonly outcome: EngineOutcome = emptyOutcome();
   private readonly queues = new Map<string, WorkQueue>();
-  private readonly positions = new Map<number, { stage: string; state: Position }>();
+  private readonly positions = new ItemPositions();
   private readonly upstream: Map<string, Set<string>>;
   private nextToken = 0;
   private finished = false;
@@ -191,10 +190,8 @@ export class PartitionEngine {
   /** Items waiting (queued) and in activity calls (running), per stage: for progress. */
   inFlight(): Record<string, { queued: number; running: number }> {
     const out: Record<string, { queued: number; running: number }> = {};
-    for (const { stage, state } of this.positions.values()) {
-      const entry = (out[stage] ??= { queued: 0, running: 0 });
-      if (state === 'queued') entry.queued += 1;
-      if (state === 'running') entry.running += 1;
+    for (const [stage, counts] of this.positions.perStage()) {
+      if (counts.queued + counts.running > 0) out[stage] = { queued: counts.queued, running: counts.running };
     }
     return out;
   }
@@ -222,7 +219,7 @@ export class PartitionEngine {
     const token = this.nextToken++;
     let item: PipelineItem | undefined = start;
     let at: string | undefined = entry;
-    const move = (stage: string, state: Position) => this.positions.set(token, { stage, state });
+    const move = (stage: string, state: Position) => this.positions.set(token, stage, state);
     try {
       while (at !== undefined && item !== undefined) {
         const stage: PipelineSpec['stages'][string] = this.spec.stages[at];
@@ -285,7 +282,7 @@ export class PartitionEngine {
     let gate = this.gates.get(join);
     if (!gate) {
       const upstream = this.upstream.get(join)!;
-      gate = condition(() => [...this.positions.values()].every((p) => !upstream.has(p.stage))).then(() =>
+      gate = condition(() => [...upstream].every((stage) => this.positions.countAt(stage) === 0)).then(() =>
         this.ctx.runBarrier?.(join),
       );
       this.gates.set(join, gate);
@@ -331,7 +328,7 @@ export class PartitionEngine {
   }
 
   private enqueue(token: number, stage: string, q: WorkQueue, item: PipelineItem): Promise<PipelineItem | undefined> {
-    this.positions.set(token, { stage, state: 'queued' });
+    this.positions.set(token, stage, 'queued');
     return new Promise((resolve) => q.waiting.push({ token, item, resolve }));
   }
 
@@ -346,9 +343,9 @@ export class PartitionEngine {
     if (q.isolated || q.waiting.length >= q.batchSize) return true;
     const upstream = this.upstream.get(q.stage)!;
     const isCopy = this.spec.stages[q.stage].kind === 'copy';
-    for (const p of this.positions.values()) {
-      if (upstream.has(p.stage) && (isCopy || p.state !== 'running')) return false;
-    }
+    // A copy waits for running calls upstream too; an activity stage does not.
+    const holding: Position[] | undefined = isCopy ? undefined : ['moving', 'queued', 'waiting'];
+    for (const stage of upstream) if (this.positions.countAt(stage, holding) > 0) return false;
     return true;
   }
 
@@ -387,7 +384,7 @@ export class PartitionEngine {
         const queue = q;
         const batch = queue.waiting.splice(0, queue.batchSize);
         queue.batches += 1;
-        for (const w of batch) this.positions.set(w.token, { stage: queue.stage, state: 'running' });
+        for (const w of batch) this.positions.set(w.token, queue.stage, 'running');
         queue.active += 1;
         const done =
           this.spec.stages[queue.stage].kind === 'copy' ? this.sendCopies(queue, batch) : this.sendBatch(queue, batch);
@@ -450,7 +447,7 @@ export class PartitionEngine {
           true,
           q.origin,
         );
-        this.positions.set(w.token, { stage: q.stage, state: 'queued' });
+        this.positions.set(w.token, q.stage, 'queued');
         retryQueue.waiting.push(w);
       }
     }
