@@ -18,9 +18,9 @@ import { pipelineWorkflowId, startPipelineRun } from '../client/pipeline-run';
 import { verifySignup } from '../client/signup-run';
 import { PRIORITY_REDRIVE } from '../core/priorities';
 import { timestampedRunName } from '../core/run-name';
+import { examplesDir, loadPipelineCatalog } from '../pipelines/catalog';
 import { loadPipelineSpecFile } from '../pipelines/load';
 import { loadConfig, workflowUrl } from '../runtime/config';
-import { repoRoot } from '../runtime/paths';
 import { dataDir } from '../runtime/paths';
 import { readPipelineItems } from '../sources/pipeline-items';
 import { ItemSource, pipelineProgressQuery } from '../workflows/pipeline';
@@ -28,8 +28,6 @@ import { autoscalerStatusReport } from './autoscaler-status';
 import { findFlow, flows } from './flows';
 import { formatVerifyOutcome } from './flows/signup-summary';
 import { formatPipelineProgress, formatPipelineSummary } from './pipeline-summary';
-
-const examplesDir = path.join(repoRoot, 'pipelines', 'examples');
 
 const flowUsage = flows.map((f) => `  run ${f.name} ${f.usage}\n      ${f.description}`).join('\n');
 
@@ -188,8 +186,8 @@ async function main(): Promise<void> {
       }
     }
     case 'examples':
-      for (const file of fs.readdirSync(examplesDir).sort())
-        console.log(`${file.replace(/\.(ya?ml|json)$/, '')}\t${path.join('pipelines/examples', file)}`);
+      for (const entry of loadPipelineCatalog().values())
+        console.log(`${entry.name}\t${entry.file}\t${entry.description}`);
       return;
     case undefined:
     case '--help':
