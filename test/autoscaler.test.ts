@@ -187,6 +187,20 @@ describe('autoscale configuration', () => {
       assert.match(error.message, expected);
     assert.throws(() => autoscaleConfig({ pools: {} }, config), /pools: must map pool names to pools/);
   });
+
+  it('refuses a sign-up pool whose shard count differs from the flow (BATCH_SIGNUP_SHARDS)', () => {
+    const config = loadConfig({ BATCH_SIGNUP_SHARDS: '5' });
+    const pools = { signup: { shardQueue: 'signup', shards: 3, max: 1, targetBacklogPerWorker: 1 } };
+    assert.throws(
+      () => autoscaleConfig({ pools }, config),
+      /pools\.signup\.shards: the sign-up flow runs 5 shards of "signup" \(BATCH_SIGNUP_SHARDS\); set shards: 5, or BATCH_SIGNUP_SHARDS=3/,
+    );
+    const matching = autoscaleConfig({ pools: { signup: { ...pools.signup, shards: 5 } } }, config);
+    assert.deepEqual(
+      matching.pools.map((p) => p.taskQueue),
+      [0, 1, 2, 3, 4].map((k) => `signup-shard-${k}`),
+    );
+  });
 });
 
 describe('autoscaler on the dev server', function () {

@@ -145,6 +145,12 @@ function poolsOf(name: string, entry: unknown, config: BatchConfig, problems: st
       problems.push(`${at}.shardQueue: the queue of a shard stage, e.g. signup-enrich; got ${show(shardBase)}`);
     if (!Number.isInteger(shards) || (shards as number) < 1)
       problems.push(`${at}.shards: the stage's number of shards, a whole number ≥ 1; got ${show(shards)}`);
+    // The sign-up flow's shard count comes from the environment: a pool with fewer would leave
+    // some users' mail without workers, one with more would scale queues nobody uses.
+    else if (shardBase === config.signup.queue && shards !== config.signup.shards)
+      problems.push(
+        `${at}.shards: the sign-up flow runs ${config.signup.shards} shards of "${shardBase}" (BATCH_SIGNUP_SHARDS); set shards: ${config.signup.shards}, or BATCH_SIGNUP_SHARDS=${shards}`,
+      );
   }
   if (problems.length > before || !limits) return [];
 
