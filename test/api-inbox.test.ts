@@ -9,8 +9,10 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inboxLedgerFile } from '../src/api/services';
 import { EventRouter } from '../src/client/event-router';
+import { createFlowSubscribers, subscribableFlows } from '../src/client/flow-subscribers';
 import { loadPipelineCatalog } from '../src/pipelines/catalog';
 import { loadSubscriptions } from '../src/pipelines/subscriptions';
+import { BlobStore } from '../src/runtime/blob-store';
 import { waitFor } from '../src/runtime/wait';
 import { readLedgerEntries } from '../src/sources/inbox-ledger';
 import { inboxEventId, InboxWatcher } from '../src/sources/inbox-watcher';
@@ -39,8 +41,10 @@ describe('inbox watcher', function () {
   it('publishes a file only once its size stops changing', async () => {
     // A watcher driven scan by scan, so "still growing" does not depend on timing.
     const catalog = loadPipelineCatalog(api.pipelinesDir);
-    const subscriptions = loadSubscriptions(api.subscriptionsFile, catalog, api.dataDir);
-    const router = new EventRouter(env.client, api.config, catalog, subscriptions);
+    const subscriptions = loadSubscriptions(api.subscriptionsFile, catalog, api.dataDir, subscribableFlows);
+    const store = new BlobStore(path.join(api.dataDir, 'blobs'));
+    const flows = createFlowSubscribers({ client: env.client, config: api.config, store, baseDir: api.dataDir });
+    const router = new EventRouter(env.client, api.config, catalog, subscriptions, flows);
     const folder = path.join(api.dataDir, 'inbox', 'scan-by-scan');
     fs.mkdirSync(folder, { recursive: true });
     const scanLedger = path.join(api.dataDir, 'ledgers', 'scan-by-scan.jsonl');

@@ -25,8 +25,9 @@ import {
   shard,
   split,
 } from '../src/pipelines/builder';
+import { closestMatch } from '../src/pipelines/did-you-mean';
 import { loadPipelineSpecFile, parsePipelineSpec, PipelineSpecParseError } from '../src/pipelines/load';
-import { closestMatch, evaluate, fieldValue, predicateProblems } from '../src/pipelines/predicate';
+import { evaluate, fieldValue, predicateProblems } from '../src/pipelines/predicate';
 import type { PipelineItem, PipelineSpec, Predicate } from '../src/pipelines/spec';
 import {
   parseDuration,
@@ -1205,7 +1206,18 @@ describe('pipeline specs', () => {
   });
 
   describe('workflow safety', () => {
-    for (const file of ['activity-names.ts', 'predicate.ts', 'validate.ts', 'builder.ts']) {
+    for (const file of [
+      'activity-names.ts',
+      'did-you-mean.ts',
+      'duration.ts',
+      'predicate.ts',
+      'validate.ts',
+      'validate-common.ts',
+      'validate-graph.ts',
+      'validate-retry.ts',
+      'validate-stage.ts',
+      'builder.ts',
+    ]) {
       it(`${file} imports only pipeline modules and uses no clock, randomness or I/O`, () => {
         const source = fs.readFileSync(path.join(__dirname, '..', 'src', 'pipelines', file), 'utf8');
         const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);

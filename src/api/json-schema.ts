@@ -3,7 +3,8 @@
  * objects go into the OpenAPI document and check every request, so what the document says is
  * what the server accepts. Each problem names where it is (`items[2].id`) and what is allowed.
  */
-import { didYouMean, isRecord, show, typeName } from '../pipelines/predicate';
+import { didYouMean } from '../pipelines/did-you-mean';
+import { isRecord, show, typeName } from '../pipelines/predicate';
 
 export interface JsonSchema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';

@@ -39,7 +39,7 @@ export const openApiDocument = {
     title: 'temporal-batch API',
     version: '0.1.0',
     description:
-      'Start pipeline runs, follow their progress, list and redrive dead letters, and publish events that start every subscribed pipeline (at most once per event ID). Every route but this document needs "Authorization: Bearer <token>". Bad input is answered 4xx with {"error", "message"}; the message says what to change.',
+      'Start pipeline runs, follow their progress, list and redrive dead letters, and publish events that start every subscribed pipeline and flow (at most once per event ID). Every route but this document needs "Authorization: Bearer <token>". Bad input is answered 4xx with {"error", "message"}; the message says what to change.',
   },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   security: [{ bearer: [] }],
@@ -116,14 +116,15 @@ export const openApiDocument = {
     '/topics': {
       get: {
         operationId: 'listTopics',
-        summary: 'Topics, the pipelines subscribed to each, and the inbox folders publishing to them',
+        summary: 'Topics, the pipelines and flows subscribed to each, and the inbox folders publishing to them',
         responses: { '200': answer('The topics.', topicListSchema), '401': unauthorized },
       },
     },
     '/topics/{topic}/events': {
       post: {
         operationId: 'publishEvent',
-        summary: 'Publish an event: every subscribed pipeline runs on it once (workflow ID <pipeline>/event-<id>)',
+        summary:
+          'Publish an event: every subscribed pipeline runs on it once (workflow ID <pipeline>/event-<id>), and every subscribed flow: transcode (transcode/event-<id>), signup (signup/<userId>)',
         parameters: [pathParameter('topic', 'a topic name (GET /topics)')],
         requestBody: {
           required: true,
@@ -134,7 +135,9 @@ export const openApiDocument = {
         responses: {
           '202': answer('Runs started.', eventPublishedSchema),
           '200': answer('The event was published before: the runs it started, nothing new.', eventPublishedSchema),
-          '400': failure('The body is not valid.'),
+          '400': failure(
+            'The body is not valid, a data.path is outside the input roots, or a subscribed flow cannot take the data (BadEvent: the message says what it needs).',
+          ),
           '401': unauthorized,
           '404': failure('No such topic.'),
           '413': failure('The body is larger than 1 MiB.'),

@@ -7,8 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { isGrpcServiceError } from '@temporalio/client';
 import { metricNames } from '../core/metrics';
-import { UnknownTopicError } from '../client/event-router';
+import { UnknownTopicError, UnusableEventError } from '../client/event-router';
 import { frontendAddress } from '../runtime/config';
+import { InputPathError } from '../sources/input-roots';
 import type { ApiContext } from './context';
 import { ApiError, readJsonBody, sendJson } from './http';
 import { schemaProblems } from './json-schema';
@@ -88,6 +89,8 @@ function temporalUnavailable(error: unknown, ctx: ApiContext): ApiError | undefi
 function asApiError(error: unknown, ctx: ApiContext): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof UnknownTopicError) return new ApiError(404, 'UnknownTopic', error.message);
+  if (error instanceof UnusableEventError) return new ApiError(400, 'BadEvent', error.message);
+  if (error instanceof InputPathError) return new ApiError(400, error.kind, error.message);
   return (
     temporalUnavailable(error, ctx) ??
     new ApiError(500, 'InternalError', `The API failed: ${error instanceof Error ? error.message : String(error)}`)

@@ -75,11 +75,18 @@ export const publishEventRequestSchema: JsonSchema = {
   properties: {
     id: {
       ...idSchema,
-      description: `the event's ID: the same ID is the same event, started once per pipeline; ${idRule}`,
+      description: `the event's ID: the same ID is the same event, started once per pipeline and flow; ${idRule}`,
     },
-    data: dataSchema,
+    data: {
+      ...dataSchema,
+      description:
+        'the event\'s small JSON data: each subscribed pipeline\'s one item, and the input of each subscribed flow (transcode: {"path": "<video under an input root>"}; signup: the sign-up event, {"userId", "email", "optIn", "preference"})',
+    },
   },
-  example: { id: 'signup-ada-1', data: { email: 'ada@example.test', optIn: true, channel: 'email' } },
+  example: {
+    id: 'signup-ada-1',
+    data: { userId: 'ada', email: 'ada@example.test', optIn: true, preference: 'email', channel: 'email' },
+  },
 };
 
 export const errorSchema: JsonSchema = {
@@ -186,11 +193,12 @@ export const topicListSchema: JsonSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['topic', 'description', 'pipelines', 'inboxes'],
+        required: ['topic', 'description', 'pipelines', 'flows', 'inboxes'],
         properties: {
           topic: { type: 'string' },
           description: { type: 'string' },
           pipelines: { type: 'array', items: { type: 'string' } },
+          flows: { type: 'array', items: { type: 'string' }, description: 'flows an event starts: transcode, signup' },
           inboxes: { type: 'array', items: { type: 'string' }, description: 'folders whose files are published here' },
         },
       },
@@ -204,7 +212,20 @@ export const eventPublishedSchema: JsonSchema = {
   properties: {
     topic: { type: 'string' },
     event: { type: 'string' },
-    runs: { type: 'array', items: { ...runRefSchema, required: [...runRefSchema.required!, 'started'] } },
+    runs: {
+      type: 'array',
+      description: 'one run per subscribed pipeline, then one per subscribed flow',
+      items: {
+        type: 'object',
+        required: ['run', 'workflowId', 'started', 'webUi'],
+        properties: {
+          ...runRefSchema.properties,
+          pipeline: { type: 'string', description: 'a pipeline run: its name (follow it at `status`)' },
+          flow: { type: 'string', description: 'a flow run (transcode, signup): its name (follow it in the Web UI)' },
+          status: { type: 'string', description: "a pipeline run's status URL in this API" },
+        },
+      },
+    },
   },
 };
 

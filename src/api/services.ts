@@ -1,17 +1,21 @@
 /**
  * The event tier as `npm start` and `npm run api` run it: the pipeline catalog and subscriptions
- * (validated first, so a bad file stops start-up with its fix), the event router, the HTTP API
- * and one inbox watcher per configured inbox. Returns the lines that tell a person how to use it.
+ * (validated first, so a bad file stops start-up with its fix), the event router with its flow
+ * subscribers, the HTTP API and one inbox watcher per configured inbox. Returns the lines that
+ * tell a person how to use it.
  */
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { MetricMeter } from '@temporalio/common';
 import { EventRouter } from '../client/event-router';
+import { createFlowSubscribers, subscribableFlows } from '../client/flow-subscribers';
 import { examplesDir, loadPipelineCatalog } from '../pipelines/catalog';
-import { loadSubscriptions, subscriptionsFile } from '../pipelines/subscriptions';
+import { type InboxConfig, loadSubscriptions, subscriptionsFile } from '../pipelines/subscriptions';
+import { BlobStore } from '../runtime/blob-store';
 import type { BatchConfig } from '../runtime/config';
 import { repoRoot } from '../runtime/paths';
 import { InboxWatcher } from '../sources/inbox-watcher';
+import { insideRoot } from '../sources/input-roots';
 import { startApiServer } from './server';
 import { resolveApiToken } from './token';
 
@@ -46,11 +50,32 @@ export function inboxLedgerFile(dataDir: string, folder: string): string {
   return path.join(dataDir, 'ledgers', `${name}.jsonl`);
 }
 
+/**
+ * Refuses inboxes outside the input roots: their events carry the file's path, and the API and
+ * the flows take paths only from under the roots, so such an inbox's files would all be refused.
+ */
+function checkInboxesUnderRoots(inboxes: InboxConfig[], roots: readonly string[]): void {
+  const outside = inboxes.filter((inbox) => !roots.some((root) => insideRoot(root, inbox.folder)));
+  if (outside.length > 0)
+    throw new Error(
+      `Inbox folder(s) ${outside.map((i) => i.folder).join(', ')} lie outside the input roots (${roots.join(', ')}), so their files would be refused; add them to BATCH_INPUT_ROOTS or move the inboxes under a root.`,
+    );
+}
+
 export async function startApiServices(options: ApiServicesOptions): Promise<ApiServices> {
   const { client, config, dataDir, log } = options;
   const catalog = loadPipelineCatalog(options.pipelinesDir ?? examplesDir);
-  const subscriptions = loadSubscriptions(options.subscriptions ?? subscriptionsFile, catalog, dataDir);
-  const router = new EventRouter(client, config, catalog, subscriptions);
+  const subscriptions = loadSubscriptions(
+    options.subscriptions ?? subscriptionsFile,
+    catalog,
+    dataDir,
+    subscribableFlows,
+  );
+  checkInboxesUnderRoots(subscriptions.inboxes, config.api.inputRoots);
+  // The blob store the video workers read (`<dataDir>/blobs`, as `run transcode` uses it).
+  const store = new BlobStore(path.join(dataDir, 'blobs'));
+  const flows = createFlowSubscribers({ client, config, store, baseDir: repoRoot });
+  const router = new EventRouter(client, config, catalog, subscriptions, flows);
   const { token, source } = await resolveApiToken(config.api, dataDir);
   const api = await startApiServer(
     { client, config, catalog, router, token, baseDir: repoRoot, meter: options.meter },
@@ -81,10 +106,11 @@ export async function startApiServices(options: ApiServicesOptions): Promise<Api
     `HTTP API: ${api.url} (OpenAPI: ${api.url}/openapi.json; docs/api.md)`,
     `API token: ${token} (from ${shown(source)})`,
     `  curl -s -H "Authorization: Bearer ${tokenHint}" ${api.url}/pipelines`,
-    ...subscriptions.inboxes.map(
-      (i) =>
-        `Inbox: files dropped into ${shown(i.folder)}/ are published to topic "${i.topic}" (${subscriptions.topics[i.topic].pipelines.join(', ')})`,
-    ),
+    ...subscriptions.inboxes.map((i) => {
+      const { pipelines, flows } = subscriptions.topics[i.topic];
+      const starts = [...pipelines, ...flows.map((f) => `flow ${f}`)].join(', ');
+      return `Inbox: files dropped into ${shown(i.folder)}/ are published to topic "${i.topic}" (${starts})`;
+    }),
   ];
   return {
     url: api.url,

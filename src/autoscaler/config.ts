@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { didYouMean, isRecord, show, typeName } from '../pipelines/predicate';
+import { didYouMean } from '../pipelines/did-you-mean';
+import { isRecord, show, typeName } from '../pipelines/predicate';
 import type { BatchConfig } from '../runtime/config';
 import { displayPath, repoRoot } from '../runtime/paths';
 import { planRole, WorkerRole, workerRoles } from '../workers/roles';

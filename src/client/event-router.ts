@@ -1,14 +1,15 @@
 /**
  * The event router (the seeds' pub/sub, on Temporal): an event published to a topic starts every
- * pipeline subscribed to it, on one item made of the event. Delivery is at-least-once from the
- * publisher and at-most-once per (event, pipeline) here: the run's workflow ID is
- * `<pipeline>/event-<eventId>` with reuse policy REJECT_DUPLICATE, so the server refuses a
- * second start of the same event, while it runs and after it finished, and publishing again is
+ * pipeline subscribed to it, on one item made of the event, and every subscribed flow (transcode,
+ * signup: src/client/flow-subscribers.ts), on the event's data. Delivery is at-least-once from the
+ * publisher and at-most-once per (event, subscriber) here: each run's workflow ID is named after
+ * the event (`<pipeline>/event-<eventId>`, or the flow's own, e.g. `signup/<userId>`) and the
+ * server refuses a second start of it, while it runs and after it finished, so publishing again is
  * always safe (e.g. after a timeout, or a crash before an inbox ledger write).
  */
 import type { Client } from '@temporalio/client';
 import type { PipelineCatalog } from '../pipelines/catalog';
-import { didYouMean } from '../pipelines/predicate';
+import { didYouMean } from '../pipelines/did-you-mean';
 import type { Subscriptions } from '../pipelines/subscriptions';
 import type { BatchConfig } from '../runtime/config';
 import { validateItemId } from '../sources/item-id';
@@ -17,19 +18,32 @@ import { submitPipelineRun } from './pipeline-run';
 export interface PipelineEvent {
   /** The publisher's ID of the event: the same ID is the same event, delivered once. */
   id: string;
-  /** The event's content: the `data` of the run's one item. */
+  /** The event's content: the `data` of the run's one item, or a flow's input. */
   data: Record<string, unknown>;
 }
 
-export interface EventRun {
-  pipeline: string;
+/** A run an event started, or found started by an earlier delivery: of a pipeline, or of a flow. */
+export type EventRun = ({ pipeline: string } | { flow: string }) & {
   run: string;
   workflowId: string;
-  /** False when this event had already started this pipeline: nothing new was started. */
+  /** False when this event had already started it: nothing new was started. */
+  started: boolean;
+};
+
+/** What starting a flow on an event gave: its workflow, and whether this call started it. */
+export interface FlowStart {
+  workflowId: string;
   started: boolean;
 }
 
-/** An event for a topic no pipeline subscribes to. */
+/**
+ * A flow as a subscriber: checks the event (throws UnusableEventError when the flow cannot take
+ * it) and returns how to start the flow on it as run `run`. Checking comes first so that an event
+ * one subscriber refuses starts nothing at all.
+ */
+export type FlowSubscriber = (event: PipelineEvent, run: string) => Promise<() => Promise<FlowStart>>;
+
+/** An event for a topic the subscriptions do not name. */
 export class UnknownTopicError extends Error {
   constructor(
     readonly topic: string,
@@ -42,6 +56,11 @@ export class UnknownTopicError extends Error {
   }
 }
 
+/** An event whose data a subscribed flow cannot take; the message says what to send instead. */
+export class UnusableEventError extends Error {
+  override name = 'UnusableEventError';
+}
+
 export const eventRunName = (eventId: string) => `event-${eventId}`;
 
 export class EventRouter {
@@ -50,27 +69,39 @@ export class EventRouter {
     private readonly config: BatchConfig,
     private readonly catalog: PipelineCatalog,
     readonly subscriptions: Subscriptions,
-  ) {}
+    private readonly flows: Readonly<Record<string, FlowSubscriber>>,
+  ) {
+    for (const [topic, { flows: listed }] of Object.entries(subscriptions.topics)) {
+      const missing = listed.filter((flow) => !(flow in flows));
+      if (missing.length > 0)
+        throw new Error(
+          `Topic ${topic} subscribes flow(s) ${missing.join(', ')} that this router cannot start; routable flows: ${Object.keys(flows).join(', ')}.`,
+        );
+    }
+  }
 
-  /** Starts the topic's pipelines for the event (or finds the runs it started before). */
+  /** Starts the topic's pipelines and flows for the event (or finds the runs it started before). */
   async publish(topic: string, event: PipelineEvent): Promise<EventRun[]> {
     const subscription = this.subscriptions.topics[topic];
     if (!subscription) throw new UnknownTopicError(topic, Object.keys(this.subscriptions.topics));
     validateItemId(event.id, `Event on topic ${topic}`); // it names workflow IDs
     const run = eventRunName(event.id);
-    return Promise.all(
-      subscription.pipelines.map(async (pipeline) => {
-        const spec = this.catalog.get(pipeline)!.spec; // subscriptions are validated against the catalog
-        const item = { id: event.id, origin: topic, data: event.data };
-        const { handle, started } = await submitPipelineRun(
-          this.client,
-          this.config,
-          spec,
-          { items: [item] },
-          { runName: run },
-        );
-        return { pipeline, run, workflowId: handle.workflowId, started };
-      }),
+    const flowStarts = await Promise.all(
+      subscription.flows.map(async (flow) => ({ flow, start: await this.flows[flow](event, run) })),
     );
+    const pipelineRuns = subscription.pipelines.map(async (pipeline): Promise<EventRun> => {
+      const spec = this.catalog.get(pipeline)!.spec; // subscriptions are validated against the catalog
+      const item = { id: event.id, origin: topic, data: event.data };
+      const { handle, started } = await submitPipelineRun(
+        this.client,
+        this.config,
+        spec,
+        { items: [item] },
+        { runName: run },
+      );
+      return { pipeline, run, workflowId: handle.workflowId, started };
+    });
+    const flowRuns = flowStarts.map(async ({ flow, start }): Promise<EventRun> => ({ flow, run, ...(await start()) }));
+    return Promise.all([...pipelineRuns, ...flowRuns]);
   }
 }

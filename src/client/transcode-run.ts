@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
+  type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import type { Upload } from '../activities/transcode/types';
@@ -41,11 +42,17 @@ export interface TranscodeRunOptions {
   concurrency?: number;
 }
 
-export async function startTranscodeRun(
+/** `started: false`: a run of this name existed already (running or finished); nothing new was started. */
+export type SubmittedTranscodeRun =
+  | { started: true; handle: WorkflowHandleWithFirstExecutionRunId<typeof transcode> }
+  | { started: false; handle: WorkflowHandle<typeof transcode> };
+
+/** Starts a transcode run, or finds the one of the same name (the event router's at-most-once delivery). */
+export async function submitTranscodeRun(
   client: Client,
   config: BatchConfig,
   options: TranscodeRunOptions,
-): Promise<WorkflowHandleWithFirstExecutionRunId<typeof transcode>> {
+): Promise<SubmittedTranscodeRun> {
   if (options.uploads.length === 0) throw new Error('Nothing to transcode: the inputs hold no files.');
   const count = options.uploads.length;
   const workflowId = transcodeWorkflowId(options.runName);
@@ -69,12 +76,27 @@ export async function startTranscodeRun(
       { key: BatchStage, value: 'queued' },
     ],
   });
-  return started.catch((error: unknown) => {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new Error(
-        `There is already a transcode run named "${options.runName}" (${workflowUrl(config, workflowId)}); choose another --run name.`,
-      );
-    }
-    throw error;
-  });
+  return started.then(
+    (handle): SubmittedTranscodeRun => ({ started: true, handle }),
+    (error: unknown): SubmittedTranscodeRun => {
+      if (error instanceof WorkflowExecutionAlreadyStartedError)
+        return { started: false, handle: client.workflow.getHandle<typeof transcode>(workflowId) };
+      throw error;
+    },
+  );
+}
+
+/** Starts a new transcode run; a name already used is refused with the fix (a person chose it). */
+export async function startTranscodeRun(
+  client: Client,
+  config: BatchConfig,
+  options: TranscodeRunOptions,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof transcode>> {
+  const submitted = await submitTranscodeRun(client, config, options);
+  if (!submitted.started) {
+    throw new Error(
+      `There is already a transcode run named "${options.runName}" (${workflowUrl(config, submitted.handle.workflowId)}); choose another --run name.`,
+    );
+  }
+  return submitted.handle;
 }

@@ -3,6 +3,7 @@
  * history events), so everything here is pure and deterministic: plain TypeScript, no Node
  * built-ins, no clock, no randomness, no I/O.
  */
+import { didYouMean } from './did-you-mean';
 import type { Predicate, PipelineItem } from './spec';
 import type { SpecProblem } from './validate';
 
@@ -41,7 +42,8 @@ const opAliases: Record<string, string> = {
 /** Deepest nesting of all/any/not accepted (also stops runaway recursion on cyclic objects). */
 const maxDepth = 32;
 
-const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
+/** Whether `object` has `key` itself (not inherited, so `constructor` or `__proto__` do not count). */
+export const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
 
 /**
  * The value of `field` in an item: `$id` and `$origin` read `item.id` and `item.origin`; anything else
@@ -128,51 +130,6 @@ function compare(op: 'gt' | 'gte' | 'lt' | 'lte', actual: unknown, expected: unk
     case 'lte':
       return a <= b;
   }
-}
-
-/** Edit distance with adjacent transpositions (optimal string alignment): `emial` is 1 away from `email`. */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    rows.push([i]);
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        rows[i].push(j);
-        continue;
-      }
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2][j - 2] + 1);
-      rows[i].push(d);
-    }
-  }
-  return rows[a.length][b.length];
-}
-
-/**
- * The candidate `name` most likely is a typo of (case-insensitive; at most a third of its letters
- * off, at least one), or undefined. Ties go to the earlier candidate, so the answer is deterministic.
- */
-export function closestMatch(name: string, candidates: readonly string[]): string | undefined {
-  const wanted = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    if (candidate === name) continue;
-    const distance = editDistance(wanted, candidate.toLowerCase());
-    const limit = Math.max(1, Math.floor(Math.max(name.length, candidate.length) / 3));
-    if (distance <= limit && distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-/** `; did you mean "x"?` when a close candidate exists, else `.`: followed by a sentence listing the candidates. */
-export function didYouMean(name: string, candidates: readonly string[]): string {
-  const match = closestMatch(name, candidates);
-  return match === undefined ? '.' : `; did you mean "${match}"?`;
 }
 
 /** A value as it would be written in a spec, for messages (short). */

@@ -1,10 +1,11 @@
 /**
- * Subscriptions: which pipelines an event on a topic starts, and which inbox folders publish to
- * which topic. Configuration (pipelines/subscriptions.yaml), validated against the pipeline
- * catalog when loaded, every problem named with its place and the fix:
+ * Subscriptions: which pipelines and flows an event on a topic starts, and which inbox folders
+ * publish to which topic. Configuration (pipelines/subscriptions.yaml), validated when loaded
+ * against the pipeline catalog and the flows the event router can start, every problem named
+ * with its place and the fix:
  *
  *   topics:
- *     signups: { description: A user signed up, pipelines: [signup-notify] }
+ *     signups: { description: A user signed up, pipelines: [signup-notify], flows: [signup] }
  *   inboxes:
  *     - { folder: inbox/uploads, topic: uploads }   # relative to the data folder
  */
@@ -13,7 +14,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { repoRoot } from '../runtime/paths';
 import type { PipelineCatalog } from './catalog';
-import { didYouMean, isRecord, show, typeName } from './predicate';
+import { didYouMean } from './did-you-mean';
+import { isRecord, show, typeName } from './predicate';
 
 export const subscriptionsFile = path.join(repoRoot, 'pipelines', 'subscriptions.yaml');
 
@@ -21,6 +23,8 @@ export interface TopicSubscription {
   description: string;
   /** Pipelines started once per event published to the topic. */
   pipelines: string[];
+  /** Flows started once per event (src/client/flow-subscribers.ts), e.g. transcode, signup. */
+  flows: string[];
 }
 
 export interface InboxConfig {
@@ -50,15 +54,51 @@ function unknownKeys(
   }
 }
 
-/** Every problem of parsed subscriptions data (empty when valid), as `<place>: <what to do>`. */
-export function subscriptionProblems(data: unknown, catalog: PipelineCatalog): string[] {
+/**
+ * The problems of a topic's list of `kind`s (pipelines or flows): a non-empty list of known names,
+ * each once. A name of the other kind is told where it belongs.
+ */
+function nameListProblems(
+  listed: unknown,
+  kind: 'pipeline' | 'flow',
+  known: readonly string[],
+  otherKind: readonly string[],
+  at: string,
+  add: (p: string, m: string) => void,
+) {
+  const plural = `${kind}s`;
+  const choices = `${plural[0].toUpperCase()}${plural.slice(1)} are: ${known.join(', ') || 'none'}`;
+  if (!Array.isArray(listed) || listed.length === 0) {
+    add(`${at}.${plural}`, `must be a non-empty list of ${kind} names (${known.join(', ')})`);
+    return;
+  }
+  listed.forEach((name: unknown, i) => {
+    const place = `${at}.${plural}[${i}]`;
+    if (typeof name === 'string' && !known.includes(name) && otherKind.includes(name)) {
+      const other = kind === 'pipeline' ? 'flow' : 'pipeline';
+      add(place, `"${name}" is a ${other}, not a ${kind}: list it under ${other}s: [${name}]`);
+    } else if (typeof name !== 'string' || !known.includes(name))
+      add(
+        place,
+        `unknown ${kind} ${show(name)}${typeof name === 'string' ? didYouMean(name, [...known]) : '.'} ${choices}`,
+      );
+    else if (listed.indexOf(name) !== i) add(place, `"${name}" is listed twice; list it once`);
+  });
+}
+
+/**
+ * Every problem of parsed subscriptions data (empty when valid), as `<place>: <what to do>`.
+ * `flows` are the names of the flows the event router can start.
+ */
+export function subscriptionProblems(data: unknown, catalog: PipelineCatalog, flows: readonly string[]): string[] {
   const problems: string[] = [];
   const add = (at: string, message: string) => problems.push(`${at}: ${message}`);
   if (!isRecord(data)) return [`(file): must be an object with "topics" (and "inboxes"), not ${typeName(data)}`];
   unknownKeys(data, ['topics', 'inboxes'], '', add);
   const pipelines = [...catalog.keys()];
   const topics = isRecord(data.topics) ? data.topics : undefined;
-  if (!topics) add('topics', `must map topic names to { pipelines: [...] }, not ${typeName(data.topics)}`);
+  if (!topics)
+    add('topics', `must map topic names to { pipelines: [...] } or { flows: [...] }, not ${typeName(data.topics)}`);
   for (const [topic, entry] of Object.entries(topics ?? {})) {
     const at = `topics.${topic}`;
     if (!topicPattern.test(topic))
@@ -67,22 +107,18 @@ export function subscriptionProblems(data: unknown, catalog: PipelineCatalog): s
       add(at, `must be an object like { pipelines: [signup-notify] }, not ${typeName(entry)}`);
       continue;
     }
-    unknownKeys(entry, ['description', 'pipelines'], at, add);
+    unknownKeys(entry, ['description', 'pipelines', 'flows'], at, add);
     if (entry.description !== undefined && typeof entry.description !== 'string')
       add(`${at}.description`, `must be a string, not ${typeName(entry.description)}`);
-    const listed: unknown = entry.pipelines;
-    if (!Array.isArray(listed) || listed.length === 0) {
-      add(`${at}.pipelines`, `must be a non-empty list of pipeline names (${pipelines.join(', ')})`);
+    if (entry.pipelines === undefined && entry.flows === undefined) {
+      add(
+        at,
+        `starts nothing: list pipelines: [...] (${pipelines.join(', ')}) and/or flows: [...] (${flows.join(', ')})`,
+      );
       continue;
     }
-    listed.forEach((name: unknown, i) => {
-      if (typeof name !== 'string' || !catalog.has(name))
-        add(
-          `${at}.pipelines[${i}]`,
-          `unknown pipeline ${show(name)}${typeof name === 'string' ? didYouMean(name, pipelines) : '.'} Pipelines are: ${pipelines.join(', ')}`,
-        );
-      else if (listed.indexOf(name) !== i) add(`${at}.pipelines[${i}]`, `"${name}" is listed twice; list it once`);
-    });
+    if (entry.pipelines !== undefined) nameListProblems(entry.pipelines, 'pipeline', pipelines, flows, at, add);
+    if (entry.flows !== undefined) nameListProblems(entry.flows, 'flow', flows, pipelines, at, add);
   }
   if (data.inboxes !== undefined && !Array.isArray(data.inboxes))
     add('inboxes', `must be a list of { folder, topic }, not ${typeName(data.inboxes)}`);
@@ -111,26 +147,34 @@ export function subscriptionProblems(data: unknown, catalog: PipelineCatalog): s
   return problems;
 }
 
-/** Reads and validates a subscriptions file; inbox folders become absolute under `dataDir`. */
-export function loadSubscriptions(file: string, catalog: PipelineCatalog, dataDir: string): Subscriptions {
+/**
+ * Reads and validates a subscriptions file against the catalog and the startable `flows`; inbox
+ * folders become absolute under `dataDir`.
+ */
+export function loadSubscriptions(
+  file: string,
+  catalog: PipelineCatalog,
+  dataDir: string,
+  flows: readonly string[],
+): Subscriptions {
   let data: unknown;
   try {
     data = parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
     throw new Error(`Cannot read subscriptions ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const problems = subscriptionProblems(data, catalog);
+  const problems = subscriptionProblems(data, catalog, flows);
   if (problems.length > 0)
     throw new Error([`Subscriptions ${file} are invalid:`, ...problems.map((p) => `  - ${p}`)].join('\n'));
   const valid = data as {
-    topics: Record<string, { description?: string; pipelines: string[] }>;
+    topics: Record<string, { description?: string; pipelines?: string[]; flows?: string[] }>;
     inboxes?: { folder: string; topic: string }[];
   };
   return {
     topics: Object.fromEntries(
       Object.entries(valid.topics).map(([topic, t]) => [
         topic,
-        { description: t.description ?? '', pipelines: t.pipelines },
+        { description: t.description ?? '', pipelines: t.pipelines ?? [], flows: t.flows ?? [] },
       ]),
     ),
     inboxes: (valid.inboxes ?? []).map((inbox) => ({ folder: path.join(dataDir, inbox.folder), topic: inbox.topic })),

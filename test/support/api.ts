@@ -23,10 +23,19 @@ export interface CallOptions {
   token?: string | null;
 }
 
+export interface TestApiOptions {
+  /** How long an inbox file must stay unchanged (default 300 ms). */
+  inboxSettleMs?: number;
+  /** The configuration to start from (default: isolatedConfig), e.g. signupConfig for a mail catcher. */
+  config?: BatchConfig;
+}
+
 /**
  * The API as `npm start` runs it (startApiServices: catalog, subscriptions, router, HTTP server,
  * inbox watchers), on a free port with its own data folder, test pipelines named `<prefix>-…`
  * (so suites on the shared dev server never share workflow IDs) and task queues of its own.
+ * Besides the pipelines' topics, `videos` starts the transcode flow (inbox `inbox/videos`) and
+ * `new-users` the audit pipeline and the sign-up flow.
  */
 export class TestApi {
   readonly config: BatchConfig;
@@ -36,22 +45,30 @@ export class TestApi {
   readonly inputs: string;
   readonly outside: string;
   readonly inbox: string;
+  /** The inbox whose files the transcode flow takes. */
+  readonly videoInbox: string;
   readonly pipelines: { greet: string; audit: string; flaky: string };
   services?: ApiServices;
+
+  private readonly inboxSettleMs: number;
 
   constructor(
     private readonly env: TestWorkflowEnvironment,
     prefix: string,
-    private readonly inboxSettleMs = 300,
+    options: TestApiOptions = {},
   ) {
-    const base = isolatedConfig(env.address);
+    const base = options.config ?? isolatedConfig(env.address);
+    this.inboxSettleMs = options.inboxSettleMs ?? 300;
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `batch-${prefix}-`));
     this.inputs = path.join(this.dataDir, 'inputs');
     this.outside = path.join(this.dataDir, 'outside');
     this.inbox = path.join(this.dataDir, 'inbox', 'drop');
+    this.videoInbox = path.join(this.dataDir, 'inbox', 'videos');
     fs.mkdirSync(this.inputs);
     fs.mkdirSync(this.outside);
-    this.config = { ...base, api: { host: '127.0.0.1', port: 0, token: this.token, inputRoots: [this.inputs] } };
+    // As by default (.data/inputs, .data/inbox): inbox files are inputs like any other.
+    const inputRoots = [this.inputs, path.join(this.dataDir, 'inbox')];
+    this.config = { ...base, api: { host: '127.0.0.1', port: 0, token: this.token, inputRoots } };
     this.pipelines = { greet: `${prefix}-greet`, audit: `${prefix}-audit`, flaky: `${prefix}-flaky` };
     this.writeCatalog();
   }
@@ -92,8 +109,11 @@ export class TestApi {
         'topics:',
         `  signups: { description: A user signed up, pipelines: [${greet}, ${audit}] }`,
         `  uploads: { pipelines: [${greet}] }`,
+        '  videos: { flows: [transcode] }',
+        `  new-users: { pipelines: [${audit}], flows: [signup] }`,
         'inboxes:',
         '  - { folder: inbox/drop, topic: uploads }',
+        '  - { folder: inbox/videos, topic: videos }',
       ].join('\n'),
     );
   }

@@ -1,12 +1,12 @@
 /**
  * GET /topics and POST /topics/{topic}/events: the subscriptions, and publishing an event that
- * the event router (src/client/event-router.ts) turns into one run per subscribed pipeline,
- * at most once per event ID.
+ * the event router (src/client/event-router.ts) turns into one run per subscribed pipeline and
+ * flow, at most once per event ID.
  */
 import type { PipelineEvent } from '../../client/event-router';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
 import { withPathsUnderRoots } from '../input-roots';
-import { runRef } from './run-ref';
+import { eventRunRef } from './run-ref';
 
 export async function listTopics(_req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
   const { topics, inboxes } = ctx.router.subscriptions;
@@ -14,6 +14,7 @@ export async function listTopics(_req: ApiRequest, ctx: ApiContext): Promise<Api
     topic,
     description: t.description,
     pipelines: t.pipelines,
+    flows: t.flows,
     inboxes: inboxes.filter((i) => i.topic === topic).map((i) => i.folder),
   }));
   return { status: 200, body: { topics: body } };
@@ -34,6 +35,6 @@ export async function publishEvent(req: ApiRequest, ctx: ApiContext): Promise<Ap
   // 202: at least one run started now; 200: a repeat of an event already delivered, nothing new.
   return {
     status: started ? 202 : 200,
-    body: { topic, event: event.id, runs: runs.map((r) => runRef(ctx, r.workflowId, r.started)) },
+    body: { topic, event: event.id, runs: runs.map((r) => eventRunRef(ctx, r)) },
   };
 }

@@ -6,12 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { submitPipelineRun } from '../../client/pipeline-run';
 import { timestampedRunName } from '../../core/run-name';
 import type { CatalogEntry } from '../../pipelines/catalog';
-import { didYouMean } from '../../pipelines/predicate';
+import { didYouMean } from '../../pipelines/did-you-mean';
 import type { PipelineItem } from '../../pipelines/spec';
+import { resolveUnderRoots } from '../../sources/input-roots';
 import { pipelineItemsFromPath } from '../../sources/path-items';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
 import { ApiError, maxBodyBytes } from '../http';
-import { resolveUnderRoots, withPathsUnderRoots } from '../input-roots';
+import { withPathsUnderRoots } from '../input-roots';
 import { runRef } from './run-ref';
 
 /** The body of POST /pipelines/{pipeline}/runs, as its schema (src/api/schemas.ts) allows. */

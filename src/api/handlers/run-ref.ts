@@ -1,7 +1,9 @@
 /**
  * How answers point at a run: its pipeline, run name and workflow ID, this API's status URL and
- * the Temporal Web UI link, so a client can follow it either way.
+ * the Temporal Web UI link, so a client can follow it either way. A flow's run an event started
+ * (transcode, signup) is named by its flow and followed in the Web UI.
  */
+import type { EventRun } from '../../client/event-router';
 import { workflowUrl } from '../../runtime/config';
 import type { ApiContext } from '../context';
 
@@ -31,4 +33,19 @@ export function runRef(ctx: ApiContext, workflowId: string, started?: boolean): 
     status: runStatusPath(pipeline, run),
     webUi: workflowUrl(ctx.config, workflowId),
   };
+}
+
+export interface FlowRunRef {
+  flow: string;
+  run: string;
+  workflowId: string;
+  started: boolean;
+  webUi: string;
+}
+
+/** How an event's answer lists one of its runs: a pipeline run, or a flow run. */
+export function eventRunRef(ctx: ApiContext, eventRun: EventRun): RunRef | FlowRunRef {
+  if ('pipeline' in eventRun) return runRef(ctx, eventRun.workflowId, eventRun.started);
+  const { flow, run, workflowId, started } = eventRun;
+  return { flow, run, workflowId, started, webUi: workflowUrl(ctx.config, workflowId) };
 }

@@ -16,8 +16,8 @@ import { imageTagVocabulary } from '../../activities/pipeline/images/image-tags'
 import { runOutputDir } from '../../activities/pipeline/run-outputs';
 import { startPipelineRun } from '../../client/pipeline-run';
 import { timestampedRunName } from '../../core/run-name';
+import { didYouMean } from '../../pipelines/did-you-mean';
 import { loadPipelineSpecFile } from '../../pipelines/load';
-import { didYouMean } from '../../pipelines/predicate';
 import type { PipelineItem, PipelineSpec } from '../../pipelines/spec';
 import { workflowUrl } from '../../runtime/config';
 import { repoRoot } from '../../runtime/paths';
