@@ -1,0 +1,85 @@
+/**
+ * Worker failure during transcoding: the worker process is SIGKILLed while ffmpeg renders and a
+ * new one is started. Temporal retries what the dead worker held (heartbeat timeout); every
+ * upload ends with its full set of renditions, each readable by ffprobe, and no partial files.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTranscodeRun, uploadFiles } from '../src/client/transcode-run';
+import { BlobStore } from '../src/runtime/blob-store';
+import { repoRoot } from '../src/runtime/paths';
+import { generateSampleVideos } from '../src/runtime/sample-videos';
+import { waitFor } from '../src/runtime/wait';
+import { startWorkerProcess } from '../src/runtime/worker-process';
+import { collect, ListSource } from '../src/sources';
+import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
+import { isolatedConfig } from './support/config';
+import { listFiles } from './support/media';
+import { sharedDevServer } from './support/servers';
+
+describe('transcode: worker killed while ffmpeg renders', function () {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await sharedDevServer();
+  });
+
+  it('completes every upload with all renditions after a SIGKILL and a restart, leaving no partial file', async () => {
+    const config = isolatedConfig(env.address);
+    const dataDir = path.join(repoRoot, 'test-output', 'transcode-crash');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const logDir = path.join(dataDir, 'logs');
+    const store = new BlobStore(path.join(dataDir, 'blobs'));
+    // Long enough (a few seconds of 1080p encoding each) for the kill to land mid-render.
+    const videos = await generateSampleVideos(path.join(dataDir, 'inputs'), () => undefined, [
+      { source: 'testsrc2', width: 640, height: 360, seconds: 6, fps: 25 },
+      { source: 'mandelbrot', width: 480, height: 480, seconds: 4, fps: 25 },
+    ]);
+    const uploads = await uploadFiles(store, await collect(new ListSource(videos)));
+    const bundle = await buildWorkflowBundle();
+    const worker = (name: string) =>
+      startWorkerProcess({
+        name,
+        config,
+        workflowBundlePath: bundle,
+        logFile: path.join(logDir, `${name.replace(/\s/g, '-')}.log`),
+        env: { ...process.env, BATCH_DATA_DIR: dataDir },
+      });
+
+    const first = await worker('worker A');
+    const handle = await startTranscodeRun(env.client, config, { runName: `crash-${process.pid}`, uploads });
+    const renditionsDir = path.join(dataDir, 'blobs', 'renditions');
+    const written = () => (fs.existsSync(renditionsDir) ? listFiles(renditionsDir) : []);
+    // Killed once the first rendition is written and others are still being rendered.
+    await waitFor('the first rendition', async () => written().some((f) => !f.includes('.tmp')), 120_000, 50);
+    first.kill();
+    await first.exited;
+    const atKill = written().filter((f) => f.endsWith('manifest.json')).length;
+    assert.ok(atKill < uploads.length, 'killed before every upload was done');
+
+    await worker('worker B');
+    const result = await handle.result();
+
+    assert.equal(result.progress.succeeded, uploads.length, JSON.stringify(result.outcomes));
+    for (const outcome of result.outcomes) {
+      assert.ok(outcome.status === 'succeeded');
+      const names = outcome.result.renditions.map((r) => r.rendition);
+      assert.deepEqual(names, ['1080p', '480p', 'preview-gif', 'poster'], outcome.itemId);
+      for (const r of outcome.result.renditions) {
+        assert.ok(r.bytes > 0 && r.width > 0 && r.height > 0, `${outcome.itemId} ${r.rendition} is readable`);
+        if (r.rendition !== 'poster') assert.ok((r.durationSeconds ?? 0) > 1, `${r.rendition} is whole`);
+      }
+    }
+    // Exactly the renditions and the manifest per upload: no temporary or partial file left.
+    const perUpload = new Map<string, string[]>();
+    for (const file of written()) {
+      const [key, ...rest] = file.split('/');
+      perUpload.set(key, [...(perUpload.get(key) ?? []), rest.join('/')]);
+    }
+    assert.equal(perUpload.size, uploads.length);
+    for (const files of perUpload.values()) {
+      assert.deepEqual(files.sort(), ['1080p.mp4', '480p.mp4', 'manifest.json', 'poster.jpg', 'preview.gif']);
+    }
+  });
+});
