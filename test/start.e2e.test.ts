@@ -97,12 +97,21 @@ describe('npm start (embedded stack)', function () {
         headers: { authorization: `Bearer ${token}` },
       });
       pipelinesStatus = api.status;
-      const metrics = await fetch(`http://127.0.0.1:${env.BATCH_API_METRICS_PORT}/metrics`);
-      apiRequests = sumOf(parsePrometheusText(await metrics.text()), 'batch_api_requests', {
-        route: '/pipelines',
-        method: 'GET',
-        status: '200',
-      });
+      // The SDK exports metrics asynchronously: the count appears shortly after the request.
+      await waitFor(
+        "the API's request counter",
+        async () => {
+          const metrics = await fetch(`http://127.0.0.1:${env.BATCH_API_METRICS_PORT}/metrics`);
+          apiRequests = sumOf(parsePrometheusText(await metrics.text()), 'batch_api_requests', {
+            route: '/pipelines',
+            method: 'GET',
+            status: '200',
+          });
+          return apiRequests !== undefined;
+        },
+        15_000,
+        200,
+      );
     });
     assert.equal(page.status, 200, 'the Web UI answered while the stack was up');
     assert.match(page.text, /<html/i);
