@@ -28,14 +28,16 @@ describe('ci-merge build worktrees after a killed worker', function () {
     const sha = await commitFiles(repo, 'First', { 'a.txt': 'a\n' });
 
     // A build process that is inside its worktree when it is killed.
-    const script = `require('./src/activities/ci/worktree').withWorktree(${JSON.stringify(repo)}, ${JSON.stringify(sha)}, (dir) => { console.log('inside ' + dir); return new Promise(() => {}); })`;
+    const script = `require('./src/activities/ci/worktree').withWorktree(${JSON.stringify(repo)}, ${JSON.stringify(sha)}, (dir) => { console.log('inside ' + dir); return new Promise(() => setInterval(() => {}, 1000)); })`;
     const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: repoRoot });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitFor('the build to be inside its worktree', async () => output.includes('inside '), 30_000, 50);
     const orphan = /inside (.*)/.exec(output)![1].trim();
+    assert.equal(child.exitCode, null, 'the build was still running when killed');
     child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await exited;
     assert.ok(fs.existsSync(orphan), 'the killed build left its worktree');
     assert.equal((await worktreesOf(repo)).length, 2);
 
