@@ -170,6 +170,35 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
     });
   });
 
+  it('two runs building the same commits at the same moment build each once (the second waits for the first)', async () => {
+    const config = isolatedConfig(env.address);
+    const { dir, lines, ctx } = setup(config);
+    const built = path.join(dir, 'built.txt');
+    // Slow enough that the two runs overlap on every commit.
+    const command = `git rev-parse HEAD >> ${built} && sleep 1`;
+    const repo = await initRepository(path.join(dir, 'app'));
+    const shas = [
+      await commitFiles(repo, 'One', { 'n.txt': '1\n' }),
+      await commitFiles(repo, 'Two', { 'n.txt': '2\n' }),
+    ];
+    await withPipelineWorkers(env, config, [], async () => {
+      await Promise.all([
+        ciMergeFlow.run([repo, '--command', command, '--run', 'left'], ctx),
+        ciMergeFlow.run([repo, '--command', command, '--run', 'right'], ctx),
+      ]);
+    });
+    assert.deepEqual(builtShas(built).sort(), [...shas].sort(), 'each commit built once');
+    for (const run of ['left', 'right']) {
+      const summary = lines.find((l) => l.startsWith(`ci-merge ${run}:`));
+      assert.match(summary ?? lines.join('\n'), /2 commits from 1 repository.*: 2 passed, 0 failed/);
+    }
+    assert.deepEqual(
+      fs.readdirSync(path.join(dir, 'data', 'ci-merge', 'builds')).filter((f) => f.endsWith('.lock')),
+      [],
+      'no lock left behind',
+    );
+  });
+
   it('interleaves a busy repository with a quiet one: the quiet one is not left until last', async () => {
     const config = isolatedConfig(env.address);
     const { dir, ctx } = setup(config);

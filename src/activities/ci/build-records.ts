@@ -12,12 +12,14 @@ import type { BuildRecord } from '../../core/commit-build';
 export interface BuildPaths {
   record: string;
   log: string;
+  /** Held while the commit builds, so two runs building it at once build it once. */
+  lock: string;
 }
 
 export function buildPaths(buildsDir: string, sha: string, command: string | undefined): BuildPaths {
   const variant = command === undefined ? '' : `-cmd-${createHash('sha256').update(command).digest('hex').slice(0, 8)}`;
   const base = path.join(buildsDir, `${sha}${variant}`);
-  return { record: `${base}.json`, log: `${base}.log` };
+  return { record: `${base}.json`, log: `${base}.log`, lock: `${base}.lock` };
 }
 
 /** The recorded result, or undefined when the commit has not been built (with this command) yet. */

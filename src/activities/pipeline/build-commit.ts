@@ -5,14 +5,16 @@
  * - A failing build is a result (`failed`), never an activity failure; only trouble around the
  *   build (git, disk) is retried.
  * - A repository or commit that is not there is bad input: InvalidInput, not retried.
- * - Built once: a recorded result is returned without building again, across runs and retries.
+ * - Built once: a recorded result is returned without building again, across runs and retries;
+ *   two runs building the same commit at once take turns (a lock file), the second finds the record.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BuildRecord, CommitToBuild } from '../../core/commit-build';
 import { gitAnswers } from '../../runtime/git';
-import { buildPaths, readBuildRecord } from '../ci/build-records';
+import { withBuildLock } from '../ci/build-lock';
+import { BuildPaths, buildPaths, readBuildRecord } from '../ci/build-records';
 import { runBuildCommand } from '../ci/run-build';
 import { withWorktree } from '../ci/worktree';
 import { invalidInput } from '../errors';
@@ -70,14 +72,30 @@ export const buildCommit = stageActivity(async (item, call) => {
   const recorded = await readBuildRecord(paths.record);
   if (recorded) return { ...item.data, build: recorded };
   await checkCommitExists(commit);
-
   const signal = Context.current().cancellationSignal;
-  const { command, run } = await withWorktree(commit.repo, commit.sha, async (dir) => {
+  await fs.mkdir(commit.buildsDir, { recursive: true });
+  // Another run may be building this commit right now: wait for it, then use its record.
+  const build = await withBuildLock(
+    paths.lock,
+    signal,
+    async () => (await readBuildRecord(paths.record)) ?? buildAndRecord(commit, paths, item, call.run, signal),
+  );
+  return { ...item.data, build };
+});
+
+async function buildAndRecord(
+  commit: CommitToBuild,
+  paths: BuildPaths,
+  item: PipelineItem,
+  run: string,
+  signal: AbortSignal,
+): Promise<BuildRecord> {
+  const { command, result } = await withWorktree(commit.repo, commit.sha, async (dir) => {
     const command = commit.command ?? (await configuredCommand(dir));
-    if (command === undefined) return { command: '', run: undefined };
+    if (command === undefined) return { command: '', result: undefined };
     return {
       command,
-      run: await runBuildCommand(command, { cwd: dir, timeoutMs: commit.timeoutSeconds * 1000, signal }),
+      result: await runBuildCommand(command, { cwd: dir, timeoutMs: commit.timeoutSeconds * 1000, signal }),
     };
   });
   signal.throwIfAborted();
@@ -87,20 +105,20 @@ export const buildCommit = stageActivity(async (item, call) => {
     repo: item.origin ?? path.basename(commit.repo),
     subject: commit.subject,
     command,
-    status: run?.exitCode === 0 ? 'passed' : 'failed',
-    exitCode: run?.exitCode ?? null,
-    timedOut: run?.timedOut ?? false,
-    durationMs: run?.durationMs ?? 0,
+    status: result?.exitCode === 0 ? 'passed' : 'failed',
+    exitCode: result?.exitCode ?? null,
+    timedOut: result?.timedOut ?? false,
+    durationMs: result?.durationMs ?? 0,
     logPath: paths.log,
-    builtInRun: call.run,
+    builtInRun: run,
   };
-  const log = run
+  const log = result
     ? [
         `$ ${command}`,
-        run.output.trimEnd(),
-        run.timedOut
+        result.output.trimEnd(),
+        result.timedOut
           ? `Timed out after ${commit.timeoutSeconds} s: the build was killed.`
-          : `Exit code ${run.exitCode ?? 'none (killed by a signal)'} after ${(run.durationMs / 1000).toFixed(1)} s: ${record.status}.`,
+          : `Exit code ${result.exitCode ?? 'none (killed by a signal)'} after ${(result.durationMs / 1000).toFixed(1)} s: ${record.status}.`,
       ]
     : [
         `Commit ${commit.sha} has no ${buildConfigFile} file, so there is no build command to run.`,
@@ -109,5 +127,5 @@ export const buildCommit = stageActivity(async (item, call) => {
   await writeAtomically(paths.log, (tmp) => fs.writeFile(tmp, log.join('\n') + '\n'));
   // The record last: its presence means the build is complete.
   await writeAtomically(paths.record, (tmp) => fs.writeFile(tmp, JSON.stringify(record, null, 2) + '\n'));
-  return { ...item.data, build: record };
-});
+  return record;
+}
