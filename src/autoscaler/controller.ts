@@ -8,6 +8,7 @@
  * file is rewritten; every decision that changes something (and the first of a run of identical
  * holds) is logged with its numbers.
  */
+import { PeriodicLoop } from '../runtime/periodic-loop';
 import path from 'node:path';
 import type { ManagedProcess } from '../runtime/processes';
 import type { WorkflowServiceHolder } from '../workers/work-stealer';
@@ -70,13 +71,12 @@ const startRetryMs = 10_000;
 export class Autoscaler {
   private readonly pools: Pool[];
   private readonly startedAt = new Date();
-  private loop: Promise<void> | undefined;
-  private stopRequested = false;
-  private wake: (() => void) | undefined;
+  private readonly loop: PeriodicLoop;
   /** Stops under way (drains), awaited by stop(). */
   private readonly stopping = new Set<Promise<void>>();
 
   constructor(private readonly options: AutoscalerOptions) {
+    this.loop = new PeriodicLoop(() => this.round(), options.autoscale.intervalSeconds * 1000);
     this.pools = options.autoscale.pools.map((spec) => ({
       spec,
       slots: [],
@@ -89,17 +89,12 @@ export class Autoscaler {
 
   /** Starts the control loop (no-op when running). */
   start(): void {
-    if (this.loop) return;
-    this.stopRequested = false;
-    this.loop = this.runLoop();
+    this.loop.start();
   }
 
   /** Ends the loop and stops every worker process it started; each drains first. */
   async stop(): Promise<void> {
-    this.stopRequested = true;
-    this.wake?.();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop.stop();
     for (const pool of this.pools) {
       for (const slot of [...pool.slots]) if (slot.state !== 'draining') this.stopWorker(pool, slot, 'shutdown');
     }
@@ -120,23 +115,6 @@ export class Autoscaler {
     return active(pool).length;
   }
 
-  private async runLoop(): Promise<void> {
-    while (!this.stopRequested) {
-      await this.round();
-      if (!this.stopRequested) await this.pause(this.options.autoscale.intervalSeconds * 1000);
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }).finally(() => (this.wake = undefined));
-  }
-
   private async roundFor(pool: Pool): Promise<void> {
     const { spec } = pool;
     let load: Awaited<ReturnType<typeof queueLoad>>;
@@ -151,7 +129,7 @@ export class Autoscaler {
       });
       return;
     }
-    if (this.stopRequested) return;
+    if (this.loop.stopping) return;
     const at = Date.now();
     pool.lastLoad = { ...load, at: new Date(at) };
     const { decision, memory } = decide(spec, { ...load, workers: active(pool).length, at }, pool.memory);

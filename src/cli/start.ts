@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { ApiServices, startApiServices } from '../api/services';
 import { startThumbnailerRun } from '../client/thumbnailer-run';
-import { timestampedRunName } from '../core/run-name';
+import { checkedRunName, timestampedRunName } from '../core/run-name';
 import { BatchConfig, loadConfig, workflowUrl } from '../runtime/config';
 import { startStack } from '../runtime/embedded-stack';
 import { dataDir, displayPath } from '../runtime/paths';
@@ -20,6 +20,7 @@ import { generateSampleVideos } from '../runtime/sample-videos';
 import { collect, sourcesFromInputs } from '../sources';
 import { progressQuery } from '../workflows/thumbnailer';
 import { flows } from './flows';
+import { watchRun } from './watch-run';
 import { formatProgress, formatThumbnailerSummary } from './summary';
 
 const usage = `Usage: npm start -- [options] [inputs...]
@@ -62,9 +63,7 @@ function parseArgs(argv: string[]): StartArgs {
       if (!Number.isInteger(args.concurrency) || args.concurrency < 1)
         throw new Error('--concurrency needs a whole number ≥ 1.');
     } else if (arg === '--run') {
-      args.runName = argv[++i] ?? '';
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(args.runName))
-        throw new Error('--run needs a name of letters, digits, ".", "_" or "-".');
+      args.runName = checkedRunName(argv[++i]);
     } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}.\n\n${usage}`);
     else args.inputs.push(arg);
   }
@@ -136,13 +135,7 @@ async function main(): Promise<void> {
     });
     const webUi = workflowUrl(config, handle.workflowId, handle.firstExecutionRunId);
     log(`Started ${handle.workflowId} with ${items.length} items. Follow it in the Web UI: ${webUi}`);
-    const ticker = setInterval(() => {
-      handle.query(progressQuery).then(
-        (p) => log(formatProgress(p)),
-        () => undefined,
-      );
-    }, 2000);
-    const result = await handle.result().finally(() => clearInterval(ticker));
+    const result = await watchRun(handle, progressQuery, formatProgress, log, 2000);
     console.log('\n' + formatThumbnailerSummary(result, { webUi, outputDir }) + '\n');
     if (args.flows && args.inputs.length === 0) await runFlowDemos(client, config, args.runName);
   } catch (error) {

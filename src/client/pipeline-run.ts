@@ -1,6 +1,6 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowHandle } from '@temporalio/client';
 import { PRIORITY_NEW_WORK } from '../core/priorities';
-import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
+import { runSearchAttributes } from '../core/search-attributes';
 import type { PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { validatePipelineSpec } from '../pipelines/validate';
 import type { BatchConfig } from '../runtime/config';
@@ -75,11 +75,7 @@ export async function submitPipelineRun(
       },
     ],
     priority: { priorityKey: options.priority ?? PRIORITY_NEW_WORK },
-    typedSearchAttributes: [
-      { key: BatchPipeline, value: valid.name },
-      { key: BatchRun, value: options.runName },
-      { key: BatchStage, value: 'queued' },
-    ],
+    typedSearchAttributes: runSearchAttributes(valid.name, options.runName, 'queued'),
   });
   return started.then(
     (handle) => ({ handle, started: true }),

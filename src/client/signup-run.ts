@@ -11,7 +11,7 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
+import { BatchStage, runSearchAttributes } from '../core/search-attributes';
 import type { SignupEvent } from '../core/signup-event';
 import type { BatchConfig } from '../runtime/config';
 import { waitFor } from '../runtime/wait';
@@ -56,11 +56,7 @@ export async function startSignup(
           verifyWithin: config.signup.verifyWithin,
         },
       ],
-      typedSearchAttributes: [
-        { key: BatchPipeline, value: signupPipelineName },
-        { key: BatchRun, value: run },
-        { key: BatchStage, value: 'received' },
-      ],
+      typedSearchAttributes: runSearchAttributes(signupPipelineName, run, 'received'),
     });
     return { userId: event.userId, handle, duplicate: false };
   } catch (error) {

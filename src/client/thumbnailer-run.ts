@@ -2,7 +2,7 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import type { RetryPolicy } from '@temporalio/common';
 import { DEFAULT_THUMBNAIL_SIZES, ThumbnailSpec } from '../activities/media/types';
 import type { WorkItem } from '../core/work-item';
-import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
+import { runSearchAttributes } from '../core/search-attributes';
 import type { BatchConfig } from '../runtime/config';
 import type { thumbnailer, VideoPayload } from '../workflows/thumbnailer';
 
@@ -44,10 +44,6 @@ export async function startThumbnailerRun(
         retry: options.retry,
       },
     ],
-    typedSearchAttributes: [
-      { key: BatchPipeline, value: 'thumbnailer' },
-      { key: BatchRun, value: options.runName },
-      { key: BatchStage, value: 'queued' },
-    ],
+    typedSearchAttributes: runSearchAttributes('thumbnailer', options.runName, 'queued'),
   });
 }

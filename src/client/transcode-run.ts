@@ -10,7 +10,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import type { Upload } from '../activities/transcode/types';
-import { BatchPipeline, BatchRun, BatchStage } from '../core/search-attributes';
+import { runSearchAttributes } from '../core/search-attributes';
 import type { WorkItem } from '../core/work-item';
 import type { BlobStore } from '../runtime/blob-store';
 import { type BatchConfig, workflowUrl } from '../runtime/config';
@@ -70,11 +70,7 @@ export async function submitTranscodeRun(
         concurrency: options.concurrency,
       },
     ],
-    typedSearchAttributes: [
-      { key: BatchPipeline, value: 'transcode' },
-      { key: BatchRun, value: options.runName },
-      { key: BatchStage, value: 'queued' },
-    ],
+    typedSearchAttributes: runSearchAttributes('transcode', options.runName, 'queued'),
   });
   return started.then(
     (handle): SubmittedTranscodeRun => ({ started: true, handle }),

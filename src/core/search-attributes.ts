@@ -12,3 +12,15 @@ export const BatchStage = defineSearchAttributeKey('BatchStage', SearchAttribute
 export const BatchShards = defineSearchAttributeKey('BatchShards', SearchAttributeType.KEYWORD_LIST);
 
 export const allSearchAttributes = [BatchPipeline, BatchRun, BatchStage, BatchShards];
+
+/**
+ * The three attributes every run, partition, branch and flow execution carries, in this order
+ * (recorded histories hold them so): which pipeline or flow, which run, where it is.
+ */
+export function runSearchAttributes(pipeline: string, run: string, stage: string) {
+  return [
+    { key: BatchPipeline, value: pipeline },
+    { key: BatchRun, value: run },
+    { key: BatchStage, value: stage },
+  ];
+}

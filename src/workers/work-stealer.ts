@@ -8,6 +8,7 @@
  * backlog and nothing stolen still running), and then looks for the next sibling. One stolen
  * queue at a time. Plain worker-side Node code (not workflow code).
  */
+import { PeriodicLoop } from '../runtime/periodic-loop';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { autoHeartbeat } from './auto-heartbeat';
@@ -116,9 +117,7 @@ export class WorkStealer {
   private readonly minBacklog: number;
   private readonly siblings: string[];
   private stealing: Stealing | undefined;
-  private loop: Promise<void> | undefined;
-  private stopRequested = false;
-  private wake: (() => void) | undefined;
+  private readonly loop: PeriodicLoop;
   /** Last "not stealing" reason logged: repeated identical idle decisions are logged once. */
   private idleReason: string | undefined;
 
@@ -127,6 +126,7 @@ export class WorkStealer {
     this.minBacklog = Math.max(1, options.minBacklog ?? 1);
     this.siblings = [...new Set(options.siblings)].filter((q) => q !== options.own);
     if (!(this.intervalMs > 0)) throw new Error(`WorkStealer: intervalMs must be > 0 (got ${options.intervalMs}).`);
+    this.loop = new PeriodicLoop(() => this.round(), this.intervalMs);
   }
 
   /** The sibling queue being stolen from now (undefined once told to stop), if any. */
@@ -136,46 +136,22 @@ export class WorkStealer {
 
   /** Starts the check loop (no-op when already running). */
   start(): void {
-    if (this.loop) return;
-    this.stopRequested = false;
-    this.loop = this.runLoop();
+    this.loop.start();
   }
 
   /** Stops the loop and any stealing Worker (its stolen tasks in flight finish first). */
   async stop(): Promise<void> {
-    this.stopRequested = true;
-    this.wake?.();
-    const loop = this.loop;
-    if (loop) await loop;
-    this.loop = undefined;
+    await this.loop.stop();
+    if (this.stealing) await this.stopStealing('shutdown', {});
   }
 
-  private async runLoop(): Promise<void> {
+  /** One check; a failed one is reported and the next comes at the next interval. */
+  private async round(): Promise<void> {
     try {
-      while (!this.stopRequested) {
-        try {
-          await this.check();
-        } catch (error) {
-          this.emit(
-            { type: 'error', at: Date.now(), message: message(error) },
-            `steal: check failed: ${message(error)}`,
-          );
-        }
-        if (!this.stopRequested) await this.pause();
-      }
-    } finally {
-      if (this.stealing) await this.stopStealing('shutdown', {});
+      await this.check();
+    } catch (error) {
+      this.emit({ type: 'error', at: Date.now(), message: message(error) }, `steal: check failed: ${message(error)}`);
     }
-  }
-
-  private pause(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.intervalMs);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }).finally(() => (this.wake = undefined));
   }
 
   /** One decision: read every backlog, then keep, stop or start stealing. */
@@ -186,7 +162,7 @@ export class WorkStealer {
       [own, ...this.siblings].map((q) => activityBacklog(client, namespace, q)),
     );
     const backlogs = Object.fromEntries(this.siblings.map((q, i) => [q, siblingBacklogs[i]]));
-    if (this.stopRequested) return;
+    if (this.loop.stopping) return;
 
     let drained: string | undefined;
     const current = this.stealing;

@@ -21,7 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReportFiles } from '../activities/pipeline/report-types';
-import { BatchPipeline, BatchRun, BatchShards, BatchStage } from '../core/search-attributes';
+import { BatchShards, BatchStage, runSearchAttributes } from '../core/search-attributes';
 import type { CopyStage, PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { PipelineSpecError, validatePipelineSpec } from '../pipelines/validate';
 import { runCopies } from './patterns/copier';
@@ -89,6 +89,26 @@ export const pipelineProgressQuery = defineQuery<PipelineProgress>('progress');
 /** Dead letters kept inline in results; more are counted (the dead-letter store keeps them all). */
 const inlineDeadLetterLimit = 1000;
 
+/** The `progress` answer for an outcome so far (of a run, a partition, or a finished run). */
+export function progressOf(
+  o: EngineOutcome,
+  running: number,
+  partitions: PipelineProgress['partitions'],
+  total = o.total,
+): PipelineProgress {
+  const done = o.completed + o.dropped + o.deadLettered;
+  return {
+    total,
+    done,
+    completed: o.completed,
+    dropped: o.dropped,
+    deadLettered: o.deadLettered,
+    running,
+    partitions,
+    stages: o.stages,
+  };
+}
+
 function sourceSize(source: ItemSource): number {
   return 'items' in source ? source.items.length : source.generate.count;
 }
@@ -133,18 +153,8 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
     runCopies: (stage, name, batch, batchItems) => copyToBranches(input, stage, name, batch, batchItems),
   });
   setHandler(pipelineProgressQuery, () => {
-    const o = engine.outcome;
     const running = Object.values(engine.inFlight()).reduce((n, s) => n + s.queued + s.running, 0);
-    return {
-      total: o.total,
-      done: o.completed + o.dropped + o.deadLettered,
-      completed: o.completed,
-      dropped: o.dropped,
-      deadLettered: o.deadLettered,
-      running,
-      partitions: { total: 1, done: 0, running: 1 },
-      stages: o.stages,
-    };
+    return progressOf(engine.outcome, running, { total: 1, done: 0, running: 1 });
   });
   const outcome = await engine.run(input.entry, items);
   outcome.deadLetters = outcome.deadLetters.slice(0, inlineDeadLetterLimit);
@@ -193,24 +203,11 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   let running = 0;
   let finished = state.nextPartition;
 
-  upsertSearchAttributes([
-    { key: BatchPipeline, value: spec.name },
-    { key: BatchRun, value: input.run },
-    { key: BatchStage, value: 'running' },
-  ]);
+  upsertSearchAttributes(runSearchAttributes(spec.name, input.run, 'running'));
   setHandler(pipelineProgressQuery, () => {
-    const o = state.outcome;
-    const done = o.completed + o.dropped + o.deadLettered;
-    return {
-      total,
-      done,
-      completed: o.completed,
-      dropped: o.dropped,
-      deadLettered: o.deadLettered,
-      running: Math.max(0, Math.min(total, (finished + running) * partitionSize) - done),
-      partitions: { total: partitions, done: finished, running },
-      stages: o.stages,
-    };
+    const progress = progressOf(state.outcome, 0, { total: partitions, done: finished, running }, total);
+    progress.running = Math.max(0, Math.min(total, (finished + running) * partitionSize) - progress.done);
+    return progress;
   });
 
   const runPartition = async (k: number) => {
@@ -219,11 +216,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
       workflowId: `${workflowInfo().workflowId}/p${k}`,
       taskQueue: input.queues.workflow,
       staticSummary: `${spec.name} ${input.run}: partition ${k + 1} of ${partitions}, items ${k * partitionSize + 1}–${Math.min(total, (k + 1) * partitionSize)}`,
-      typedSearchAttributes: [
-        { key: BatchPipeline, value: spec.name },
-        { key: BatchRun, value: input.run },
-        { key: BatchStage, value: `partition ${k}` },
-      ],
+      typedSearchAttributes: runSearchAttributes(spec.name, input.run, `partition ${k}`),
       args: [
         {
           spec,

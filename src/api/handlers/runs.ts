@@ -6,12 +6,7 @@
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { finishedRunOutcome } from '../../client/dead-letters';
 import { pipelineWorkflowId } from '../../client/pipeline-run';
-import {
-  pipelineProgressQuery,
-  type pipelineRun,
-  type PipelineProgress,
-  type PipelineRunResult,
-} from '../../workflows/pipeline';
+import { pipelineProgressQuery, progressOf, type pipelineRun } from '../../workflows/pipeline';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
 import { ApiError } from '../http';
 import { runRef } from './run-ref';
@@ -35,19 +30,6 @@ export async function describePipelineRun(ctx: ApiContext, req: ApiRequest): Pro
   }
 }
 
-function finishedProgress(outcome: PipelineRunResult): PipelineProgress {
-  return {
-    total: outcome.total,
-    done: outcome.completed + outcome.dropped + outcome.deadLettered,
-    completed: outcome.completed,
-    dropped: outcome.dropped,
-    deadLettered: outcome.deadLettered,
-    running: 0,
-    partitions: { total: outcome.partitions, done: outcome.partitions, running: 0 },
-    stages: outcome.stages,
-  };
-}
-
 export async function getRun(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
   const description = await describePipelineRun(ctx, req);
   const ref = runRef(ctx, description.workflowId);
@@ -65,7 +47,13 @@ export async function getRun(req: ApiRequest, ctx: ApiContext): Promise<ApiRespo
         : {
             failure: `${outcome.deadLettered} of ${outcome.total} items were dead-lettered, more than the pipeline's toleratedFailurePercent; see its dead letters.`,
           };
-    const body = { ...base, progress: finishedProgress(outcome), reduce: outcome.reduce, ...failure, webUi: ref.webUi };
+    const body = {
+      ...base,
+      progress: progressOf(outcome, 0, { total: outcome.partitions, done: outcome.partitions, running: 0 }),
+      reduce: outcome.reduce,
+      ...failure,
+      webUi: ref.webUi,
+    };
     return { status: 200, body };
   } catch (error) {
     // Terminated, cancelled, or failed for another reason than too many dead letters.

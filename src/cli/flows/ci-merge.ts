@@ -16,14 +16,14 @@ import { buildConfigFile } from '../../activities/pipeline/build-commit';
 import { buildPaths, readBuildRecord } from '../../activities/ci/build-records';
 import { startPipelineRun } from '../../client/pipeline-run';
 import type { BuildRecord, CommitData, CommitToBuild } from '../../core/commit-build';
-import { timestampedRunName } from '../../core/run-name';
+import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { loadPipelineSpecFile } from '../../pipelines/load';
 import type { PipelineItem } from '../../pipelines/spec';
 import { workflowUrl } from '../../runtime/config';
 import { gitAnswers } from '../../runtime/git';
 import { displayPath, repoRoot } from '../../runtime/paths';
 import { CommitListing, listNewCommits, saveCursors } from '../../sources/git-commits';
-import { watchPipelineRun } from '../watch-pipeline-run';
+import { watchPipelineRun } from '../watch-run';
 import { createDemoRepositories } from './ci-merge-demo-repos';
 import { formatCiMergeSummary, plural } from './ci-merge-summary';
 import type { CliFlow, FlowContext } from './flow';
@@ -73,9 +73,7 @@ export function parseCiMergeArgs(args: string[]): CiMergeOptions {
       )
         throw new Error(`--timeout needs a whole number of seconds from 1 to ${maxTimeoutSeconds}.`);
     } else if (arg === '--run') {
-      options.runName = value();
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.runName))
-        throw new Error('--run needs a name of letters, digits, ".", "_" or "-".');
+      options.runName = checkedRunName(value());
     } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}. Usage: run ci-merge ${usage}`);
     else options.repos.push(arg);
   }

@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { imageTagVocabulary } from '../../activities/pipeline/images/image-tags';
 import { runOutputDir } from '../../activities/pipeline/run-outputs';
 import { startPipelineRun } from '../../client/pipeline-run';
-import { timestampedRunName } from '../../core/run-name';
+import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { didYouMean } from '../../pipelines/did-you-mean';
 import { loadPipelineSpecFile } from '../../pipelines/load';
 import type { PipelineItem, PipelineSpec } from '../../pipelines/spec';
@@ -24,7 +24,7 @@ import { repoRoot } from '../../runtime/paths';
 import { generateSampleImages } from '../../runtime/sample-images';
 import { collect, sourcesFromInputs } from '../../sources';
 import type { PipelineRunResult } from '../../workflows/pipeline';
-import { watchPipelineRun } from '../watch-pipeline-run';
+import { watchPipelineRun } from '../watch-run';
 import type { CliFlow, FlowContext } from './flow';
 import { formatImageTaggingSummary, type ThumbnailListing } from './image-tagging-summary';
 
@@ -56,9 +56,7 @@ export function parseImageTaggingArgs(args: string[]): ImageTaggingOptions {
     };
     if (arg === '--tag') options.tag = value();
     else if (arg === '--run') {
-      options.runName = value();
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.runName))
-        throw new Error('--run needs a name of letters, digits, ".", "_" or "-".');
+      options.runName = checkedRunName(value());
     } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}. Usage: run image-tagging ${usage}`);
     else options.inputs.push(arg);
   }

@@ -21,7 +21,7 @@ import {
   StartedSignup,
   verifySignup,
 } from '../../client/signup-run';
-import { timestampedRunName } from '../../core/run-name';
+import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { workflowListUrl } from '../../runtime/config';
 import { bareMessageId, listCaughtMails } from '../../runtime/mail-inbox';
 import { displayPath } from '../../runtime/paths';
@@ -51,9 +51,7 @@ function parseArgs(args: string[]): SignupArgs {
     const arg = args[i];
     if (arg === '--wait') parsed.wait = true;
     else if (arg === '--run') {
-      parsed.runName = args[++i] ?? '';
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(parsed.runName))
-        throw new Error('--run needs a name of letters, digits, ".", "_" or "-".');
+      parsed.runName = checkedRunName(args[++i]);
     } else if (arg.startsWith('--') || parsed.file) throw new Error(`Unexpected ${arg}. Usage: run signup ${usage}`);
     else parsed.file = arg;
   }

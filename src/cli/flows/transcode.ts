@@ -11,13 +11,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTranscodeRun, uploadFiles } from '../../client/transcode-run';
-import { timestampedRunName } from '../../core/run-name';
+import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { BlobStore } from '../../runtime/blob-store';
 import { workflowUrl } from '../../runtime/config';
 import { generateSampleVideos, SampleSpec } from '../../runtime/sample-videos';
 import { collect, sourcesFromInputs } from '../../sources';
 import { transcodeProgressQuery } from '../../workflows/flows/transcode';
 import { formatProgress } from '../summary';
+import { watchRun } from '../watch-run';
 import type { CliFlow, FlowContext } from './flow';
 import { formatBytes, formatTranscodeSummary } from './transcode-summary';
 
@@ -39,9 +40,7 @@ function parseArgs(args: string[]): TranscodeArgs {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--run') {
-      parsed.runName = args[++i] ?? '';
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(parsed.runName))
-        throw new Error('--run needs a name of letters, digits, ".", "_" or "-".');
+      parsed.runName = checkedRunName(args[++i]);
     } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}. Usage: run transcode ${usage}`);
     else parsed.inputs.push(arg);
   }
@@ -58,17 +57,7 @@ async function transcodeFiles(ctx: FlowContext, inputs: string[], runName: strin
   const handle = await startTranscodeRun(ctx.client, ctx.config, { runName, uploads });
   const webUi = workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId);
   ctx.log(`Started ${handle.workflowId} with ${uploads.length} uploads. Web UI: ${webUi}`);
-  let shown = '';
-  const ticker = setInterval(() => {
-    handle.query(transcodeProgressQuery).then(
-      (p) => {
-        const line = formatProgress(p);
-        if (line !== shown) ctx.log((shown = line));
-      },
-      () => undefined,
-    );
-  }, 1000);
-  const result = await handle.result().finally(() => clearInterval(ticker));
+  const result = await watchRun(handle, transcodeProgressQuery, formatProgress, ctx.log);
   return formatTranscodeSummary(result, new Map(uploads.map((u) => [u.id, u.name])), store, webUi);
 }
 

@@ -24,7 +24,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EmailDelivery } from '../../activities/notify/types';
-import { BatchPipeline, BatchRun, BatchShards, BatchStage } from '../../core/search-attributes';
+import { BatchPipeline, BatchRun, BatchShards, BatchStage, runSearchAttributes } from '../../core/search-attributes';
 import { signupEventProblems, type SignupEvent } from '../../core/signup-event';
 import { parseDuration } from '../../pipelines/validate';
 import { copyToAll } from '../patterns/copier';
@@ -153,11 +153,7 @@ export async function signup(input: SignupInput): Promise<SignupResult> {
 
   const branch = { event, signupWorkflowId: workflowId, taskQueue };
   // The branches are findable beside their sign-up: same pipeline and run, the branch as stage.
-  const branchAttributes = (stage: string) => [
-    { key: BatchPipeline, value: signupPipelineName },
-    { key: BatchRun, value: input.run },
-    { key: BatchStage, value: stage },
-  ];
+  const branchAttributes = (stage: string) => runSearchAttributes(signupPipelineName, input.run, stage);
   const results = await copyToAll<'welcome' | 'notifications', Partial<SignupStatus>>(
     ['welcome', 'notifications'],
     async (to) =>

@@ -6,7 +6,7 @@
 import { defineQuery, executeChild, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { manifestUri, renditionsFor, renditionSize } from '../../activities/transcode/renditions';
 import type { RenderedRendition, SourceVideo, Upload } from '../../activities/transcode/types';
-import { BatchPipeline, BatchRun, BatchStage } from '../../core/search-attributes';
+import { BatchStage, runSearchAttributes } from '../../core/search-attributes';
 import { copyToAll } from '../patterns/copier';
 import { TranscodeQueues, transcodeActivities } from './transcode-activities';
 import { transcodeRendition } from './transcode-rendition';
@@ -52,11 +52,7 @@ export async function transcodeUpload(input: TranscodeUploadInput): Promise<Tran
       workflowId: `${workflowInfo().workflowId}/${spec.name}`,
       taskQueue: queues.workflow,
       staticSummary: `${upload.name} → ${spec.label}, ${size.width}x${size.height}`,
-      typedSearchAttributes: [
-        { key: BatchPipeline, value: 'transcode' },
-        { key: BatchRun, value: run },
-        { key: BatchStage, value: 'render' },
-      ],
+      typedSearchAttributes: runSearchAttributes('transcode', run, 'render'),
       args: [{ upload, source, rendition: spec.name, queues }],
     });
     progress.renditions.done += 1;

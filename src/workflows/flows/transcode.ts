@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Upload } from '../../activities/transcode/types';
-import { BatchPipeline, BatchRun, BatchStage } from '../../core/search-attributes';
+import { BatchStage, runSearchAttributes } from '../../core/search-attributes';
 import type { BatchProgress, ItemOutcome, WorkItem } from '../../core/work-item';
 import { BatchState, BatchTracker, runBatch } from '../batch';
 import type { TranscodeQueues } from './transcode-activities';
@@ -54,11 +54,7 @@ export async function transcode(input: TranscodeRunInput): Promise<TranscodeRunR
   const state: BatchState<TranscodeUploadResult> = input.state ?? { nextIndex: 0, outcomes: [] };
   const tracker = new BatchTracker<TranscodeUploadResult>(input.uploads.length, state.outcomes);
   setHandler(transcodeProgressQuery, () => tracker.progress());
-  upsertSearchAttributes([
-    { key: BatchPipeline, value: 'transcode' },
-    { key: BatchRun, value: input.run },
-    { key: BatchStage, value: 'transcoding' },
-  ]);
+  upsertSearchAttributes(runSearchAttributes('transcode', input.run, 'transcoding'));
   const items: WorkItem<Upload>[] = input.uploads.map((upload) => ({ id: upload.id, payload: upload }));
 
   const { mustContinue } = await runBatch(
@@ -73,11 +69,7 @@ export async function transcode(input: TranscodeRunInput): Promise<TranscodeRunR
           workflowId: `${workflowInfo().workflowId}/${upload.id}`,
           taskQueue: input.queues.workflow,
           staticSummary: `${upload.name}: probe → renditions → manifest`,
-          typedSearchAttributes: [
-            { key: BatchPipeline, value: 'transcode' },
-            { key: BatchRun, value: input.run },
-            { key: BatchStage, value: 'probe' },
-          ],
+          typedSearchAttributes: runSearchAttributes('transcode', input.run, 'probe'),
           args: [{ run: input.run, upload, queues: input.queues }],
         });
       } catch (error) {
