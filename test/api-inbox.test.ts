@@ -1,7 +1,8 @@
 /**
  * The inbox watcher on the dev server: a file dropped into a watched folder starts the topic's
  * pipelines once its size has settled, and exactly once: also across a restart of the watcher,
- * and when its ledger is lost (the event router's workflow IDs then refuse the repeat).
+ * and when its ledger is lost (the event router's workflow IDs then refuse the repeat). A file
+ * whose publish keeps failing holds up no other file and ends in the poison list.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,6 +16,8 @@ import { loadSubscriptions } from '../src/pipelines/subscriptions';
 import { BlobStore } from '../src/runtime/blob-store';
 import { waitFor } from '../src/runtime/wait';
 import { readLedgerEntries } from '../src/sources/inbox-ledger';
+import type { PipelineEvent } from '../src/client/event-router';
+import type { PoisonReason } from '../src/sources/inbox-poison';
 import { inboxEventId, InboxWatcher } from '../src/sources/inbox-watcher';
 import { TestApi } from './support/api';
 import { withPipelineWorkers } from './support/pipeline-workers';
@@ -38,13 +41,17 @@ describe('inbox watcher', function () {
   const waitForLedger = (count: number) =>
     waitFor(`${count} ledger entries`, async () => (await ledger()).length >= count, 30_000, 100);
 
-  it('publishes a file only once its size stops changing', async () => {
-    // A watcher driven scan by scan, so "still growing" does not depend on timing.
+  /** The API's event router, for watchers driven scan by scan (so nothing depends on timing). */
+  function eventRouter(): EventRouter {
     const catalog = loadPipelineCatalog(api.pipelinesDir);
     const subscriptions = loadSubscriptions(api.subscriptionsFile, catalog, api.dataDir, subscribableFlows);
     const store = new BlobStore(path.join(api.dataDir, 'blobs'));
     const flows = createFlowSubscribers({ client: env.client, config: api.config, store, baseDir: api.dataDir });
-    const router = new EventRouter(env.client, api.config, catalog, subscriptions, flows);
+    return new EventRouter(env.client, api.config, catalog, subscriptions, flows);
+  }
+
+  it('publishes a file only once its size stops changing', async () => {
+    const router = eventRouter();
     const folder = path.join(api.dataDir, 'inbox', 'scan-by-scan');
     fs.mkdirSync(folder, { recursive: true });
     const scanLedger = path.join(api.dataDir, 'ledgers', 'scan-by-scan.jsonl');
@@ -113,6 +120,62 @@ describe('inbox watcher', function () {
       const query = `WorkflowId = 'inbox-greet/event-${entry.eventId}'`;
       for await (const e of env.client.workflow.list({ query })) executions.push(e);
       assert.equal(executions.length, 1, 'one run of report.pdf');
+    });
+  });
+
+  it('goes on past a file whose publish keeps failing, retries a transient failure, and poisons the broken file', async () => {
+    const router = eventRouter();
+    const folder = path.join(api.dataDir, 'inbox', 'poison');
+    fs.mkdirSync(folder, { recursive: true });
+    const scanLedger = path.join(api.dataDir, 'ledgers', 'poison.jsonl');
+    const attempts = new Map<string, number>();
+    // Faults at the watcher's seam (e.g. a full disk while one file is stored); the rest is the real router.
+    const publish = async (topic: string, event: PipelineEvent) => {
+      const name = event.data.name as string;
+      attempts.set(name, (attempts.get(name) ?? 0) + 1);
+      if (name === 'a-broken.bin') throw new Error('ENOSPC: no space left on device, write');
+      if (name === 'c-flaky.bin' && attempts.get(name)! <= 2) throw new Error('the blob store is busy');
+      return router.publish(topic, event);
+    };
+    const lines: string[] = [];
+    const watcher = new InboxWatcher({
+      folder,
+      topic: 'uploads',
+      ledgerFile: scanLedger,
+      publish,
+      settleMs: 0,
+      retry: { maxFailures: 3, initialDelayMs: 0 },
+      log: (line) => lines.push(line),
+    });
+    for (const name of ['a-broken.bin', 'b-good.bin', 'c-flaky.bin']) fs.writeFileSync(path.join(folder, name), name);
+    const published = async () => (await readLedgerEntries(scanLedger)).map((e) => path.basename(e.path)).sort();
+    await withPipelineWorkers(env, api.config, [], async () => {
+      await watcher.scan(); // sees the files
+      await watcher.scan(); // they have settled: a fails, b is published, c fails once
+      assert.deepEqual(await published(), ['b-good.bin'], 'the file after the broken one is published');
+      await watcher.scan(); // a fails again, c fails twice
+      await watcher.scan(); // a fails a third time → poison list; c goes through
+      await watcher.scan(); // nothing left to do
+      assert.deepEqual(await published(), ['b-good.bin', 'c-flaky.bin']);
+      assert.equal(attempts.get('c-flaky.bin'), 3, 'the transient failure was retried until it went through');
+      assert.equal(attempts.get('a-broken.bin'), 3, 'the broken file is not tried after the limit');
+
+      assert.deepEqual(fs.readdirSync(folder).sort(), ['.failed', 'b-good.bin', 'c-flaky.bin']);
+      const failed = path.join(folder, '.failed');
+      assert.deepEqual(fs.readdirSync(failed).sort(), ['a-broken.bin', 'a-broken.bin.reason.json']);
+      assert.equal(fs.readFileSync(path.join(failed, 'a-broken.bin'), 'utf8'), 'a-broken.bin', 'the file is kept');
+      const reason = JSON.parse(fs.readFileSync(path.join(failed, 'a-broken.bin.reason.json'), 'utf8')) as PoisonReason;
+      assert.equal(reason.file, path.join(folder, 'a-broken.bin'));
+      assert.equal(reason.failures, 3);
+      assert.match(reason.error, /ENOSPC: no space left on device/);
+      assert.ok(
+        lines.some((l) => /a-broken\.bin: publishing failed 3 times, giving up: moved to .*\.failed/.test(l)),
+        `a log line says where the file went:\n${lines.join('\n')}`,
+      );
+
+      const [flaky] = (await readLedgerEntries(scanLedger)).filter((e) => e.path.endsWith('c-flaky.bin'));
+      const done = await api.finished(`/pipelines/inbox-greet/runs/event-${flaky.eventId}`);
+      assert.equal(done.body.status, 'COMPLETED');
     });
   });
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { collect, DirectorySource, ManifestSource, sourcesFromInputs } from '../src/sources';
+import { PublishFailures } from '../src/sources/inbox-failures';
 import { itemIdForPath } from '../src/sources/item-id';
 import { readPipelineItems } from '../src/sources/pipeline-items';
 
@@ -84,5 +85,27 @@ describe('sources', () => {
       readPipelineItems(path.join(dir, 'none.jsonl')),
       /does not exist; pass a \.jsonl file of items/,
     );
+  });
+
+  it('inbox publish failures back off per file, doubling up to a cap; Temporal outages never poison a file', () => {
+    const failures = new PublishFailures({ maxFailures: 3, initialDelayMs: 1000, maxDelayMs: 3000 });
+    const delays = [0, 1, 2].map((i) => failures.failed('broken', new Error('disk full'), i));
+    assert.deepEqual(delays, [{ kind: 'retry', inMs: 1000 }, { kind: 'retry', inMs: 2000 }, { kind: 'poison' }]);
+    assert.equal(failures.due('other', 0), true, 'other files are not held up');
+    // What the client throws while the server is down: a gRPC UNAVAILABLE as the cause.
+    const unavailable = Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+      code: 14,
+      details: 'No connection established',
+      metadata: {},
+    });
+    const outage = new Error('Failed to start workflow', { cause: unavailable });
+    const verdicts = Array.from({ length: 10 }, (_, i) => failures.failed('during-outage', outage, i * 10_000));
+    assert.ok(
+      verdicts.every((v) => v.kind === 'retry'),
+      'retried for as long as the outage lasts',
+    );
+    assert.deepEqual(verdicts.at(-1), { kind: 'retry', inMs: 3000 }, 'the backoff stops growing at its cap');
+    assert.equal(failures.due('during-outage', 90_000 + 2999), false);
+    assert.equal(failures.due('during-outage', 90_000 + 3000), true);
   });
 });

@@ -8,12 +8,18 @@
  * (src/sources/inbox-ledger.ts) remembers what was published across restarts, and the event
  * router's workflow IDs make a repeat after a crash start nothing. Hidden files (`.name`) are
  * skipped: upload to a hidden name and rename, or just copy and let the size settle.
+ *
+ * A failed publish is that file's problem only: the scan goes on with the next file, the failed
+ * one is tried again with exponential backoff, and after `retry.maxFailures` failures it is moved
+ * to the poison list `<inbox>/.failed/` with a `.reason.json` (src/sources/inbox-poison.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EventRun, PipelineEvent } from '../client/event-router';
 import { itemIdForPath } from './item-id';
+import { defaultRetryPolicy, errorMessage, PublishFailures, type RetryPolicy } from './inbox-failures';
 import { InboxLedger } from './inbox-ledger';
+import { moveToPoisonList } from './inbox-poison';
 import { fileItemData } from './path-items';
 
 export interface InboxWatcherOptions {
@@ -26,6 +32,8 @@ export interface InboxWatcherOptions {
   settleMs?: number;
   /** Time between scans of the folder (default 500 ms). */
   pollMs?: number;
+  /** Backoff and poison limit for files whose publish fails (default: 5 failures, 1 s doubling up to 5 min). */
+  retry?: Partial<RetryPolicy>;
   log?: (line: string) => void;
 }
 
@@ -43,6 +51,9 @@ export const inboxEventId = (file: string, bytes: number, mtimeMs: number) =>
 export class InboxWatcher {
   private readonly ledger: InboxLedger;
   private readonly seen = new Map<string, Seen>();
+  private readonly failures: PublishFailures;
+  /** Poisoned file versions that could not be moved aside: skipped until they change. */
+  private readonly poisoned = new Set<string>();
   private loaded: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
@@ -50,6 +61,7 @@ export class InboxWatcher {
 
   constructor(private readonly options: InboxWatcherOptions) {
     this.ledger = new InboxLedger(options.ledgerFile);
+    this.failures = new PublishFailures({ ...defaultRetryPolicy, ...options.retry });
   }
 
   /** Creates the folder and scans it every `pollMs` until stopped. */
@@ -87,6 +99,7 @@ export class InboxWatcher {
     const now = Date.now();
     const entries = await fs.readdir(this.options.folder, { withFileTypes: true });
     const present = new Set<string>();
+    const pending = new Set<string>();
     for (const entry of entries) {
       if (!entry.isFile() || entry.name.startsWith('.')) continue;
       const file = path.join(this.options.folder, entry.name);
@@ -100,10 +113,48 @@ export class InboxWatcher {
       }
       if (now - previous.since < (this.options.settleMs ?? 1000)) continue;
       const eventId = inboxEventId(file, stat.size, stat.mtimeMs);
-      if (this.ledger.has(eventId)) continue;
-      await this.publish(file, eventId, stat.size, stat.mtimeMs);
+      pending.add(eventId);
+      if (this.ledger.has(eventId) || this.poisoned.has(eventId)) continue;
+      if (!this.failures.due(eventId, Date.now())) continue;
+      try {
+        await this.publish(file, eventId, stat.size, stat.mtimeMs);
+        this.failures.forget(eventId);
+      } catch (error) {
+        await this.publishFailed(file, eventId, error);
+      }
     }
     for (const file of this.seen.keys()) if (!present.has(file)) this.seen.delete(file);
+    this.failures.keepOnly(pending);
+    for (const eventId of this.poisoned) if (!pending.has(eventId)) this.poisoned.delete(eventId);
+  }
+
+  /** Backoff for a file that failed, or the poison list once it failed too often; never throws. */
+  private async publishFailed(file: string, eventId: string, error: unknown): Promise<void> {
+    const name = path.basename(file);
+    const verdict = this.failures.failed(eventId, error, Date.now());
+    const failures = this.failures.get(eventId)!;
+    if (verdict.kind === 'retry') {
+      this.log(
+        `${name}: publishing failed (${failures.failures} of ${this.retryLimit()} failures): ${errorMessage(error)}; trying again in ${Math.ceil(verdict.inMs / 1000)} s`,
+      );
+      return;
+    }
+    try {
+      const target = await moveToPoisonList(this.options.folder, file, eventId, this.options.topic, failures);
+      this.failures.forget(eventId);
+      this.log(
+        `${name}: publishing failed ${failures.failures} times, giving up: moved to ${target} (reason in ${path.basename(target)}.reason.json); last error: ${failures.lastError}. Fix the cause and move the file back to publish it again.`,
+      );
+    } catch (moveError) {
+      this.poisoned.add(eventId);
+      this.log(
+        `${name}: publishing failed ${failures.failures} times, giving up (last error: ${failures.lastError}); could not move it aside (${errorMessage(moveError)}), so it is skipped until it changes.`,
+      );
+    }
+  }
+
+  private retryLimit(): number {
+    return this.options.retry?.maxFailures ?? defaultRetryPolicy.maxFailures;
   }
 
   private async publish(file: string, eventId: string, bytes: number, mtimeMs: number): Promise<void> {
