@@ -9,9 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { stageActivities } from '../src/activities/pipeline';
 import { buildPaths, readBuildRecord } from '../src/activities/ci/build-records';
+import { commandIdOf } from '../src/activities/ci/operator-grants';
 import { ciMergeFlow } from '../src/cli/flows/ci-merge';
 import { commitFiles, initRepository } from '../src/cli/flows/ci-merge-demo-repos';
 import type { FlowContext } from '../src/cli/flows/flow';
@@ -20,10 +19,9 @@ import type { CommitToBuild } from '../src/core/commit-build';
 import { loadPipelineSpecFile } from '../src/pipelines/load';
 import type { BatchConfig } from '../src/runtime/config';
 import { git } from '../src/runtime/git';
-import { autoHeartbeat } from '../src/workers/auto-heartbeat';
+import { ciTestSettings, sharedFile, withCiWorkers } from './support/ci-workers';
 import { isolatedConfig } from './support/config';
-import { withPipelineWorkers } from './support/pipeline-workers';
-import { sharedDevServer, sharedWorkflowBundle } from './support/servers';
+import { sharedDevServer } from './support/servers';
 
 const counterTest = `count=$(cat count.txt)
 echo "count is $count"
@@ -51,7 +49,8 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
       dataDir: path.join(dir, 'data'),
       log: (line) => lines.push(line),
     };
-    return { dir, lines, ctx, builds: path.join(dir, 'data', 'ci-merge', 'builds') };
+    const settings = ciTestSettings(ctx.dataDir);
+    return { dir, lines, ctx, settings, builds: path.join(dir, 'data', 'ci-merge', 'builds') };
   }
 
   before(async () => {
@@ -62,8 +61,8 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
 
   it('builds every commit once, also those a clone shares, and records passed/failed with the output', async () => {
     const config = isolatedConfig(env.address);
-    const { dir, lines, ctx, builds } = setup(config);
-    const built = path.join(dir, 'built.txt');
+    const { dir, lines, ctx, settings, builds } = setup(config);
+    const built = sharedFile(path.join(dir, 'built.txt'));
     const batchCi = `git rev-parse HEAD >> ${built} && sh test.sh\n`;
     const alpha = await initRepository(path.join(dir, 'alpha'));
     const a1 = await commitFiles(alpha, 'Add the counter', {
@@ -84,7 +83,7 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
     await git(dir, ['clone', '--quiet', alpha, gamma]);
     const g1 = await commitFiles(gamma, 'Count to 3', { 'count.txt': '3\n' });
 
-    await withPipelineWorkers(env, config, [], () => ciMergeFlow.run([alpha, beta, gamma, '--run', 'first'], ctx));
+    await withCiWorkers(env, config, settings, () => ciMergeFlow.run([alpha, beta, gamma, '--run', 'first'], ctx));
 
     const all = [a1, a2, b1, b2, b3, g1];
     assert.deepEqual(
@@ -130,15 +129,15 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
 
   it('a second run builds only the new commits; --all lists every commit again and reuses their results', async () => {
     const config = isolatedConfig(env.address);
-    const { dir, lines, ctx } = setup(config);
-    const built = path.join(dir, 'built.txt');
+    const { dir, lines, ctx, settings } = setup(config);
+    const built = sharedFile(path.join(dir, 'built.txt'));
     const command = `git rev-parse HEAD >> ${built}`;
     const repo = await initRepository(path.join(dir, 'app'));
     const first = [
       await commitFiles(repo, 'One', { 'n.txt': '1\n' }),
       await commitFiles(repo, 'Two', { 'n.txt': '2\n' }),
     ];
-    await withPipelineWorkers(env, config, [], async () => {
+    await withCiWorkers(env, config, settings, async () => {
       await ciMergeFlow.run([repo, '--command', command, '--run', 'one'], ctx);
       assert.deepEqual(builtShas(built).sort(), [...first].sort());
 
@@ -172,8 +171,8 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
 
   it('two runs building the same commits at the same moment build each once (the second waits for the first)', async () => {
     const config = isolatedConfig(env.address);
-    const { dir, lines, ctx } = setup(config);
-    const built = path.join(dir, 'built.txt');
+    const { dir, lines, ctx, settings } = setup(config);
+    const built = sharedFile(path.join(dir, 'built.txt'));
     // Slow enough that the two runs overlap on every commit.
     const command = `git rev-parse HEAD >> ${built} && sleep 1`;
     const repo = await initRepository(path.join(dir, 'app'));
@@ -181,7 +180,7 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
       await commitFiles(repo, 'One', { 'n.txt': '1\n' }),
       await commitFiles(repo, 'Two', { 'n.txt': '2\n' }),
     ];
-    await withPipelineWorkers(env, config, [], async () => {
+    await withCiWorkers(env, config, settings, async () => {
       await Promise.all([
         ciMergeFlow.run([repo, '--command', command, '--run', 'left'], ctx),
         ciMergeFlow.run([repo, '--command', command, '--run', 'right'], ctx),
@@ -201,8 +200,8 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
 
   it('interleaves a busy repository with a quiet one: the quiet one is not left until last', async () => {
     const config = isolatedConfig(env.address);
-    const { dir, ctx } = setup(config);
-    const built = path.join(dir, 'built.txt');
+    const { dir, ctx, settings } = setup(config);
+    const built = sharedFile(path.join(dir, 'built.txt'));
     const busy = await initRepository(path.join(dir, 'busy'));
     const quiet = await initRepository(path.join(dir, 'quiet'));
     for (let i = 1; i <= 8; i++) await commitFiles(busy, `busy ${i}`, { 'n.txt': `${i}\n` });
@@ -211,23 +210,12 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
       await commitFiles(quiet, 'quiet 2', { 'n.txt': '2\n' }),
     ];
     // One build at a time: the order builds run in is the order the server hands them out.
-    const workers = await Promise.all([
-      Worker.create({
-        connection: env.nativeConnection,
-        taskQueue: config.queues.workflow,
-        workflowBundle: await sharedWorkflowBundle(),
-      }),
-      Worker.create({
-        connection: env.nativeConnection,
-        taskQueue: config.queues.stages,
-        activities: stageActivities,
-        interceptors: { activity: [autoHeartbeat] },
-        maxConcurrentActivityTaskExecutions: 1,
-      }),
-    ]);
-    const [workflows, stages] = workers;
-    await workflows.runUntil(() =>
-      stages.runUntil(() => ciMergeFlow.run([busy, quiet, '--command', `git rev-parse HEAD >> ${built}`], ctx)),
+    await withCiWorkers(
+      env,
+      config,
+      settings,
+      () => ciMergeFlow.run([busy, quiet, '--command', `git rev-parse HEAD >> ${built}`], ctx),
+      { maxConcurrentActivityTaskExecutions: 1 },
     );
 
     const order = builtShas(built);
@@ -241,14 +229,14 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
 
   it('stops a build that runs too long and records it as failed (timed out)', async () => {
     const config = isolatedConfig(env.address);
-    const { dir, lines, ctx, builds } = setup(config);
+    const { dir, lines, ctx, settings, builds } = setup(config);
     const repo = await initRepository(path.join(dir, 'slow'));
     const sha = await commitFiles(repo, 'Hang forever', { 'n.txt': '1\n' });
     const command = 'echo started; sleep 60';
-    await withPipelineWorkers(env, config, [], () =>
+    await withCiWorkers(env, config, settings, () =>
       ciMergeFlow.run([repo, '--command', command, '--timeout', '1', '--run', 'slow'], ctx),
     );
-    const record = await readBuildRecord(buildPaths(builds, sha, command).record);
+    const record = await readBuildRecord(buildPaths(builds, sha, commandIdOf(command)).record);
     assert.equal(record?.status, 'failed');
     assert.equal(record?.timedOut, true);
     assert.equal(record?.exitCode, null);
@@ -281,7 +269,7 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
 
   it('a commit that is not in its repository is a dead letter (InvalidInput), not retried', async () => {
     const config = isolatedConfig(env.address);
-    const { dir } = setup(config);
+    const { dir, settings } = setup(config);
     const repo = await initRepository(path.join(dir, 'repo'));
     await commitFiles(repo, 'One', { 'n.txt': '1\n' });
     const missing = 'f'.repeat(40);
@@ -290,12 +278,10 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
       sha: missing,
       subject: 'Rewritten away',
       author: 'Someone',
-      command: 'true',
-      buildsDir: path.join(dir, 'builds'),
       timeoutSeconds: 60,
     };
     const spec = loadPipelineSpecFile(path.join(__dirname, '..', 'pipelines', 'examples', 'ci-merge.yaml'));
-    const result = await withPipelineWorkers(env, config, [], async () => {
+    const result = await withCiWorkers(env, config, { ...settings, repositories: [repo] }, async () => {
       const handle = await startPipelineRun(
         env.client,
         config,

@@ -26,9 +26,10 @@ describe('ci-merge build worktrees after a killed worker', function () {
   it('removes the worktree of a SIGKILLed build at the next build, and keeps those of live builds', async () => {
     const repo = await initRepository(path.join(tmp, 'repo'));
     const sha = await commitFiles(repo, 'First', { 'a.txt': 'a\n' });
+    const workDir = path.join(tmp, 'work');
 
     // A build process that is inside its worktree when it is killed.
-    const script = `require('./src/activities/ci/worktree').withWorktree(${JSON.stringify(repo)}, ${JSON.stringify(sha)}, (dir) => { console.log('inside ' + dir); return new Promise(() => setInterval(() => {}, 1000)); })`;
+    const script = `require('./src/activities/ci/worktree').withWorktree(${JSON.stringify(repo)}, ${JSON.stringify(sha)}, { workDir: ${JSON.stringify(workDir)} }, (box) => { console.log('inside ' + box.src); return new Promise(() => setInterval(() => {}, 1000)); })`;
     const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: repoRoot });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let output = '';
@@ -42,13 +43,13 @@ describe('ci-merge build worktrees after a killed worker', function () {
     assert.equal((await worktreesOf(repo)).length, 2);
 
     // A live build in this process keeps its worktree while the orphan goes.
-    await withWorktree(repo, sha, async (live) => {
-      assert.ok(!fs.existsSync(orphan), 'the orphan was removed before the new build started');
-      assert.deepEqual(await removeOrphanWorktrees(), [], 'a live build is not an orphan');
-      assert.ok(fs.existsSync(path.join(live, 'a.txt')));
+    await withWorktree(repo, sha, { workDir }, async (live) => {
+      assert.ok(!fs.existsSync(path.dirname(orphan)), 'the orphan was removed before the new build started');
+      assert.deepEqual(await removeOrphanWorktrees(workDir), [], 'a live build is not an orphan');
+      assert.ok(fs.existsSync(path.join(live.src, 'a.txt')));
       assert.equal((await worktreesOf(repo)).length, 2, 'the repository and the live build');
     });
     assert.deepEqual((await worktreesOf(repo)).length, 1, 'only the repository itself');
-    assert.ok(!fs.existsSync(`${orphan}.owner`));
+    assert.deepEqual(fs.readdirSync(workDir), [], 'no box and no owner file left');
   });
 });

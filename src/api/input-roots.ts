@@ -1,6 +1,9 @@
 /**
- * Items of API requests whose files must lie under the input roots (src/sources/input-roots.ts).
+ * Items of API requests whose files must lie under the input roots (src/sources/input-roots.ts),
+ * and items of build pipelines, which must stay within the server's CI settings.
  */
+import { buildsCommits, refusedBuildItem } from '../activities/ci/build-requests';
+import type { PipelineSpec } from '../pipelines/spec';
 import { resolveUnderRoots } from '../sources/input-roots';
 import { ApiError } from './http';
 
@@ -29,4 +32,22 @@ export async function withPathsUnderRoots<T extends { data?: Record<string, unkn
       return { ...item, data: { ...item.data, path: real } };
     }),
   );
+}
+
+/**
+ * Items of a run of a pipeline that builds commits (ci-merge): only repositories on the server's
+ * allowlist, no build command, no builds folder (src/activities/ci/build-requests.ts); a 400
+ * naming the item and saying how to allow it otherwise. Other pipelines' items pass unchanged.
+ */
+export async function confineBuildItems<T extends { data?: Record<string, unknown> }>(
+  spec: PipelineSpec,
+  items: T[],
+  place: (i: number) => string,
+): Promise<T[]> {
+  if (!buildsCommits(spec)) return items;
+  for (const [i, item] of items.entries()) {
+    const refused = await refusedBuildItem(item.data, place(i));
+    if (refused) throw new ApiError(400, 'BadRequest', refused);
+  }
+  return items;
 }

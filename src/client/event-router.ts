@@ -14,6 +14,7 @@ import type { Subscriptions } from '../pipelines/subscriptions';
 import type { BatchConfig } from '../runtime/config';
 import { validateItemId } from '../sources/item-id';
 import { submitPipelineRun } from './pipeline-run';
+import { refusedBuildEvent } from '../activities/ci/build-requests';
 
 export interface PipelineEvent {
   /** The publisher's ID of the event: the same ID is the same event, delivered once. */
@@ -86,6 +87,11 @@ export class EventRouter {
     if (!subscription) throw new UnknownTopicError(topic, Object.keys(this.subscriptions.topics));
     validateItemId(event.id, `Event on topic ${topic}`); // it names workflow IDs
     const run = eventRunName(event.id);
+    const refused = await refusedBuildEvent(
+      subscription.pipelines.map((p) => this.catalog.get(p)!.spec),
+      event.data,
+    );
+    if (refused) throw new UnusableEventError(`Event ${event.id} on topic ${topic}: ${refused}`);
     const flowStarts = await Promise.all(
       subscription.flows.map(async (flow) => ({ flow, start: await this.flows[flow](event, run) })),
     );

@@ -11,16 +11,17 @@ export interface CommitData {
   sha: string;
   subject: string;
   author: string;
-  /** The build command for every commit (`--command`); absent: each commit's own `.batch-ci` file. */
-  command?: string;
+  /**
+   * The ID (SHA-256) of a build command the operator's CLI registered (`--command`); absent: each
+   * commit's own `.batch-ci` file. Items never carry a command itself (src/activities/ci/operator-grants.ts).
+   */
+  commandId?: string;
 }
 
 /** A commit as the `build-commit` stage receives it. */
 export interface CommitToBuild extends CommitData {
-  /** Folder of build records and logs, shared by the workers and the CLI that reads them. */
-  buildsDir: string;
-  /** The build is stopped and recorded as failed after this long. */
-  timeoutSeconds: number;
+  /** The build is stopped and recorded as failed after this long (default 600, at most a day). */
+  timeoutSeconds?: number;
 }
 
 export type BuildStatus = 'passed' | 'failed';

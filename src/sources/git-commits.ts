@@ -38,8 +38,8 @@ export interface ListOptions {
   cursorDir: string;
   /** List every commit, not only those since the last finished run. */
   all: boolean;
-  /** Build command for every commit (`--command`); absent: each commit's `.batch-ci`. */
-  command?: string;
+  /** ID of the build command for every commit (`--command`, registered by the CLI); absent: each commit's `.batch-ci`. */
+  commandId?: string;
 }
 
 /** Longer subjects are cut: every item travels in the run's (size-limited) input. */
@@ -124,7 +124,7 @@ export async function listNewCommits(dirs: string[], options: ListOptions): Prom
         const data: CommitData = {
           repo: root,
           ...c,
-          ...(options.command === undefined ? {} : { command: options.command }),
+          ...(options.commandId === undefined ? {} : { commandId: options.commandId }),
         };
         return { id: c.sha, origin: names[i], data: { ...data } };
       });

@@ -1,10 +1,9 @@
 /**
  * Where a commit's build result lives: `<buildsDir>/<sha>.json` and `<sha>.log` when the commit's
  * own `.batch-ci` was run, `<sha>-cmd-<hash>.json/.log` for a `--command` override (another
- * command is another build). A record is written last, after its log, so its presence means the
+ * command is another build; `<hash>` is the start of the command's ID, its SHA-256). A record is written last, after its log, so its presence means the
  * build is complete: this is what makes a commit built once across runs and retries.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildRecord } from '../../core/commit-build';
@@ -16,8 +15,8 @@ export interface BuildPaths {
   lock: string;
 }
 
-export function buildPaths(buildsDir: string, sha: string, command: string | undefined): BuildPaths {
-  const variant = command === undefined ? '' : `-cmd-${createHash('sha256').update(command).digest('hex').slice(0, 8)}`;
+export function buildPaths(buildsDir: string, sha: string, commandId: string | undefined): BuildPaths {
+  const variant = commandId === undefined ? '' : `-cmd-${commandId.slice(0, 8)}`;
   const base = path.join(buildsDir, `${sha}${variant}`);
   return { record: `${base}.json`, log: `${base}.log`, lock: `${base}.lock` };
 }

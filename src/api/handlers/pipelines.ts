@@ -12,7 +12,7 @@ import { resolveUnderRoots } from '../../sources/input-roots';
 import { pipelineItemsFromPath } from '../../sources/path-items';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
 import { ApiError, maxBodyBytes } from '../http';
-import { withPathsUnderRoots } from '../input-roots';
+import { confineBuildItems, withPathsUnderRoots } from '../input-roots';
 import { runRef } from './run-ref';
 
 /** The body of POST /pipelines/{pipeline}/runs, as its schema (src/api/schemas.ts) allows. */
@@ -104,6 +104,7 @@ export async function startRun(req: ApiRequest, ctx: ApiContext): Promise<ApiRes
   const given = body.items ?? (await sourceItems(ctx, body.source!.path));
   checkUniqueIds(given, where);
   const items = await withPathsUnderRoots(given, (i) => `${where}[${i}].`, ctx.config.api.inputRoots, ctx.baseDir);
+  await confineBuildItems(entry.spec, items, (i) => `${where}[${i}].`); // ci-merge: allowlisted repositories, no command
   const runName = body.run ?? defaultRunName();
   const { handle, started } = await submitPipelineRun(
     ctx.client,

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildConfigFile } from '../../activities/pipeline/build-commit';
 import { buildPaths, readBuildRecord } from '../../activities/ci/build-records';
+import { grantRepository, registerCommand } from '../../activities/ci/operator-grants';
 import { startPipelineRun } from '../../client/pipeline-run';
 import type { BuildRecord, CommitData, CommitToBuild } from '../../core/commit-build';
 import { checkedRunName, timestampedRunName } from '../../core/run-name';
@@ -99,19 +100,20 @@ async function checkBuildConfigs(listing: CommitListing): Promise<void> {
 export async function runCiMerge(ctx: FlowContext, options: CiMergeOptions): Promise<string[]> {
   const buildsDir = path.join(ciDir(ctx.dataDir), 'builds');
   const cursorDir = path.join(ciDir(ctx.dataDir), 'cursors');
-  const listing = await listNewCommits(options.repos, { cursorDir, all: options.all, command: options.command });
+  // The command travels as its ID: the workers run only commands the operator registered here.
+  const commandId =
+    options.command === undefined ? undefined : await registerCommand(ciDir(ctx.dataDir), options.command);
+  const listing = await listNewCommits(options.repos, { cursorDir, all: options.all, commandId });
   if (listing.items.length === 0) {
     await saveCursors(listing, cursorDir);
     const names = listing.repositories.map((r) => r.name).join(', ');
     return [`No new commits in ${names} since the last run: nothing to build (--all lists every commit again).`];
   }
   if (options.command === undefined) await checkBuildConfigs(listing);
+  // The person at the command line is the operator: the repositories they name may be built.
+  for (const r of listing.repositories) await grantRepository(ciDir(ctx.dataDir), r.root);
   const items: PipelineItem[] = listing.items.map((item) => {
-    const data: CommitToBuild = {
-      ...(item.data as unknown as CommitData),
-      buildsDir,
-      timeoutSeconds: options.timeoutSeconds,
-    };
+    const data: CommitToBuild = { ...(item.data as unknown as CommitData), timeoutSeconds: options.timeoutSeconds };
     return { ...item, data: { ...data } };
   });
   const bytes = Buffer.byteLength(JSON.stringify(items));
@@ -134,7 +136,7 @@ export async function runCiMerge(ctx: FlowContext, options: CiMergeOptions): Pro
 
   const records = new Map<string, BuildRecord | undefined>();
   for (const item of listing.items) {
-    records.set(item.id, await readBuildRecord(buildPaths(buildsDir, item.id, options.command).record));
+    records.set(item.id, await readBuildRecord(buildPaths(buildsDir, item.id, commandId).record));
   }
   return formatCiMergeSummary({
     runName: options.runName,
