@@ -193,7 +193,7 @@ describe('event router: flows (transcode from an inbox, sign-up from the API)', 
         await waitForSignup(handle, (s) => s.state === 'waiting', 'the verification mail to go out');
         const [mail, ...more] = await mailsTo(catcher, email);
         assert.deepEqual(more, [], 'one mail');
-        assert.match(mail.subject, /^Your verification code: /);
+        assert.equal(mail.subject, 'Your verification code'); // the code is in the body only (issue 11)
 
         // The user takes the code from the mail: the sign-up the event started completes.
         assert.equal((await verifySignup(env.client, userId, codeInVerificationMail(mail.text)!)).kind, 'verified');

@@ -12,9 +12,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createNotifyActivities, NotifyActivities, smsSinkFile } from '../src/activities/notify';
 import { mailMessageId } from '../src/activities/notify/message-id';
 import { sinkTransport, webhookTransport } from '../src/activities/notify/sms-transport';
+import { verificationSecretFile } from '../src/activities/notify/verification-code';
 import { signupEventProblems } from '../src/core/signup-event';
 import type { MailCatcher } from '../src/runtime/mail-catcher';
 import { findCaughtMail } from '../src/runtime/mail-inbox';
+import { codeInVerificationMail } from '../src/workflows/flows/signup-messages';
 import { freePort } from '../src/runtime/wait';
 import { mailsTo, signupDataDir, startTestMailCatcher } from './support/signup';
 
@@ -68,6 +70,52 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
       ['Your code', 'Welcome'],
       'one mail per step, however often a step is sent',
     );
+  });
+
+  it('mails a verification code made in the activity: once per (workflow, run), never in what it returns', async () => {
+    const request = {
+      key: { workflowId: 'signup/vera', runId: 'run-1', step: 'verification' },
+      to: 'vera@example.com',
+      userId: 'vera',
+      greeting: 'Vera',
+      expiresAt: '2030-01-02T03:04:00.000Z',
+    };
+    const first = await activities.sendVerificationCode(request);
+    const retry = await activities.sendVerificationCode(request);
+    assert.deepEqual([first.fromLedger, retry.fromLedger], [false, true], 'a retry within the run sends nothing');
+    const mail = (await findCaughtMail(catcher.webUrl, first.messageId))!;
+    assert.equal(mail.subject, 'Your verification code');
+    const code = codeInVerificationMail(mail.text)!;
+    assert.match(code, /^[0-9a-f]{8}$/);
+    assert.match(mail.text, new RegExp(`npm run cli -- verify vera ${code}`));
+    assert.match(mail.text, /valid until 2030-01-02 03:04 UTC/);
+    assert.ok(!JSON.stringify([first, retry]).includes(code), 'the delivery the workflow gets has no code');
+    const ledgerFiles = fs.readdirSync(path.join(dataDir, 'ledger')).filter((f) => f.endsWith('.json'));
+    for (const file of ledgerFiles) {
+      assert.ok(!fs.readFileSync(path.join(dataDir, 'ledger', file), 'utf8').includes(code), `no code in ${file}`);
+    }
+    assert.equal(fs.statSync(verificationSecretFile(path.join(dataDir, 'ledger'))).mode & 0o777, 0o600);
+
+    const check = (code: unknown, key = request.key) => activities.checkVerificationCode({ key, code });
+    assert.equal(await check(code), true);
+    assert.equal(await check(` ${code.toUpperCase()} `), true, 'as users type it');
+    assert.deepEqual(await Promise.all([check('0000000'), check(`${code}0`), check(42), check(undefined)]), [
+      false,
+      false,
+      false,
+      false,
+    ]);
+
+    // A new execution under the same workflow ID (the first was terminated): its own mail and code.
+    const nextRun = { ...request, key: { ...request.key, runId: 'run-2' } };
+    const second = await activities.sendVerificationCode(nextRun);
+    assert.equal(second.fromLedger, false);
+    assert.notEqual(second.messageId, first.messageId);
+    const secondCode = codeInVerificationMail((await findCaughtMail(catcher.webUrl, second.messageId))!.text)!;
+    assert.notEqual(secondCode, code);
+    assert.equal(await check(secondCode, nextRun.key), true);
+    assert.equal(await check(code, nextRun.key), false, "the first run's code is not the second's");
+    assert.equal((await mailsTo(catcher, 'vera@example.com')).length, 2);
   });
 
   it('rejects a bad address or an empty mail as InvalidInput (not retried) and sends nothing', async () => {

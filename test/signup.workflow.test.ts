@@ -16,7 +16,9 @@ import { stableHash } from '../src/pipelines/hash';
 import type { MailCatcher } from '../src/runtime/mail-catcher';
 import { findCaughtMail } from '../src/runtime/mail-inbox';
 import { signupStatusQuery } from '../src/workflows/flows/signup';
+import { maxWrongCodes } from '../src/workflows/flows/signup-verification';
 import { codeInVerificationMail } from '../src/workflows/flows/signup-messages';
+import { historyText } from './support/history-text';
 import { createTimeSkippingServer } from './support/servers';
 import {
   mailsTo,
@@ -59,7 +61,7 @@ describe('sign-up flow (time-skipping server, real SMTP)', function () {
     await withSignupWorkers(env, config, dataDir, async () => {
       const { handle, status, mail, code } = await signUpAndReadMail(config, ada);
       assert.deepEqual(mail.to, ['ada@example.com']);
-      assert.equal(mail.subject, `Your verification code: ${code}`);
+      assert.equal(mail.subject, 'Your verification code');
       assert.match(mail.text, new RegExp(`npm run cli -- verify ada ${code}`));
       assert.equal(status.taskQueue, `${config.signup.queue}-shard-${stableHash('ada') % config.signup.shards}`);
 
@@ -73,7 +75,7 @@ describe('sign-up flow (time-skipping server, real SMTP)', function () {
       assert.equal(result.notification?.channel, 'email');
       // The two branches run side by side, so their mails arrive in either order.
       const [first, ...branches] = (await mailsTo(catcher, 'ada@example.com')).map((m) => m.subject);
-      assert.equal(first, `Your verification code: ${code}`);
+      assert.equal(first, 'Your verification code');
       assert.deepEqual(branches.sort(), ['Notifications are on', 'Welcome, Ada!']);
     });
   });
@@ -237,6 +239,59 @@ describe('sign-up flow (time-skipping server, real SMTP)', function () {
         assert.equal((await served.result()).state, 'expired');
       },
       [0],
+    );
+  });
+
+  it('keeps the code out of the status, the result and the history; only the mail has it; 6 wrong codes lock the sign-up', async () => {
+    const config = signupConfig(undefined, catcher);
+    const hana = { userId: 'hana', email: 'hana@example.com', name: 'Hana' };
+    await withSignupWorkers(env, config, dataDir, async () => {
+      const { handle, status, mail, code } = await signUpAndReadMail(config, hana);
+      assert.match(code, /^[0-9a-f]{8}$/, 'the mail body has the code');
+      assert.match(mail.text, new RegExp(`npm run cli -- verify hana ${code}`));
+      assert.equal(mail.subject, 'Your verification code');
+      // What a Web UI user sees while the code is still good: status, history with payloads decoded.
+      const waiting = await historyText(handle);
+      assert.ok(waiting.includes('hana@example.com'), 'the decoded history has the payloads');
+      assert.ok(!waiting.includes(code), 'no code in the history of a waiting sign-up');
+      assert.ok(!JSON.stringify(status).includes(code), 'no code in the status query');
+
+      const kinds = [];
+      for (let i = 0; i < 6; i += 1) kinds.push((await verifySignup(env.client, 'hana', `wrong-${i}`)).kind);
+      assert.deepEqual(kinds, ['wrong-code', 'wrong-code', 'wrong-code', 'wrong-code', 'locked', 'locked']);
+      assert.equal((await verifySignup(env.client, 'hana', code)).kind, 'locked', 'not even the right code now');
+      const result = await handle.result();
+      assert.equal(result.state, 'locked');
+      assert.equal(result.wrongCodes, maxWrongCodes);
+      assert.match(result.lockedReason!, /5 wrong codes: the sign-up is locked/);
+      assert.equal(result.welcome, undefined);
+      assert.ok(!JSON.stringify(result).includes(code), 'no code in the result');
+      assert.ok(!(await historyText(handle)).includes(code), 'no code in the whole history');
+    });
+    assert.equal((await mailsTo(catcher, 'hana@example.com')).length, 1, 'only the verification mail');
+  });
+
+  it('mails again, with a new code, when a new sign-up follows a terminated one for the same user', async () => {
+    const config = signupConfig(undefined, catcher);
+    const ivo = { userId: 'ivo', email: 'ivo@example.com' };
+    await withSignupWorkers(env, config, dataDir, async () => {
+      const first = await signUpAndReadMail(config, ivo);
+      await first.handle.terminate('an operator ends the stuck sign-up');
+      const second = await signUpAndReadMail(config, ivo); // the same workflow ID signup/ivo, a new run
+      assert.notEqual(second.status.verification!.messageId, first.status.verification!.messageId);
+      assert.equal(second.status.verification!.fromLedger, false);
+      assert.notEqual(second.code, first.code, 'a new code');
+      assert.equal(
+        (await verifySignup(env.client, 'ivo', first.code)).kind,
+        'wrong-code',
+        "the old run's code is void",
+      );
+      assert.equal((await verifySignup(env.client, 'ivo', second.code)).kind, 'verified');
+      assert.equal((await second.handle.result()).state, 'done');
+    });
+    assert.deepEqual(
+      (await mailsTo(catcher, 'ivo@example.com')).map((m) => m.subject),
+      ['Your verification code', 'Your verification code', 'Welcome, ivo!'],
     );
   });
 });

@@ -73,6 +73,8 @@ export interface SignupCounts {
   verified: number;
   waiting: number;
   expired: number;
+  /** Locked after too many wrong codes. */
+  locked: number;
   failed: number;
 }
 
@@ -81,7 +83,7 @@ export interface SignupCounts {
  * executions by status): cheap for any number of users; may lag the workflows by a moment.
  */
 export async function countSignups(client: Client, run: string): Promise<SignupCounts> {
-  const counts: SignupCounts = { total: 0, sent: 0, verified: 0, waiting: 0, expired: 0, failed: 0 };
+  const counts: SignupCounts = { total: 0, sent: 0, verified: 0, waiting: 0, expired: 0, locked: 0, failed: 0 };
   const query = `WorkflowType = "signup" AND BatchRun = "${run.replace(/"/g, '\\"')}"`;
   for await (const execution of client.workflow.list({ query })) {
     counts.total += 1;
@@ -91,10 +93,12 @@ export async function countSignups(client: Client, run: string): Promise<SignupC
       continue;
     }
     const stage = execution.typedSearchAttributes.get(BatchStage) as SignupState | undefined;
-    if (stage === 'waiting' || stage === 'verified' || stage === 'done' || stage === 'expired') counts.sent += 1;
+    if (stage === 'waiting' || stage === 'verified' || stage === 'done' || stage === 'expired' || stage === 'locked')
+      counts.sent += 1;
     if (stage === 'waiting') counts.waiting += 1;
     if (stage === 'verified' || stage === 'done') counts.verified += 1;
     if (stage === 'expired') counts.expired += 1;
+    if (stage === 'locked') counts.locked += 1;
   }
   return counts;
 }
@@ -119,13 +123,16 @@ export type VerifyOutcome =
   | { kind: 'verified'; status: SignupStatus }
   | { kind: 'wrong-code'; status: SignupStatus }
   | { kind: 'not-waiting'; status: SignupStatus }
+  /** Too many wrong codes: this code (and any later one) is not taken. */
+  | { kind: 'locked'; status: SignupStatus }
   | { kind: 'failed'; error: { type: string; message: string } }
   | { kind: 'unknown-user' };
 
 /**
  * Sends a user's code to their sign-up (the `verified` signal) and reports what the workflow
  * made of it: the signal itself returns nothing, so this waits until the workflow has counted
- * the code (its `codesReceived` grows) or has left the waiting state.
+ * the code (its `codesReceived` grows once the code is checked) or has left the waiting state.
+ * The fifth wrong code answers `locked`.
  */
 export async function verifySignup(client: Client, userId: string, code: string): Promise<VerifyOutcome> {
   const handle = client.workflow.getHandle<typeof signup>(signupWorkflowId(userId));
@@ -137,6 +144,7 @@ export async function verifySignup(client: Client, userId: string, code: string)
     throw error;
   }
   if (before.kind === 'failed') return before;
+  if (before.status.state === 'locked') return { kind: 'locked', status: before.status };
   if (before.status.state !== 'waiting' && before.status.state !== 'sending-verification') {
     return { kind: 'not-waiting', status: before.status };
   }
@@ -154,5 +162,6 @@ export async function verifySignup(client: Client, userId: string, code: string)
   );
   if (after.state === 'verified' || after.state === 'done') return { kind: 'verified', status: after };
   if (after.state === 'expired') return { kind: 'not-waiting', status: after };
+  if (after.state === 'locked') return { kind: 'locked', status: after };
   return { kind: 'wrong-code', status: after };
 }

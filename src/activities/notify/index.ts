@@ -8,12 +8,14 @@ import { BatchConfig, smtpHost } from '../../runtime/config';
 import { EffectLedger } from './ledger';
 import { createSendEmail } from './send-email';
 import { createSendSms } from './send-sms';
+import { createVerificationActivities } from './send-verification';
 import { sinkTransport, SmsTransport, webhookTransport } from './sms-transport';
+import { verificationSecretFile } from './verification-code';
 
 export interface NotifyDeps {
   smtp: { host: string; port: number };
   from: string;
-  /** Folder of the idempotency ledger (one file per workflow and step). */
+  /** Folder of the idempotency ledger (one file per workflow, run and step) and of the code secret. */
   ledgerDir: string;
   sms: SmsTransport;
 }
@@ -28,9 +30,16 @@ export function createNotifyActivities(deps: NotifyDeps) {
     socketTimeout: 30_000,
   });
   const ledger = new EffectLedger(deps.ledgerDir);
+  const sendEmail = createSendEmail({
+    transport,
+    server: `${deps.smtp.host}:${deps.smtp.port}`,
+    from: deps.from,
+    ledger,
+  });
   return {
-    sendEmail: createSendEmail({ transport, server: `${deps.smtp.host}:${deps.smtp.port}`, from: deps.from, ledger }),
+    sendEmail,
     sendSms: createSendSms({ transport: deps.sms, ledger }),
+    ...createVerificationActivities({ sendEmail, secretFile: verificationSecretFile(deps.ledgerDir) }),
   };
 }
 

@@ -4,14 +4,20 @@ import path from 'node:path';
 import { writeAtomically } from '../fs/atomic-write';
 import type { EffectKey } from './types';
 
-/** A stable ID of one effect: the same (workflow, step) always gives the same 32 hex digits. */
+/** A stable ID of one effect: the same (workflow, run, step) always gives the same 32 hex digits. */
 export function effectId(key: EffectKey): string {
-  return createHash('sha256').update(`${key.workflowId}\0${key.step}`).digest('hex').slice(0, 32);
+  // Keys without a run (older executions) keep their old IDs, so their ledger entries still count.
+  const parts = key.runId ? [key.workflowId, key.runId, key.step] : [key.workflowId, key.step];
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32);
 }
 
 /** Why `key` cannot name an effect, or undefined when it can. */
 export function effectKeyProblem(key: EffectKey | undefined): string | undefined {
-  return key?.workflowId && key.step ? undefined : 'the request has no effect key (workflowId and step)';
+  if (!(key?.workflowId && key.step)) return 'the request has no effect key (workflowId and step)';
+  if (key.runId !== undefined && (typeof key.runId !== 'string' || key.runId === '')) {
+    return "the effect key's runId must be a non-empty string when given";
+  }
+  return undefined;
 }
 
 /**

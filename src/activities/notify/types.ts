@@ -7,6 +7,12 @@
 /** One external effect: the workflow that wants it and its step, e.g. (`signup/u-ada`, `verification`). */
 export interface EffectKey {
   workflowId: string;
+  /**
+   * The first run ID of the workflow execution (`workflowInfo().firstExecutionRunId`): retries
+   * within one execution share it, a new execution under the same workflow ID (after one was
+   * terminated) has its own, so its mails are sent again. Absent in keys of older executions.
+   */
+  runId?: string;
   step: string;
 }
 
@@ -44,4 +50,22 @@ export interface SmsDelivery {
   transport: 'sink' | 'webhook';
   acceptedAt: string;
   fromLedger: boolean;
+}
+
+/** A verification mail: the code is made and mailed by the activity and never travels through history. */
+export interface VerificationRequest {
+  key: EffectKey;
+  to: string;
+  toName?: string;
+  /** The user ID (for the `verify` command in the mail) and greeting name. */
+  userId: string;
+  greeting: string;
+  /** When the code stops being valid (ISO time). */
+  expiresAt: string;
+}
+
+/** A code someone entered, to compare with the one mailed under `key`. */
+export interface VerificationCheck {
+  key: EffectKey;
+  code: unknown;
 }

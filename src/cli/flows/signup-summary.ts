@@ -4,7 +4,7 @@ import type { SignupStatus } from '../../workflows/flows/signup';
 import { formatUtc } from '../../workflows/flows/signup-messages';
 import { progressBar } from '../progress-bar';
 
-/** E.g. `[############------------] 3/6 · 3 sent · 1 verified · 2 waiting · 0 expired · 1 failed`. */
+/** E.g. `[############------------] 3/6 · 3 sent · 1 verified · 2 waiting · 0 expired · 1 failed` (and `· n locked` when any are). */
 export function formatSignupProgress(counts: SignupCounts, expected: number, settled: number): string {
   const parts = [
     `${settled}/${expected}`,
@@ -12,6 +12,7 @@ export function formatSignupProgress(counts: SignupCounts, expected: number, set
     `${counts.verified} verified`,
     `${counts.waiting} waiting`,
     `${counts.expired} expired`,
+    ...(counts.locked ? [`${counts.locked} locked`] : []),
     `${counts.failed} failed`,
   ];
   return `${progressBar(settled, expected)} ${parts.join(' · ')}`;
@@ -40,6 +41,8 @@ function statusText(status: SignupStatus): string {
       return `welcome mail sent, ${notificationText(status)}`;
     case 'expired':
       return `not verified by ${expiry(status)}; the sign-up expired`;
+    case 'locked':
+      return status.lockedReason ?? `locked after ${status.wrongCodes} wrong codes`;
   }
 }
 
@@ -69,6 +72,8 @@ export function formatVerifyOutcome(userId: string, outcome: VerifyOutcome): str
         return `${userId}'s sign-up expired on ${expiry(s)}; sign up again under a new user ID.`;
       return `${userId} is verified already; nothing to do.`;
     }
+    case 'locked':
+      return `That code was not taken: ${userId}'s sign-up is locked after ${outcome.status.wrongCodes} wrong codes. ${outcome.status.lockedReason ?? ''}`.trim();
     case 'failed':
       return `${userId}'s sign-up failed, so there is nothing to verify: [${outcome.error.type}] ${outcome.error.message}`;
     case 'unknown-user':

@@ -100,7 +100,9 @@ async function watch(
   let shown = '';
   for (;;) {
     const counts = await countSignups(ctx.client, submission.run);
-    const settled = untilSettled ? counts.verified + counts.expired + counts.failed : counts.sent + counts.failed;
+    const settled = untilSettled
+      ? counts.verified + counts.expired + counts.locked + counts.failed
+      : counts.sent + counts.failed;
     const line = formatSignupProgress(counts, expected, settled);
     if (line !== shown) ctx.log((shown = line));
     const allSent = counts.sent + counts.failed >= expected;

@@ -13,8 +13,10 @@ import { notificationsOnMail, notificationsOnSms, welcomeMail } from './signup-m
 
 export interface SignupBranchInput {
   event: SignupEvent;
-  /** The parent's workflow ID: with the step, the key of each send in the ledger. */
+  /** The parent's workflow ID: with its first run ID and the step, the key of each send in the ledger. */
   signupWorkflowId: string;
+  /** The parent's first run ID (absent for sign-ups started before it was part of the key). */
+  signupRunId?: string;
   /** The user's shard queue. */
   taskQueue: string;
 }
@@ -44,7 +46,7 @@ function notificationItem(event: SignupEvent): PipelineItem {
 export async function signupWelcome(input: SignupBranchInput): Promise<EmailDelivery> {
   const { sendEmail } = notifyActivities(input.taskQueue);
   return sendEmail({
-    key: { workflowId: input.signupWorkflowId, step: 'welcome' },
+    key: { workflowId: input.signupWorkflowId, runId: input.signupRunId, step: 'welcome' },
     to: input.event.email,
     toName: input.event.name,
     ...welcomeMail(input.event),
@@ -55,7 +57,7 @@ export async function signupNotifications(input: SignupBranchInput): Promise<Not
   const item = notificationItem(input.event);
   if (!passesFilter(optedIn, item)) return { channel: 'none', reason: 'not opted in' };
   const { sendEmail, sendSms } = notifyActivities(input.taskQueue);
-  const key = { workflowId: input.signupWorkflowId, step: 'notifications-on' };
+  const key = { workflowId: input.signupWorkflowId, runId: input.signupRunId, step: 'notifications-on' };
   if (routeOf(byPreference, item) === 'sms') {
     // Validation guarantees a phone number for preference "sms".
     const delivery = await sendSms({ key, to: input.event.phone!, text: notificationsOnSms(input.event) });

@@ -15,15 +15,23 @@ export function formatUtc(date: Date): string {
 }
 
 export function verificationMail(event: SignupEvent, code: string, expiresAt: Date): Message {
+  return verificationMailFor(event.userId, displayName(event), code, expiresAt);
+}
+
+/**
+ * The verification mail. The code is in the text only: the subject reaches the sign-up's status,
+ * result and history (anyone with Web UI access would read it there) and mail previews.
+ */
+export function verificationMailFor(userId: string, greeting: string, code: string, expiresAt: Date): Message {
   return {
-    subject: `Your verification code: ${code}`,
+    subject: 'Your verification code',
     text: [
-      `Hello ${displayName(event)},`,
+      `Hello ${greeting},`,
       '',
       `thanks for signing up. Your verification code is: ${code}`,
       '',
       `It is valid until ${formatUtc(expiresAt)}. To verify, run:`,
-      `  npm run cli -- verify ${event.userId} ${code}`,
+      `  npm run cli -- verify ${userId} ${code}`,
       '',
       'If you did not sign up, ignore this mail: the sign-up expires on its own.',
     ].join('\n'),

@@ -5,8 +5,9 @@
  *   sharder   stable hash of the user ID → shard k; every send runs on `<queue>-shard-<k>`, served
  *             by that shard's own workers (a failure zone: an outage delays only its users)
  *   verify    a verification mail over SMTP with a code, then a wait for the `verified` signal
- *             with that code (wrong codes are counted and ignored) for `verifyWithin` of workflow
- *             time (default 3 days) → `expired`
+ *             with that code for `verifyWithin` of workflow time (default 3 days) → `expired`;
+ *             5 wrong codes → `locked`. The code is made, mailed and checked by activities and
+ *             never reaches the workflow, its status or history (signup-verification.ts)
  *   copier    once verified, two child workflows: the welcome mail, and notifications (filter:
  *             opted in; splitter: e-mail or SMS by preference) — see signup-branches.ts
  *
@@ -14,24 +15,20 @@
  */
 import {
   ApplicationFailure,
-  condition,
-  defineQuery,
-  defineSignal,
   executeChild,
+  patched,
   setHandler,
   upsertSearchAttributes,
-  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EmailDelivery } from '../../activities/notify/types';
 import { BatchPipeline, BatchRun, BatchShards, BatchStage, runSearchAttributes } from '../../core/search-attributes';
 import { signupEventProblems, type SignupEvent } from '../../core/signup-event';
 import { parseDuration } from '../../pipelines/validate';
 import { copyToAll } from '../patterns/copier';
 import { shardOf, shardQueue } from '../patterns/sharder';
-import { notifyActivities } from './signup-activities';
-import { NotificationOutcome, signupNotifications, signupWelcome } from './signup-branches';
-import { formatUtc, verificationMail } from './signup-messages';
+import { signupNotifications, signupWelcome } from './signup-branches';
+import { signupStatusQuery, type SignupState, type SignupStatus } from './signup-status';
+import { codeOutOfHistoryPatch, verifyByCode, verifyByCodeInWorkflow } from './signup-verification';
 
 export interface SignupInput {
   /** The sign-up event; validated here, so an event from anywhere gets the same clear errors. */
@@ -44,33 +41,13 @@ export interface SignupInput {
   verifyWithin: string;
 }
 
-export type SignupState = 'received' | 'sending-verification' | 'waiting' | 'verified' | 'done' | 'expired';
-
-export interface SignupStatus {
-  userId: string;
-  email: string;
-  state: SignupState;
-  shard: number;
-  taskQueue: string;
-  /** When the code stops being valid (ISO time), once the mail is being sent. */
-  expiresAt?: string;
-  verifiedAt?: string;
-  /** Codes received by the `verified` signal, and how many of them were wrong. */
-  codesReceived: number;
-  wrongCodes: number;
-  verification?: EmailDelivery;
-  welcome?: EmailDelivery;
-  notification?: NotificationOutcome;
-}
+export type { SignupState, SignupStatus } from './signup-status';
+export { signupStatusQuery, verifiedSignal } from './signup-status';
 
 /** The sign-up's last status: `done` (verified, welcomed, notifications set up) or `expired`. */
 export type SignupResult = SignupStatus;
 
 export const signupPipelineName = 'signup';
-
-/** The user enters the code from the verification mail. */
-export const verifiedSignal = defineSignal<[code: string]>('verified');
-export const signupStatusQuery = defineQuery<SignupStatus>('status');
 
 export const signupWorkflowId = (userId: string) => `signup/${userId}`;
 
@@ -118,40 +95,19 @@ export async function signup(input: SignupInput): Promise<SignupResult> {
   ]);
   setHandler(signupStatusQuery, () => status);
 
-  // uuid4() is the workflow's deterministic randomness: the same code on every replay.
-  const code = uuid4().replace(/-/g, '').slice(0, 8);
-  let verified = false;
-  setHandler(verifiedSignal, (given) => {
-    if (status.state !== 'waiting' && status.state !== 'sending-verification') return; // too late or already verified
-    status.codesReceived += 1;
-    if (typeof given === 'string' && given.trim().toLowerCase() === code) verified = true;
-    else status.wrongCodes += 1;
-  });
-
-  const { workflowId } = workflowInfo();
-  const expiresAt = new Date(Date.now() + verifyWithinMs);
-  status.expiresAt = expiresAt.toISOString();
-  enter('sending-verification');
-  const { sendEmail } = notifyActivities(taskQueue);
-  status.verification = await sendEmail({
-    key: { workflowId, step: 'verification' },
-    to: event.email,
-    toName: event.name,
-    ...verificationMail(event, code, expiresAt),
-  });
-
-  enter('waiting');
-  const inTime = await condition(() => verified, Math.max(1, expiresAt.getTime() - Date.now()), {
-    summary: `verification code expires ${formatUtc(expiresAt)}`,
-  });
-  if (!inTime) {
-    enter('expired');
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  const step = { event, status, enter, taskQueue, workflowId, expiresAt: new Date(Date.now() + verifyWithinMs) };
+  // Sign-ups started before the patch keep their code in the workflow (they replay as recorded).
+  const runId = patched(codeOutOfHistoryPatch) ? firstExecutionRunId : undefined;
+  const outcome = await (runId ? verifyByCode(step, runId) : verifyByCodeInWorkflow(step));
+  if (outcome !== 'verified') {
+    enter(outcome);
     return status;
   }
   status.verifiedAt = new Date().toISOString();
   enter('verified');
 
-  const branch = { event, signupWorkflowId: workflowId, taskQueue };
+  const branch = { event, signupWorkflowId: workflowId, signupRunId: runId, taskQueue };
   // The branches are findable beside their sign-up: same pipeline and run, the branch as stage.
   const branchAttributes = (stage: string) => runSearchAttributes(signupPipelineName, input.run, stage);
   const results = await copyToAll<'welcome' | 'notifications', Partial<SignupStatus>>(
