@@ -10,6 +10,9 @@ export const stageActivityNames = [
   'tag-image',
   'thumbnail-image',
   'build-commit',
+  'transcode-probe',
+  'transcode-render',
+  'transcode-manifest',
 ] as const;
 
 export type StageActivityName = (typeof stageActivityNames)[number];

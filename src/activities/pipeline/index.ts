@@ -3,6 +3,7 @@ import type { StageActivity } from './types';
 import { annotate, failWhen, noop, sleep } from './builtins';
 import { buildCommit } from './build-commit';
 import { histogramReport } from './histogram-report';
+import { transcodeStageActivities } from '../transcode/stages';
 import { tagImage } from './images/tag-image';
 import { thumbnailImage } from './images/thumbnail-image';
 import type { ReportActivity } from './report-types';
@@ -16,6 +17,8 @@ export const stageActivities: Record<StageActivityName, StageActivity> = {
   'build-commit': buildCommit,
   'tag-image': tagImage,
   'thumbnail-image': thumbnailImage,
+  // Registered here too so specs validate; the transcode pipeline sends them to the video queue.
+  ...transcodeStageActivities(),
 };
 
 /** Every report activity a reduce stage's `report` may name, registered beside the stage activities. */

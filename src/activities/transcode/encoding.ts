@@ -4,7 +4,7 @@
  * turnaround. Pure: the render activity hands these options to fluent-ffmpeg.
  */
 import { planFrame } from '../media/extract-frame';
-import { GIF_SECONDS, RenditionSpec, renditionSize } from './renditions';
+import { GIF_SECONDS, RenditionSpec } from './renditions';
 import type { SourceVideo } from './types';
 
 export interface EncodePlan {
@@ -24,8 +24,10 @@ interface Mp4Settings {
   audioBitrate: string;
 }
 
-const mp4Settings: Record<'2160p' | '1080p' | '480p', Mp4Settings> = {
+const mp4Settings: Record<'2160p' | '1080p' | '480p' | 'source-size', Mp4Settings> = {
   '2160p': { preset: 'ultrafast', profile: 'high', crf: 23, audioBitrate: '192k' },
+  // Any size from 2x2 to just under 4K: high profile with no level, which x264 sets from the size.
+  'source-size': { preset: 'veryfast', profile: 'high', crf: 23, audioBitrate: '128k' },
   '1080p': { preset: 'veryfast', profile: 'high', crf: 23, audioBitrate: '128k' },
   '480p': { preset: 'veryfast', profile: 'main', level: '3.1', crf: 26, audioBitrate: '96k' },
 };
@@ -39,8 +41,13 @@ export function gifWindow(source: Pick<SourceVideo, 'durationSeconds'>): { start
   return { startSeconds: round3(startSeconds), seconds: round3(seconds) };
 }
 
-export function encodePlan(spec: RenditionSpec, source: SourceVideo): EncodePlan {
-  const { width, height } = renditionSize(spec, source);
+/** The ffmpeg options that make `spec` at `size` (decided by the ladder, never above the source) from `source`. */
+export function encodePlan(
+  spec: RenditionSpec,
+  size: { width: number; height: number },
+  source: SourceVideo,
+): EncodePlan {
+  const { width, height } = size;
   // The stream the probe chose (not cover art); subtitles and data streams are never copied.
   const common = ['-map', `0:${source.streamIndex}`, '-sn', '-dn'];
   switch (spec.kind) {

@@ -1,7 +1,9 @@
 /**
- * The rendition ladder of the transcode flow and the pure rules around it: which renditions an upload gets (4K only
- * from a 4K source), their pixel sizes and their deterministic blob URIs. No I/O: the workflow decides the fan-out
- * with these functions and the render activity encodes with the same numbers.
+ * The rendition ladder of the transcode flow and the pure rules around it: which renditions an upload gets, their
+ * pixel sizes and their deterministic blob URIs. A ladder never goes above the source (what video platforms do): a
+ * rung is made only when the source is at least that tall (short side), and a source between rungs or below the
+ * lowest also gets one rendition at its own size, so every upload has an MP4 at full quality. No I/O: the probe
+ * stage plans the ladder with these functions and the render stage encodes with the same numbers.
  */
 import { blobUri } from '../../core/blob-uri';
 import type { RenditionName, SourceVideo } from './types';
@@ -30,6 +32,15 @@ export const RENDITIONS: Record<RenditionName, RenditionSpec> = {
     file: '480p.mp4',
     codec: 'h264',
   },
+  'source-size': {
+    name: 'source-size',
+    label: 'H.264 MP4 at the source size',
+    kind: 'mp4',
+    // Never scaled: the source's own size (even pixels) is what it gets.
+    shortSide: Number.POSITIVE_INFINITY,
+    file: 'source-size.mp4',
+    codec: 'h264',
+  },
   'preview-gif': {
     name: 'preview-gif',
     label: 'animated GIF preview',
@@ -51,40 +62,56 @@ export const RENDITIONS: Record<RenditionName, RenditionSpec> = {
 /** Longest GIF preview: a few seconds keep the file small enough for a page. */
 export const GIF_SECONDS = 3;
 
-/** A source is 4K when it holds at least 3840x2160 pixels in either orientation. */
-function isAtLeast4k(source: Pick<SourceVideo, 'width' | 'height'>): boolean {
-  return Math.max(source.width, source.height) >= 3840 && Math.min(source.width, source.height) >= 2160;
+/** The MP4 rungs of the ladder, tallest first. */
+const videoRungs: RenditionName[] = ['2160p', '1080p', '480p'];
+
+/** One rendition as planned for one source: what to make and at which size. Plain data (item data carries it). */
+export interface PlannedRendition {
+  rendition: RenditionName;
+  width: number;
+  height: number;
 }
 
-/** The renditions an upload gets, in order: 4K (only from a 4K source), 1080p, 480p, GIF preview, poster. */
-export function renditionsFor(source: Pick<SourceVideo, 'width' | 'height'>): RenditionSpec[] {
-  const names: RenditionName[] = [
-    ...(isAtLeast4k(source) ? (['2160p'] as const) : []),
-    '1080p',
-    '480p',
-    'preview-gif',
-    'poster',
-  ];
-  return names.map((name) => RENDITIONS[name]);
-}
-
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+/** Down to even pixels (H.264 with 4:2:0 chroma needs them), at least 2. */
+const evenDown = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
+const evenNearest = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 /** Longest side any rendition gets (8K): a panorama-shaped source must not ask the encoder for 100,000 pixels. */
 const maxLongSide = 7680;
 
 /**
- * The rendition's size for a source: its shorter side becomes `shortSide` (a fixed ladder: smaller sources are scaled
- * up, so every upload gets the same set) and the longer side keeps the aspect ratio, rounded to even pixels as H.264
- * with 4:2:0 chroma needs. Extreme aspect ratios are scaled down to fit {@link maxLongSide}.
+ * The size of a rendition whose shorter side aims at `spec.shortSide`, never above the source: the shorter side is
+ * the smaller of the rung and the source's (even), the longer side keeps the aspect ratio and stays within the
+ * source's (even) and {@link maxLongSide}. A side of 1 pixel becomes 2, the least H.264 can hold.
  */
 export function renditionSize(
   spec: Pick<RenditionSpec, 'shortSide'>,
   source: Pick<SourceVideo, 'width' | 'height'>,
 ): { width: number; height: number } {
-  const aspect = Math.max(source.width, source.height) / Math.min(source.width, source.height);
-  const short = Math.min(spec.shortSide, even(maxLongSide / aspect));
-  const long = Math.min(maxLongSide, even(short * aspect));
+  const sourceShort = Math.min(source.width, source.height);
+  const sourceLong = Math.max(source.width, source.height);
+  const aspect = sourceLong / sourceShort;
+  const short = Math.min(spec.shortSide, evenDown(sourceShort), evenDown(maxLongSide / aspect));
+  const long = Math.min(evenDown(sourceLong), maxLongSide, evenNearest(short * aspect));
   return source.width >= source.height ? { width: long, height: short } : { width: short, height: long };
+}
+
+const planned = (name: RenditionName, source: Pick<SourceVideo, 'width' | 'height'>): PlannedRendition => ({
+  rendition: name,
+  ...renditionSize(RENDITIONS[name], source),
+});
+
+/**
+ * The renditions an upload gets, largest first: each MP4 rung the source reaches (2160p, 1080p, 480p by the shorter
+ * side), an MP4 at the source's own size when it is below 2160p and not exactly a rung (a 1280x720 upload keeps its
+ * 720 lines; a 64x64 one gets a 64x64 MP4), then the GIF preview and the poster, both at most the source's size.
+ */
+export function ladderFor(source: Pick<SourceVideo, 'width' | 'height'>): PlannedRendition[] {
+  const short = Math.min(source.width, source.height);
+  const rungs = videoRungs.filter((name) => RENDITIONS[name].shortSide <= short).map((name) => planned(name, source));
+  const own = planned('source-size', source);
+  const sameAsRung = rungs.some((r) => r.width === own.width && r.height === own.height);
+  const ownSize = short < RENDITIONS['2160p'].shortSide && !sameAsRung ? [own] : [];
+  return [...ownSize, ...rungs, planned('preview-gif', source), planned('poster', source)];
 }
 
 /** Renditions are stored by content hash, so the same bytes uploaded twice (any name, any run) are rendered once. */

@@ -28,7 +28,7 @@ export interface SourceVideo {
   streamIndex: number;
 }
 
-export type RenditionName = '2160p' | '1080p' | '480p' | 'preview-gif' | 'poster';
+export type RenditionName = '2160p' | '1080p' | '480p' | 'source-size' | 'preview-gif' | 'poster';
 
 /** A rendition's file as ffprobe reads it back. */
 export interface RenditionFile {

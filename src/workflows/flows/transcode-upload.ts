@@ -4,7 +4,8 @@
  * once every branch is done, write the manifest that ffprobe reads back from the files.
  */
 import { defineQuery, executeChild, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { manifestUri, renditionsFor, renditionSize } from '../../activities/transcode/renditions';
+import { manifestUri } from '../../activities/transcode/renditions';
+import { legacyRenditionsFor, legacyRenditionSize } from '../../activities/transcode/renditions-legacy';
 import type { RenderedRendition, SourceVideo, Upload } from '../../activities/transcode/types';
 import { BatchStage, runSearchAttributes } from '../../core/search-attributes';
 import { copyToAll } from '../patterns/copier';
@@ -43,11 +44,11 @@ export async function transcodeUpload(input: TranscodeUploadInput): Promise<Tran
   const { writeTranscodeManifest } = transcodeActivities(queues, `manifest of ${upload.name}`);
 
   const source = await probeUpload({ upload });
-  const specs = renditionsFor(source);
+  const specs = legacyRenditionsFor(source);
   progress.renditions.total = specs.length;
   enter('renditions');
   const renditions = await copyToAll(specs, async (spec) => {
-    const size = renditionSize(spec, source);
+    const size = legacyRenditionSize(spec, source);
     const rendered = await executeChild(transcodeRendition, {
       workflowId: `${workflowInfo().workflowId}/${spec.name}`,
       taskQueue: queues.workflow,
