@@ -217,7 +217,8 @@ async function recordFlows(env: TestWorkflowEnvironment): Promise<void> {
     });
     await recordAll(env, 'transcode/record-transcode', 'transcode-run');
   }
-  for (const outcome of ['verified', 'expired'] as const) {
+  // `v2-…`: sign-ups since the patch signup-code-out-of-history (code made and checked by activities).
+  for (const outcome of ['verified', 'expired', 'v2-verified', 'v2-locked'] as const) {
     const name = `signup-${outcome}`;
     if (!shouldRecord(name)) continue;
     const catcher = await startTestMailCatcher('record-histories');
@@ -231,10 +232,16 @@ async function recordFlows(env: TestWorkflowEnvironment): Promise<void> {
       const event = { userId, email: `${userId}@example.com`, name: 'Rec', optIn: true, preference: 'email' as const };
       await withSignupWorkers(env, config, scratch(name), async () => {
         const { handle } = await startSignup(env.client, config, event, 'record');
-        if (outcome === 'verified') {
+        if (outcome.endsWith('verified')) {
           await waitForSignup(handle, (s) => s.state === 'waiting', `${userId} to wait for its code`);
           const [mail] = await mailsTo(catcher, event.email);
           await verifySignup(env.client, userId, codeInVerificationMail(mail.text)!);
+        }
+        if (outcome === 'v2-locked') {
+          await waitForSignup(handle, (s) => s.state === 'waiting', `${userId} to wait for its code`);
+          for (const wrong of ['wrong-1', 'wrong-2', 'wrong-3', 'wrong-4', 'wrong-5']) {
+            await verifySignup(env.client, userId, wrong);
+          }
         }
         await handle.result();
       });
