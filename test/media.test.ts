@@ -18,7 +18,9 @@ import { contactSheetLayout } from '../src/activities/media/contact-sheet';
 import { probeVideo } from '../src/activities/media/probe';
 import { DEFAULT_THUMBNAIL_SIZES, type ExtractedFrame, type ThumbnailSpec } from '../src/activities/media/types';
 import { generateSampleVideos } from '../src/runtime/sample-videos';
+import { programExists } from '../src/runtime/exec';
 import { ffmpegPath, ffprobePath, runMediaTool } from '../src/runtime/tools/ffmpeg';
+import { ensureFfmpeg } from '../src/runtime/tools/ffmpeg-install';
 
 /** Activity environment whose logger stays quiet about the failures these tests provoke on purpose. */
 function activityEnv(heartbeatTimeoutMs?: number): MockActivityEnvironment {
@@ -102,6 +104,48 @@ describe('video thumbnailer activities (real ffmpeg and sharp)', function () {
         assert.equal(result.exitCode, 0, `${program} -version`);
         assert.match(result.stdout, /version/);
       }
+    });
+
+    it('uses a maintained ffmpeg from PATH, printing its version, and the npm binaries only as a fallback', async () => {
+      const lines: string[] = [];
+      const tools = await ensureFfmpeg((line) => lines.push(line));
+      assert.match(tools.ffmpegVersion, /^ffmpeg version \S+/);
+      assert.match(tools.ffprobeVersion, /^ffprobe version \S+/);
+      assert.ok(
+        lines.some((l) => l.includes(tools.ffmpegVersion)),
+        `the version is printed: ${lines.join(' | ')}`,
+      );
+      if (process.getuid?.() === 0 && programExists('apt-get', '--version') && !process.env.FFMPEG_PATH) {
+        // Set-up (which runs before `npm test`) installs Debian's package here, so the old static build is not used.
+        assert.ok(!tools.ffmpeg.includes('node_modules'), `system ffmpeg, not ${tools.ffmpeg}`);
+        assert.ok(!tools.ffprobe.includes('node_modules'), `system ffprobe, not ${tools.ffprobe}`);
+      }
+
+      // With no ffmpeg on PATH and nothing to install it with, the npm binaries are used, with a warning.
+      const saved = {
+        PATH: process.env.PATH,
+        FFMPEG_PATH: process.env.FFMPEG_PATH,
+        FFPROBE_PATH: process.env.FFPROBE_PATH,
+      };
+      const emptyDir = fs.mkdtempSync(path.join(root, 'empty-path-'));
+      process.env.PATH = emptyDir;
+      delete process.env.FFMPEG_PATH;
+      delete process.env.FFPROBE_PATH;
+      const fallbackLines: string[] = [];
+      try {
+        const fallback = await ensureFfmpeg((line) => fallbackLines.push(line));
+        assert.ok(fallback.ffmpeg.includes('node_modules'), fallback.ffmpeg);
+        assert.match(fallback.ffmpegVersion, /^ffmpeg version/);
+      } finally {
+        for (const [name, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+      }
+      assert.ok(
+        fallbackLines.some((l) => /WARNING: no ffmpeg on PATH.*apt-get install -y ffmpeg/.test(l)),
+        fallbackLines.join(' | '),
+      );
     });
 
     it('kills the child and rejects with the abort reason when aborted', async () => {

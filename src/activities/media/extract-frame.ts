@@ -2,10 +2,18 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import sharp from 'sharp';
-import { ffmpegFileArg, ffmpegPath, runMediaTool, stderrSummary } from '../../runtime/tools/ffmpeg';
+import {
+  crashSignals,
+  ffmpegFileArg,
+  ffmpegPath,
+  MediaToolLimitError,
+  runMediaTool,
+  stderrSummary,
+} from '../../runtime/tools/ffmpeg';
 import { invalidInput } from '../errors';
 import { fileExists, writeAtomically } from '../fs/atomic-write';
 import { probeVideoDetailed, type VideoProbe } from './probe';
+import { refusedInputReason, safeInputOptions } from './safe-input';
 import type { ExtractedFrame, ExtractFrameInput, VideoInfo } from './types';
 
 /** Folder of one item's outputs: `<outputDir>/<itemId>`. Rejects item ids that are not a single safe folder name. */
@@ -116,6 +124,13 @@ async function reusableFrame(
   return sidecar;
 }
 
+/**
+ * Longest one ffmpeg run may take: it decodes about two seconds of video, so minutes mean a file crafted to decode
+ * slowly. Below the thumbnailer's and the pipeline engine's activity timeouts (10 and 5 minutes), so the item ends
+ * with this reason rather than an activity timeout and retries.
+ */
+export const extractionTimeoutMs = 4 * 60_000;
+
 /** ffmpeg stderr phrases that mean the input itself cannot be decoded (bad input, not a passing fault). */
 export const undecodableHints = [
   'Invalid data found when processing input',
@@ -149,6 +164,7 @@ async function runExtraction(
     'info',
     '-ss',
     seekSeconds.toFixed(3),
+    ...safeInputOptions(),
     '-i',
     ffmpegFileArg(videoPath),
     '-map',
@@ -170,11 +186,31 @@ async function runExtraction(
     ffmpegFileArg(outPath),
   ];
   const started = Date.now();
-  const result = await runMediaTool(ffmpegPath(), args, {
-    signal: ctx.cancellationSignal,
-    tickMs: heartbeatEveryMs(ctx),
-    onTick: () => ctx.heartbeat({ itemId, stage: 'ffmpeg', seekSeconds, elapsedMs: Date.now() - started }),
-  });
+  let result;
+  try {
+    result = await runMediaTool(ffmpegPath(), args, {
+      signal: ctx.cancellationSignal,
+      tickMs: heartbeatEveryMs(ctx),
+      onTick: () => ctx.heartbeat({ itemId, stage: 'ffmpeg', seekSeconds, elapsedMs: Date.now() - started }),
+      timeoutMs: extractionTimeoutMs,
+    });
+  } catch (err) {
+    if (!(err instanceof MediaToolLimitError)) throw err;
+    const reason = `ffmpeg stopped: ${err.message}`;
+    throw invalidInput(
+      `Cannot take a frame of ${videoPath}: ${reason}; the file is probably crafted to decode slowly. Check the ` +
+        'file or remove it from the batch.',
+      { videoPath, reason },
+    );
+  }
+  if (result.exitSignal && crashSignals.includes(result.exitSignal)) {
+    const reason = `ffmpeg crashed (${result.exitSignal}) decoding it`;
+    throw invalidInput(
+      `Cannot take a frame of ${videoPath}: ${reason}; the file is corrupt or crafted. Check the file or remove it ` +
+        'from the batch.',
+      { videoPath, reason },
+    );
+  }
   if (result.exitSignal) {
     throw new Error(
       `ffmpeg was killed by ${result.exitSignal} while extracting a frame from ${videoPath}; will retry.`,
@@ -182,6 +218,16 @@ async function runExtraction(
   }
   const produced = (await fileExists(outPath)) && (await fs.stat(outPath)).size > 0;
   if (result.exitCode !== 0) {
+    const refused = refusedInputReason(result.stderr);
+    if (refused) {
+      throw invalidInput(
+        `Cannot take a frame of ${videoPath}: ${refused}. Check the file or remove it from the batch.`,
+        {
+          videoPath,
+          reason: refused,
+        },
+      );
+    }
     const reason = stderrSummary(result.stderr);
     if (!produced && undecodableHints.some((h) => result.stderr.includes(h))) {
       throw invalidInput(

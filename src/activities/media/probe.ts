@@ -1,75 +1,21 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ffmpegFileArg, ffprobePath, runMediaTool, type ToolRunOptions } from '../../runtime/tools/ffmpeg';
+import {
+  crashSignals,
+  ffmpegFileArg,
+  ffprobePath,
+  MediaToolLimitError,
+  runMediaTool,
+  type ToolRunOptions,
+} from '../../runtime/tools/ffmpeg';
 import { invalidInput } from '../errors';
+import { videoProbeOf, whatToDo, type VideoProbe } from './probe-output';
+import { playlistKind, playlistReason, refusedInputReason, safeInputOptions } from './safe-input';
 import type { VideoInfo } from './types';
 
-/** What extracting a frame needs beyond the public {@link VideoInfo}. */
-export interface VideoProbe extends VideoInfo {
-  /** Size of the stored pictures (before pixel-aspect and rotation correction). */
-  codedWidth: number;
-  codedHeight: number;
-  /** Sample (pixel) aspect ratio; 1 for square pixels. */
-  sampleAspectRatio: number;
-  /** Clockwise rotation from the container's display matrix, one of 0, 90, 180, 270. */
-  rotation: number;
-  /** Frames per second (average), 25 when the file does not say. */
-  frameRate: number;
-  /** ffprobe/ffmpeg index of the chosen video stream (the first one that is not cover art). */
-  streamIndex: number;
-}
+export type { VideoProbe } from './probe-output';
 
-interface FfprobeStream {
-  index?: number;
-  codec_type?: string;
-  codec_name?: string;
-  width?: number;
-  height?: number;
-  duration?: string;
-  sample_aspect_ratio?: string;
-  avg_frame_rate?: string;
-  r_frame_rate?: string;
-  disposition?: { attached_pic?: number };
-  tags?: Record<string, string>;
-  side_data_list?: { rotation?: number | string }[];
-}
-
-interface FfprobeOutput {
-  streams?: FfprobeStream[];
-  format?: { format_name?: string; duration?: string };
-}
-
-const whatToDo = 'Check the file or remove it from the batch.';
 const probeTimeoutMs = 120_000;
-
-function ratio(text: string | undefined): number | undefined {
-  if (!text) return undefined;
-  const m = /^(\d+(?:\.\d+)?)[:/](\d+(?:\.\d+)?)$/.exec(text.trim());
-  if (!m) return undefined;
-  const num = Number(m[1]);
-  const den = Number(m[2]);
-  return num > 0 && den > 0 ? num / den : undefined;
-}
-
-function positiveNumber(text: string | number | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-}
-
-function rotationOf(stream: FfprobeStream): number {
-  let raw: number | undefined;
-  for (const side of stream.side_data_list ?? []) {
-    if (side.rotation !== undefined && Number.isFinite(Number(side.rotation))) raw = Number(side.rotation);
-  }
-  if (raw === undefined && stream.tags?.rotate !== undefined && Number.isFinite(Number(stream.tags.rotate))) {
-    raw = Number(stream.tags.rotate);
-  }
-  if (raw === undefined) return 0;
-  // ffprobe reports the display matrix counter-clockwise (negative for clockwise); the old `rotate` tag is clockwise.
-  // Only whether width and height swap matters here, so the sign convention does not.
-  return (((Math.round(raw / 90) * 90) % 360) + 360) % 360;
-}
 
 /** ffprobe's error text without the file name (we name the file ourselves) and the `[demuxer @ 0x...]` prefixes. */
 function cleanProbeError(stderr: string, fileArg: string): string {
@@ -88,27 +34,28 @@ function cleanProbeError(stderr: string, fileArg: string): string {
 }
 
 /**
- * Everything {@link probeVideo} returns plus what frame extraction needs. Throws `invalidInput` (non-retryable) when
- * the file is missing, empty, not a video, corrupt, has no video stream or no duration; throws a plain (retryable)
- * Error when ffprobe itself cannot run.
+ * Why `videoPath` cannot name a video file, or undefined. A NUL byte cannot be in a file name (Node refuses it with
+ * a TypeError, which would be retried forever); newlines and leading dashes are legal and handled: the path reaches
+ * ffmpeg as one `file:/absolute/path` argument, never as an option or a protocol.
  */
-export async function probeVideoDetailed(
-  videoPath: string,
-  options: Pick<ToolRunOptions, 'signal' | 'onTick'> = {},
-): Promise<VideoProbe> {
-  if (typeof videoPath !== 'string' || videoPath.trim() === '') {
-    throw invalidInput('No video path was given; pass the path of a video file.', { videoPath });
-  }
-  const abs = path.resolve(videoPath);
-  let size: number;
+function badPathReason(videoPath: unknown): string | undefined {
+  if (typeof videoPath !== 'string' || videoPath.trim() === '') return 'no video path was given';
+  if (videoPath.includes('\0')) return 'the path contains a NUL byte, which no file name can';
+  if (Buffer.byteLength(videoPath) > 4096) return 'the path is longer than 4096 bytes';
+  return undefined;
+}
+
+/** Reads the file's size, turning what is wrong with the file itself into `InvalidInput`. */
+async function regularFileSize(abs: string): Promise<number> {
   try {
     const st = await fs.stat(abs);
     if (!st.isFile()) {
-      throw invalidInput(`Video ${abs} is not a regular file (it is a folder or a device). ${whatToDo}`, {
+      throw invalidInput(`Video ${abs} is not a regular file (it is a folder, a pipe or a device). ${whatToDo}`, {
         videoPath: abs,
+        reason: 'not a regular file',
       });
     }
-    size = st.size;
+    return st.size;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -120,85 +67,101 @@ export async function probeVideoDetailed(
     if (code === 'EACCES' || code === 'EPERM') {
       throw invalidInput(
         `Video file ${abs} cannot be read (permission denied). Fix its permissions or remove it from the batch.`,
-        {
-          videoPath: abs,
-          reason: 'permission denied',
-        },
+        { videoPath: abs, reason: 'permission denied' },
       );
+    }
+    if (code === 'ENAMETOOLONG' || code === 'ELOOP') {
+      const reason = code === 'ELOOP' ? 'a loop of symbolic links' : 'a file name too long';
+      throw invalidInput(`Video path ${abs} cannot be opened: ${reason}. ${whatToDo}`, { videoPath: abs, reason });
     }
     throw err;
   }
+}
+
+async function firstBytes(file: string, count: number): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(count);
+    const { bytesRead } = await handle.read(buffer, 0, count, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Everything {@link probeVideo} returns plus what frame extraction needs. Throws `invalidInput` (non-retryable) when
+ * the file is missing, empty, not a video, a playlist, corrupt, crafted (absurd sizes or durations, output that
+ * floods, a crash or a hang of ffprobe), has no video stream or no duration; throws a plain (retryable) Error when
+ * ffprobe itself cannot run or is killed from outside.
+ */
+export async function probeVideoDetailed(
+  videoPath: string,
+  options: Pick<ToolRunOptions, 'signal' | 'onTick'> = {},
+): Promise<VideoProbe> {
+  const badPath = badPathReason(videoPath);
+  if (badPath) {
+    throw invalidInput(`Cannot probe ${JSON.stringify(videoPath)}: ${badPath}. Pass the path of a video file.`, {
+      videoPath: typeof videoPath === 'string' ? videoPath : String(videoPath),
+      reason: badPath,
+    });
+  }
+  const abs = path.resolve(videoPath);
+  const size = await regularFileSize(abs);
   if (size === 0) {
     throw invalidInput(`Video file ${abs} is empty (0 bytes). ${whatToDo}`, { videoPath: abs, reason: 'empty file' });
   }
 
+  const kind = playlistKind(await firstBytes(abs, 512));
+  if (kind) {
+    const reason = playlistReason(kind);
+    throw invalidInput(`Cannot read ${abs} as a video: ${reason}. ${whatToDo}`, { videoPath: abs, reason });
+  }
+
   const fileArg = ffmpegFileArg(abs);
-  const result = await runMediaTool(
-    ffprobePath(),
-    ['-hide_banner', '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', fileArg],
-    { ...options, timeoutMs: probeTimeoutMs },
-  );
+  const args = ['-hide_banner', '-v', 'error', ...safeInputOptions()];
+  args.push('-print_format', 'json', '-show_format', '-show_streams', fileArg);
+  let result;
+  try {
+    result = await runMediaTool(ffprobePath(), args, { ...options, timeoutMs: probeTimeoutMs });
+  } catch (err) {
+    if (!(err instanceof MediaToolLimitError)) throw err;
+    const reason = `ffprobe stopped: ${err.message} (a valid video is read in about a second)`;
+    throw invalidInput(`Cannot read ${abs} as a video: ${reason}. The file is probably crafted. ${whatToDo}`, {
+      videoPath: abs,
+      reason,
+    });
+  }
+  if (result.exitSignal && crashSignals.includes(result.exitSignal)) {
+    const reason = `ffprobe crashed (${result.exitSignal}) reading it`;
+    throw invalidInput(`Cannot read ${abs} as a video: ${reason}; the file is corrupt or crafted. ${whatToDo}`, {
+      videoPath: abs,
+      reason,
+    });
+  }
   if (result.exitSignal) {
     throw new Error(`ffprobe was killed by ${result.exitSignal} while reading ${abs}; will retry.`);
   }
   if (result.exitCode !== 0) {
+    const refused = refusedInputReason(result.stderr);
+    if (refused) {
+      throw invalidInput(`Cannot read ${abs} as a video: ${refused}. ${whatToDo}`, { videoPath: abs, reason: refused });
+    }
     const reason = cleanProbeError(result.stderr, fileArg);
     throw invalidInput(
       `Cannot read ${abs} as a video: ffprobe says "${reason}". The file is not a video or is corrupt. ${whatToDo}`,
-      {
-        videoPath: abs,
-        reason,
-      },
+      { videoPath: abs, reason },
     );
   }
 
-  let parsed: FfprobeOutput;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(result.stdout) as FfprobeOutput;
+    parsed = JSON.parse(result.stdout);
   } catch {
-    throw new Error(`ffprobe printed output that is not JSON for ${abs}: ${result.stdout.slice(0, 200)}`);
+    const reason = 'ffprobe printed no readable description of it';
+    throw invalidInput(`Cannot read ${abs} as a video: ${reason}. ${whatToDo}`, { videoPath: abs, reason });
   }
-  const streams = parsed.streams ?? [];
-  const formatName = parsed.format?.format_name ?? 'unknown';
-  const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
-  if (!video) {
-    const found = streams.map((s) => `${s.codec_type ?? '?'} ${s.codec_name ?? '?'}`).join(', ') || 'no streams at all';
-    const reason = `no video stream (ffprobe read it as "${formatName}" with ${found})`;
-    throw invalidInput(`${abs} contains ${reason}; it is not a video. ${whatToDo}`, { videoPath: abs, reason });
-  }
-  if (formatName === 'image2' || formatName.endsWith('_pipe')) {
-    const reason = `a still image (${video.codec_name ?? formatName}), not a video`;
-    throw invalidInput(`${abs} is ${reason}. ${whatToDo}`, { videoPath: abs, reason });
-  }
-  const codedWidth = video.width ?? 0;
-  const codedHeight = video.height ?? 0;
-  if (!(codedWidth > 0 && codedHeight > 0)) {
-    const reason = 'the video stream has no picture size (the stream is probably corrupt)';
-    throw invalidInput(`${abs}: ${reason}. ${whatToDo}`, { videoPath: abs, reason });
-  }
-  const durationSeconds = positiveNumber(parsed.format?.duration) ?? positiveNumber(video.duration);
-  if (durationSeconds === undefined) {
-    const reason = 'the video has zero or unknown duration';
-    throw invalidInput(`${abs}: ${reason}. ${whatToDo}`, { videoPath: abs, reason });
-  }
-
-  const sampleAspectRatio = ratio(video.sample_aspect_ratio) ?? 1;
-  const rotation = rotationOf(video);
-  const displayWidth = Math.max(1, Math.round(codedWidth * sampleAspectRatio));
-  const swap = rotation === 90 || rotation === 270;
-  const frameRate = ratio(video.avg_frame_rate) ?? ratio(video.r_frame_rate) ?? 25;
-  return {
-    durationSeconds,
-    width: swap ? codedHeight : displayWidth,
-    height: swap ? displayWidth : codedHeight,
-    codec: video.codec_name ?? 'unknown',
-    codedWidth,
-    codedHeight,
-    sampleAspectRatio,
-    rotation,
-    frameRate,
-    streamIndex: video.index ?? streams.indexOf(video),
-  };
+  return videoProbeOf(parsed, abs);
 }
 
 /**

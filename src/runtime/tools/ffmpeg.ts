@@ -6,8 +6,9 @@ import { findOnPath, isExecutableFile } from '../exec';
 
 /**
  * Locating ffmpeg / ffprobe. Order: the FFMPEG_PATH / FFPROBE_PATH environment variables, then `ffmpeg` / `ffprobe`
- * on PATH, then the static binaries shipped inside the @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe npm
- * packages (made executable here, because installs that skip lifecycle scripts leave them without the x bit).
+ * on PATH (Debian's package, which set-up installs when it can: ./ffmpeg-install.ts), and only as a fallback the
+ * old static binaries shipped inside the @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe npm packages (made
+ * executable here, because installs that skip lifecycle scripts leave them without the x bit).
  */
 
 type Tool = 'ffmpeg' | 'ffprobe';
@@ -97,7 +98,7 @@ export interface ToolRunOptions {
   /** Called right after start and then every `tickMs` while the child runs (e.g. to heartbeat). */
   onTick?: () => void;
   tickMs?: number;
-  /** Kills the child and rejects when it runs longer than this. */
+  /** Kills the child and rejects with a {@link MediaToolLimitError} when it runs longer than this. */
   timeoutMs?: number;
 }
 
@@ -110,12 +111,34 @@ export interface ToolRunResult {
   stderr: string;
 }
 
+/** A run stopped because it went over a limit of {@link ToolRunOptions} (time) or of output size. */
+export class MediaToolLimitError extends Error {
+  override name = 'MediaToolLimitError';
+  constructor(
+    message: string,
+    readonly limit: 'time' | 'output',
+  ) {
+    super(message);
+  }
+}
+
+/** Signals that mean the program crashed (on its input), as opposed to being killed from outside. */
+export const crashSignals: readonly string[] = [
+  'SIGSEGV',
+  'SIGBUS',
+  'SIGABRT',
+  'SIGFPE',
+  'SIGILL',
+  'SIGTRAP',
+  'SIGSYS',
+];
+
 const stderrKeep = 64 * 1024;
 const stdoutMax = 64 * 1024 * 1024;
 
 /**
  * Runs ffmpeg/ffprobe (or any program) without a shell. Resolves with the exit status whatever it is, so callers
- * decide what a failure means; rejects only when the program cannot start, is aborted, or times out.
+ * decide what a failure means; rejects only when the program cannot start, is aborted, times out or floods stdout.
  */
 export function runMediaTool(program: string, args: string[], options: ToolRunOptions = {}): Promise<ToolRunResult> {
   const { signal, onTick, tickMs = 5000, timeoutMs } = options;
@@ -149,7 +172,9 @@ export function runMediaTool(program: string, args: string[], options: ToolRunOp
     child.stdout.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (stdoutBytes > stdoutMax)
-        kill(new Error(`${path.basename(program)} wrote more than ${stdoutMax} bytes to stdout`));
+        kill(
+          new MediaToolLimitError(`${path.basename(program)} wrote more than ${stdoutMax} bytes to stdout`, 'output'),
+        );
       else stdout.push(chunk);
     });
     child.stderr.setEncoding('utf8');
@@ -188,8 +213,9 @@ export function runMediaTool(program: string, args: string[], options: ToolRunOp
       timer = setTimeout(
         () =>
           kill(
-            new Error(
+            new MediaToolLimitError(
               `${path.basename(program)} did not finish within ${Math.round(timeoutMs / 1000)} s and was killed`,
+              'time',
             ),
           ),
         timeoutMs,

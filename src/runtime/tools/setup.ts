@@ -1,7 +1,7 @@
 import { ensureChromium } from './chromium';
 import { ensureTemporalCli } from './temporal-cli';
 import { ensureTestServer } from './test-server';
-import { ffmpegPath, ffprobePath } from './ffmpeg';
+import { ensureFfmpeg } from './ffmpeg-install';
 
 export interface ToolNeeds {
   /** The Temporal CLI dev server (not needed when TEMPORAL_ADDRESS points at a cluster). */
@@ -25,7 +25,8 @@ export interface Tools {
  * registries into the git-ignored `.tools/` folder and reuses them afterwards.
  */
 export async function ensureTools(needs: ToolNeeds, log: (line: string) => void): Promise<Tools> {
-  const tools: Tools = { ffmpeg: ffmpegPath(), ffprobe: ffprobePath() };
+  const { ffmpeg, ffprobe } = await ensureFfmpeg(log);
+  const tools: Tools = { ffmpeg, ffprobe };
   if (needs.devServer) tools.temporalCli = await ensureTemporalCli(log);
   if (needs.testServer) tools.testServer = await ensureTestServer(log);
   if (needs.browser) tools.chromium = await ensureChromium(log);
