@@ -23,11 +23,12 @@ import { loadPipelineSpecFile } from '../pipelines/load';
 import { loadConfig, workflowUrl } from '../runtime/config';
 import { dataDir } from '../runtime/paths';
 import { readPipelineItems } from '../sources/pipeline-items';
-import { ItemSource, pipelineProgressQuery } from '../workflows/pipeline';
+import { ItemSource } from '../workflows/pipeline';
 import { autoscalerStatusReport } from './autoscaler-status';
 import { findFlow, flows } from './flows';
 import { formatVerifyOutcome } from './flows/signup-summary';
-import { formatPipelineProgress, formatPipelineSummary } from './pipeline-summary';
+import { formatPipelineSummary } from './pipeline-summary';
+import { watchPipelineRun } from './watch-run';
 
 const flowUsage = flows.map((f) => `  run ${f.name} ${f.usage}\n      ${f.description}`).join('\n');
 
@@ -40,7 +41,8 @@ Commands:
   run <pipeline> <items.jsonl>   start a run of a pipeline spec (a .yaml/.json file, or the name of
       [--generate N]             an example in pipelines/examples) on items: a JSON-lines file of
       [--run NAME] [--wait]      {"id": ..., "data": {...}}, or N generated items (--generate N).
-                                 --wait shows a live progress bar and the summary.
+                                 --wait shows a live progress bar and the summary; while
+                                 Temporal does not answer it waits up to 5 minutes for it.
   dlq list <workflowId>          a finished run's dead letters: item, stage, attempts, error
   dlq redrive <workflowId>       run them again from the stage they failed at, at a lower
                                  priority than new work (redriving twice starts nothing new)
@@ -113,15 +115,11 @@ async function runCommand(args: string[]): Promise<void> {
     const webUi = workflowUrl(config, handle.workflowId);
     console.log(`Started ${pipelineWorkflowId(spec.name, runName)}. Web UI: ${webUi}`);
     if (!wait) return;
+    // On a terminal the progress bar rewrites one line; other lines (waiting for Temporal) start a new one.
     const tty = process.stdout.isTTY;
-    const ticker = setInterval(() => {
-      handle.query(pipelineProgressQuery).then(
-        (p) =>
-          tty ? process.stdout.write(`\r${formatPipelineProgress(p)}   `) : console.log(formatPipelineProgress(p)),
-        () => undefined,
-      );
-    }, 1000);
-    const result = await handle.result().finally(() => clearInterval(ticker));
+    const result = await watchPipelineRun(handle, (line) => console.log(tty ? `\n${line}` : line), {
+      show: tty ? (line) => process.stdout.write(`\r${line}   `) : undefined,
+    });
     if (tty) process.stdout.write('\n');
     console.log(formatPipelineSummary(spec.name, result, webUi));
   } finally {

@@ -1,15 +1,28 @@
 /**
- * Follows a run for a person: its progress (a `progress` query) formatted and logged about every
- * `everyMs` whenever the line changes, until the run ends; then its result.
+ * Follows a run for a person: its progress (a `progress` query) formatted and shown about every
+ * `everyMs` whenever the line changes, until the run ends; then its result. While Temporal does not
+ * answer (a restarting server), it says it waits and goes on once the server is back, for up to
+ * 5 minutes (src/cli/temporal-outages.ts): the run goes on on the server either way.
  */
 import type { QueryDefinition } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { pipelineProgressQuery, type pipelineRun, type PipelineRunResult } from '../workflows/pipeline';
 import { formatPipelineProgress } from './pipeline-summary';
+import { isTransientTemporalError, temporalOutageLimitMs, throughOutages } from './temporal-outages';
 
 interface WatchedRun<R> {
   query<P>(def: QueryDefinition<P, []>): Promise<P>;
   result(): Promise<R>;
+  /** Asked while waiting for Temporal: answers once the server is back. */
+  describe(): Promise<unknown>;
+}
+
+export interface WatchOptions {
+  everyMs?: number;
+  /** Shows a progress line (default: `log`), e.g. rewriting one terminal line. */
+  show?: (line: string) => void;
+  /** How long an unreachable server is waited for (default 5 minutes). */
+  outageLimitMs?: number;
 }
 
 export async function watchRun<R, P>(
@@ -17,22 +30,46 @@ export async function watchRun<R, P>(
   progressQuery: QueryDefinition<P, []>,
   format: (progress: P) => string,
   log: (line: string) => void,
-  everyMs = 1000,
+  options: number | WatchOptions = {},
 ): Promise<R> {
+  const {
+    everyMs = 1000,
+    show = log,
+    outageLimitMs = temporalOutageLimitMs,
+  } = typeof options === 'number' ? { everyMs: options } : options;
   let shown = '';
   let running = true;
+  let away = false;
+  let asking = false;
   const ticker = setInterval(() => {
-    handle.query(progressQuery).then(
-      (progress) => {
-        const line = format(progress);
-        // An answer that arrives after the result would print below the caller's summary.
-        if (running && line !== shown) log((shown = line));
-      },
-      () => undefined, // not answering yet (starting) or any more (done): the result says the rest
-    );
+    // One question at a time: while the server is away, queries would pile up.
+    if (away || asking) return;
+    asking = true;
+    handle
+      .query(progressQuery)
+      .then(
+        (progress) => {
+          const line = format(progress);
+          // An answer that arrives after the result would print below the caller's summary.
+          if (running && !away && line !== shown) show((shown = line));
+        },
+        () => undefined, // not answering yet (starting) or any more (done): the result says the rest
+      )
+      .finally(() => (asking = false));
   }, everyMs);
   try {
-    return await handle.result();
+    return await throughOutages(
+      async () => {
+        away = false;
+        try {
+          return await handle.result();
+        } catch (error) {
+          away = isTransientTemporalError(error);
+          throw error;
+        }
+      },
+      { log, probe: () => handle.describe(), limitMs: outageLimitMs },
+    );
   } finally {
     running = false;
     clearInterval(ticker);
@@ -42,6 +79,7 @@ export async function watchRun<R, P>(
 export function watchPipelineRun(
   handle: WorkflowHandle<typeof pipelineRun>,
   log: (line: string) => void,
+  options?: WatchOptions,
 ): Promise<PipelineRunResult> {
-  return watchRun(handle, pipelineProgressQuery, formatPipelineProgress, log);
+  return watchRun(handle, pipelineProgressQuery, formatPipelineProgress, log, options);
 }

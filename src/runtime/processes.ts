@@ -23,6 +23,23 @@ export class ManagedProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** How it ended, for a person: `code 1`, `signal SIGKILL` (undefined while running). */
+  get exitDescription(): string | undefined {
+    if (this.child.signalCode) return `signal ${this.child.signalCode}`;
+    if (this.child.exitCode !== null) return `code ${this.child.exitCode}`;
+    return undefined;
+  }
+
+  /** After it exited: SIGKILL whatever it started that is still in its process group. */
+  killLeftovers(): void {
+    if (this.running || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // No process left in the group.
+    }
+  }
+
   private signalGroup(signal: NodeJS.Signals): void {
     if (!this.running || this.child.pid === undefined) return;
     try {
@@ -54,6 +71,11 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Where stdout and stderr go: a log file path, or 'inherit' to show them. */
   output: string | 'inherit';
+  /**
+   * A TypeScript process stops itself once this process is gone, even after a SIGKILL that runs
+   * no clean-up here (src/runtime/exit-with-parent.ts). For worker processes; startTsProcess only.
+   */
+  exitWithParent?: boolean;
 }
 
 export function startProcess(name: string, program: string, args: string[], options: StartOptions): ManagedProcess {
@@ -74,11 +96,17 @@ export function startProcess(name: string, program: string, args: string[], opti
 
 /** Runs a TypeScript entry point of this project in a fresh Node process. */
 export function startTsProcess(name: string, entry: string, args: string[], options: StartOptions): ManagedProcess {
+  const watchParent = options.exitWithParent
+    ? ['--require', path.join(repoRoot, 'src', 'runtime', 'exit-with-parent.ts')]
+    : [];
+  const env = options.exitWithParent
+    ? { ...(options.env ?? process.env), BATCH_PARENT_PID: String(process.pid) }
+    : options.env;
   return startProcess(
     name,
     process.execPath,
-    ['--require', 'tsx/cjs', path.resolve(repoRoot, entry), ...args],
-    options,
+    ['--require', 'tsx/cjs', ...watchParent, path.resolve(repoRoot, entry), ...args],
+    { ...options, env },
   );
 }
 

@@ -17,6 +17,8 @@ export interface WorkerProcessOptions {
   metricsAddress?: string;
   /** More environment for the process, e.g. BATCH_DATA_DIR or a fault test's BATCH_FAULT_PAUSE. */
   env?: NodeJS.ProcessEnv;
+  /** How long it may take to poll its queues before it is killed as failed (default 60 s). */
+  readyTimeoutMs?: number;
 }
 
 /** The environment a worker process reads its configuration from (see src/runtime/config.ts). */
@@ -45,22 +47,38 @@ function workerEnv(
   };
 }
 
-/** Starts `src/workers/main.ts` as its own process and resolves once it polls its queues. */
+/**
+ * Starts `src/workers/main.ts` as its own process and resolves once it polls its queues. One that
+ * exits or does not become ready in time is killed (its whole process group) and the error carries
+ * the tail of its log: nothing is left running that nobody tracks. The process stops itself when
+ * this one dies (src/runtime/exit-with-parent.ts).
+ */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<ManagedProcess> {
   const offset = fs.existsSync(options.logFile) ? fs.statSync(options.logFile).size : 0;
   const args = ['--roles', options.roles ?? 'all', ...(options.shards ? ['--shards', options.shards] : [])];
   const worker = startTsProcess(options.name, 'src/workers/main.ts', args, {
     output: options.logFile,
     env: { ...workerEnv(options.config, options.workflowBundlePath, options.metricsAddress), ...options.env },
+    exitWithParent: true,
   });
   const logSoFar = () => (fs.existsSync(options.logFile) ? fs.readFileSync(options.logFile, 'utf8').slice(offset) : '');
-  await waitFor(
-    `${options.name} to start polling (log: ${options.logFile})`,
-    async () => {
-      if (!worker.running) throw new Error(`${options.name} exited at start:\n${logSoFar().slice(-2000)}`);
-      return logSoFar().includes('worker ready');
-    },
-    60_000,
-  );
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
+  try {
+    await waitFor(
+      `${options.name} to start polling`,
+      async () => {
+        if (!worker.running) throw new Error(`${options.name} exited at start (${worker.exitDescription}).`);
+        return logSoFar().includes('worker ready');
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    worker.kill();
+    await worker.exited;
+    worker.killLeftovers();
+    const reason = error instanceof Error ? error.message : String(error);
+    const tail = logSoFar().slice(-2000).trimEnd() || '(empty)';
+    throw new Error(`${reason} It was stopped. Its log (${options.logFile}) ends with:\n${tail}`);
+  }
   return worker;
 }

@@ -1,0 +1,169 @@
+/**
+ * Chaos: the Temporal dev server is SIGKILLed in the middle of a pipeline run of a few thousand
+ * cheap items, and started again on the same ports and SQLite file. The run completes exactly once
+ * (one completed execution per workflow ID, every item counted once), the worker process carries
+ * on by itself, and the CLI that watched the run with `--wait` says it waits for Temporal, then
+ * prints the right summary and exits 0.
+ */
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { pipelineWorkflowId } from '../src/client/pipeline-run';
+import { ensureSearchAttributes } from '../src/client/search-attributes';
+import type { PipelineSpec } from '../src/pipelines/spec';
+import { loadConfig } from '../src/runtime/config';
+import { DevServerOptions, startDevServer } from '../src/runtime/dev-server';
+import { repoRoot } from '../src/runtime/paths';
+import type { ManagedProcess } from '../src/runtime/processes';
+import { ensureTemporalCli } from '../src/runtime/tools/temporal-cli';
+import { freePort, portOpen, waitFor } from '../src/runtime/wait';
+import { startWorkerProcess } from '../src/runtime/worker-process';
+import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
+import { pipelineProgressQuery } from '../src/workflows/pipeline';
+
+const items = 3000;
+
+interface CliRun {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/cli/main.ts', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+describe('chaos: the dev server SIGKILLed mid-run', function () {
+  let dir: string;
+  let server: ManagedProcess | undefined;
+  let worker: ManagedProcess | undefined;
+  let cli: CliRun | undefined;
+  let connection: Connection | undefined;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-chaos-'));
+    delete process.env.TEMPORAL_ADDRESS;
+  });
+  after(async () => {
+    cli?.child.kill('SIGKILL');
+    await worker?.stop();
+    await connection?.close();
+    await server?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('completes the run exactly once; the watching CLI waits for Temporal, then prints the summary and exits 0', async function () {
+    this.timeout(170_000);
+    const serverOptions: DevServerOptions = {
+      cliPath: await ensureTemporalCli(() => undefined),
+      port: await freePort(),
+      uiPort: await freePort(),
+      namespace: 'default',
+      dbFile: path.join(dir, 'temporal.db'),
+      logFile: path.join(dir, 'temporal-server.log'),
+    };
+    server = await startDevServer(serverOptions);
+    const address = `127.0.0.1:${serverOptions.port}`;
+    connection = await Connection.connect({ address });
+    await ensureSearchAttributes(connection, 'default');
+    const client = new Client({ connection });
+    const config = loadConfig({ TEMPORAL_ADDRESS: address });
+    worker = await startWorkerProcess({
+      name: 'chaos worker',
+      config,
+      workflowBundlePath: await buildWorkflowBundle(),
+      logFile: path.join(dir, 'worker.log'),
+      roles: 'workflows,stages',
+    });
+
+    const spec: PipelineSpec = {
+      name: 'chaos',
+      start: 'work',
+      concurrency: 4,
+      // Progress counts finished partitions: small ones, so the kill lands mid-run.
+      partitionSize: 250,
+      stages: {
+        work: { kind: 'activity', activity: 'noop', batchSize: 10, next: 'count' },
+        count: { kind: 'reduce' },
+      },
+    };
+    const specFile = path.join(dir, 'chaos.json');
+    fs.writeFileSync(specFile, JSON.stringify(spec));
+    const runName = 'outage';
+    const workflowId = pipelineWorkflowId(spec.name, runName);
+    cli = startCli(['run', specFile, '--generate', String(items), '--run', runName, '--wait'], {
+      TEMPORAL_ADDRESS: address,
+    });
+    const handle = client.workflow.getHandle(workflowId);
+    await waitFor(
+      'a tenth of the items to be done',
+      async () => ((await handle.query(pipelineProgressQuery).catch(() => undefined))?.done ?? 0) >= items / 10,
+      60_000,
+      200,
+    );
+    const before = await handle.query(pipelineProgressQuery);
+    assert.ok(before.done < items, `killed mid-run (${before.done} of ${items} done)`);
+
+    server.kill();
+    await server.exited;
+    // Start it again only once the CLI has noticed: the outage is longer than the client's own retries.
+    await waitFor(
+      'the CLI to say it waits for Temporal',
+      async () => /Waiting for Temporal/.test(cli!.output()),
+      60_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\nCLI output:\n${cli!.output()}`);
+    });
+    await waitFor(
+      'the ports to be free',
+      async () => !(await portOpen(serverOptions.port)) && !(await portOpen(serverOptions.uiPort)),
+      30_000,
+    );
+    server = await startDevServer(serverOptions);
+
+    const code = await cli.exited;
+    const output = cli.output();
+    assert.equal(code, 0, output);
+    assert.match(output, /Waiting for Temporal: it does not answer \(.+\)\. Retrying for up to 5 minutes/);
+    assert.match(output, /Temporal answers again after \d+ s; following the run\./);
+    assert.match(
+      output,
+      new RegExp(
+        `Pipeline chaos: ${items} items, ${items} completed, 0 dropped by filters, 0 dead-lettered \\(12 partitions\\)`,
+      ),
+    );
+    assert.match(output, new RegExp(`Reduce count: count ${items}\\b`), 'every item counted exactly once');
+    assert.ok(worker.running, 'the worker process reconnected by itself');
+
+    // Exactly once: per workflow ID of the run (the run and its partitions) one completed
+    // execution; the rest of a chain is continued-as-new, nothing failed, terminated or running.
+    const byId = new Map<string, string[]>();
+    for await (const execution of client.workflow.list({ query: `WorkflowId STARTS_WITH '${workflowId}'` })) {
+      byId.set(execution.workflowId, [...(byId.get(execution.workflowId) ?? []), execution.status.name]);
+    }
+    assert.ok(byId.has(workflowId), JSON.stringify([...byId]));
+    for (const [id, statuses] of byId) {
+      assert.equal(statuses.filter((s) => s === 'COMPLETED').length, 1, `${id}: ${statuses.join(', ')}`);
+      assert.deepEqual(
+        statuses.filter((s) => s !== 'COMPLETED' && s !== 'CONTINUED_AS_NEW'),
+        [],
+        `${id}: ${statuses.join(', ')}`,
+      );
+    }
+    const result = await handle.result();
+    assert.deepEqual([result.total, result.completed, result.deadLettered], [items, items, 0]);
+    assert.equal(result.reduce.count.count, items);
+  });
+});
