@@ -118,6 +118,29 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
     assert.equal((await mailsTo(catcher, 'vera@example.com')).length, 2);
   });
 
+  it('refuses to make codes with a damaged secret, naming the file and the fix, and mails nothing', async () => {
+    const ledgerDir = path.join(dataDir, 'damaged-ledger');
+    fs.mkdirSync(ledgerDir, { recursive: true });
+    fs.writeFileSync(verificationSecretFile(ledgerDir), '\n'); // e.g. truncated by a full disk
+    const damaged = createNotifyActivities({
+      smtp: { host: '127.0.0.1', port: catcher.smtpPort },
+      from,
+      ledgerDir,
+      sms: sinkTransport(smsSinkFile(dataDir)),
+    });
+    const request = {
+      key: { workflowId: 'signup/wes', runId: 'run-1', step: 'verification' },
+      to: 'wes@example.com',
+      userId: 'wes',
+      greeting: 'Wes',
+      expiresAt: '2030-01-02T03:04:00.000Z',
+    };
+    const error = await failureOf(damaged.sendVerificationCode(request));
+    assert.match(error.message, /verification-secret is not 64 or more hex digits; delete it to have a new one made/);
+    await assert.rejects(damaged.checkVerificationCode({ key: request.key, code: '00000000' }), /not 64 or more hex/);
+    assert.deepEqual(await mailsTo(catcher, 'wes@example.com'), []);
+  });
+
   it('rejects a bad address or an empty mail as InvalidInput (not retried) and sends nothing', async () => {
     const key = { workflowId: 'signup/bad', step: 'verification' };
     const error = await failureOf(activities.sendEmail({ key, to: 'bad-at-example.com', subject: 'x', text: '' }));

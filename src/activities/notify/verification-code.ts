@@ -17,10 +17,20 @@ import type { EffectKey } from './types';
 
 export const verificationSecretFile = (ledgerDir: string) => path.join(ledgerDir, '.verification-secret');
 
+async function readSecret(file: string): Promise<Buffer> {
+  const text = (await fs.readFile(file, 'utf8')).trim();
+  if (!/^[0-9a-f]{64,}$/i.test(text)) {
+    throw new Error(
+      `The verification secret ${file} is not 64 or more hex digits; delete it to have a new one made (codes already mailed then stop working) or restore it from the shared ledger folder.`,
+    );
+  }
+  return Buffer.from(text, 'hex');
+}
+
 /** The secret in `file`, created (atomically, once, even with workers racing) when missing. */
 export async function loadVerificationSecret(file: string): Promise<Buffer> {
   try {
-    return Buffer.from((await fs.readFile(file, 'utf8')).trim(), 'hex');
+    return await readSecret(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
@@ -34,7 +44,7 @@ export async function loadVerificationSecret(file: string): Promise<Buffer> {
   } finally {
     await fs.rm(tmp, { force: true });
   }
-  return Buffer.from((await fs.readFile(file, 'utf8')).trim(), 'hex');
+  return readSecret(file);
 }
 
 /** 8 hex digits, as users type them. */
