@@ -110,6 +110,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(130));
   process.on('SIGTERM', () => void shutdown(143));
+  // A process that keeps dying (src/runtime/supervisor.ts): stop everything, exit non-zero.
+  void stack.gaveUp.then((message) => {
+    console.error(`[start] ${message}`);
+    void shutdown(1);
+  });
 
   try {
     let inputs = args.inputs;

@@ -6,6 +6,8 @@ import { startDevServer } from './dev-server';
 import { dataDir, displayPath, repoRoot } from './paths';
 import { shardsOfSpecs } from '../workers/shard-queues';
 import { ManagedProcess } from './processes';
+import { Supervisor } from './supervisor';
+import { portOpen, waitFor } from './wait';
 import { startWorkerProcess } from './worker-process';
 import { MailCatcher, startMailCatcher } from './mail-catcher';
 import { withWorkerMetricsPort } from './telemetry/worker-metrics-ports';
@@ -14,9 +16,16 @@ import { buildWorkflowBundle } from '../workers/workflow-bundle';
 
 export interface Stack {
   connection: Connection;
-  server?: ManagedProcess;
-  workers: ManagedProcess[];
+  /** The dev server running now (a restart replaces it). */
+  readonly server?: ManagedProcess;
+  /** The worker processes running now. */
+  readonly workers: ManagedProcess[];
   logDir: string;
+  /**
+   * Settles with a message when a supervised process (dev server, worker) died more often than
+   * the restart limit allows (src/runtime/supervisor.ts): the stack is no longer whole.
+   */
+  gaveUp: Promise<string>;
   /** The local mail catcher, started when no SMTP server is configured (BATCH_SMTP_HOST). */
   mailCatcher?: MailCatcher;
   /** Starts one more worker process (all roles), e.g. after a crash. */
@@ -26,26 +35,44 @@ export interface Stack {
 
 /**
  * Everything `npm start` runs: the embedded dev server (unless TEMPORAL_ADDRESS is set), the
- * search attributes, a prebuilt workflow bundle and the worker process(es).
+ * search attributes, a prebuilt workflow bundle and the worker process(es). The dev server and the
+ * workers are supervised: one that dies is restarted, within a limit (docs/operations-supervision.md).
  */
 export async function startStack(config: BatchConfig, log: (line: string) => void, workerCount = 1): Promise<Stack> {
   const logDir = path.join(dataDir, 'logs');
-  let server: ManagedProcess | undefined;
+  let giveUp: (message: string) => void = () => undefined;
+  const gaveUp = new Promise<string>((resolve) => (giveUp = resolve));
+  let server: Supervisor | undefined;
   if (!config.temporalAddress) {
     const cliPath = await ensureTemporalCli(log);
     log(`Starting the Temporal dev server on 127.0.0.1:${config.devServerPort} (Web UI ${config.webUiUrl})...`);
-    server = await startDevServer({
+    const ports = [config.devServerPort, config.webUiPort];
+    const options = {
       cliPath,
       port: config.devServerPort,
       uiPort: config.webUiPort,
       namespace: config.namespace,
+      // The same file on every restart: the server comes back with every execution.
       dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
       logFile: path.join(logDir, 'temporal-server.log'),
+    };
+    let first = true;
+    server = await Supervisor.start({
+      name: 'the Temporal dev server',
+      logFile: options.logFile,
+      log,
+      onGiveUp: giveUp,
+      start: async () => {
+        // After a crash the old ports may take a moment to be released.
+        if (!first) await waitFor(`ports ${ports.join(', ')} to be free`, allFree(ports), 30_000);
+        first = false;
+        return startDevServer(options);
+      },
     });
   } else {
     log(`Using the Temporal cluster at ${config.temporalAddress} (TEMPORAL_ADDRESS); no embedded server.`);
   }
-  const workers: ManagedProcess[] = [];
+  const workers: Supervisor[] = [];
   let connection: Connection | undefined;
   let mailCatcher: MailCatcher | undefined;
   const stop = async () => {
@@ -74,6 +101,17 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
     const startWorker = async () => {
       const name = `worker ${workers.length}`;
       const logFile = path.join(logDir, `worker-${workers.length}.log`);
+      const supervised = await Supervisor.start({
+        name,
+        logFile,
+        log,
+        onGiveUp: giveUp,
+        start: () => startOneWorker(name, logFile),
+      });
+      workers.push(supervised);
+      return supervised.current;
+    };
+    const startOneWorker = async (name: string, logFile: string) => {
       // The example pipelines' shard queues are served too, so `npm run cli -- run <example>` works.
       // And the sign-up flow's shard queues, with the mail and SMS activities.
       const shards = [
@@ -86,15 +124,32 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
       const { started: worker, metricsUrl } = await withWorkerMetricsPort((metricsAddress) =>
         startWorkerProcess({ name, config, workflowBundlePath: bundle, logFile, shards, metricsAddress }),
       );
-      workers.push(worker);
       if (metricsUrl) log(`${name}: Prometheus metrics on ${metricsUrl} (docs/observability.md).`);
       return worker;
     };
     for (let i = 0; i < workerCount; i++) await startWorker();
     log(`${workerCount} worker process${workerCount === 1 ? '' : 'es'} polling (logs in ${displayPath(logDir)}/).`);
-    return { connection, server, workers, logDir, mailCatcher, startWorker, stop };
+    return {
+      connection,
+      get server() {
+        return server?.current;
+      },
+      get workers() {
+        return workers.map((w) => w.current);
+      },
+      logDir,
+      gaveUp,
+      mailCatcher,
+      startWorker,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** True once nothing listens on any of the ports. */
+function allFree(ports: number[]): () => Promise<boolean> {
+  return async () => (await Promise.all(ports.map((port) => portOpen(port)))).every((open) => !open);
 }

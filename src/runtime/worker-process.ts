@@ -78,7 +78,9 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     worker.killLeftovers();
     const reason = error instanceof Error ? error.message : String(error);
     const tail = logSoFar().slice(-2000).trimEnd() || '(empty)';
-    throw new Error(`${reason} It was stopped. Its log (${options.logFile}) ends with:\n${tail}`);
+    throw new Error(
+      `${reason} It was stopped (pid ${worker.child.pid}). Its log (${options.logFile}) ends with:\n${tail}`,
+    );
   }
   return worker;
 }
