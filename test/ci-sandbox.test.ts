@@ -99,7 +99,7 @@ describe('ci-merge sandbox: API token holders and hostile builds', function () {
     before(async () => {
       // The allowed repository lives in a folder only root may enter (like /root): the build
       // user still reaches its checked-out files.
-      allowed = await repository('allowed', 'id -u; env; cat hello.txt\n', {
+      allowed = await repository('allowed', 'id -u; env; cat hello.txt; grep NoNewPrivs /proc/self/status\n', {
         'hello.txt': 'hello from the worktree\n',
       });
       fs.chmodSync(path.dirname(allowed.repo), 0o700);
@@ -191,6 +191,7 @@ describe('ci-merge sandbox: API token holders and hostile builds', function () {
       if (asRoot) {
         assert.notEqual(uid, 0, `the build ran as root:\n${log}`);
         assert.match(log, /^# Built as batch-build \(uid \d+\) in its own PID namespace/m);
+        assert.match(log, /^NoNewPrivs:\s+1$/m, 'setuid programs cannot raise its privileges');
       } else assert.equal(uid, process.getuid!());
       for (const [name, value] of Object.entries(secrets)) {
         assert.ok(!log.includes(name) && !log.includes(value), `${name} reached the build:\n${log}`);
@@ -280,7 +281,7 @@ describe('ci-merge sandbox: API token holders and hostile builds', function () {
           '.batch-ci': `echo started\nsetsid sleep ${hang} &\nsleep ${hang}\n`,
         });
         const leaving = await commitFiles(repo, 'Leave a process behind', {
-          '.batch-ci': `echo started\nsetsid sleep ${leave} &\necho done\n`,
+          '.batch-ci': `echo started\nsetsid sleep ${leave} &\necho done\nid -u\n`,
         });
         const lines: string[] = [];
         const ctx: FlowContext = {
@@ -305,7 +306,9 @@ describe('ci-merge sandbox: API token holders and hostile builds', function () {
         );
         const ended = await readBuildRecord(buildPaths(builds, leaving, undefined).record);
         assert.equal(ended?.status, 'passed');
-        assert.match(fs.readFileSync(ended!.logPath, 'utf8'), /started\ndone\nExit code 0/);
+        const endedLog = fs.readFileSync(ended!.logPath, 'utf8');
+        assert.match(endedLog, /started\ndone\n\d+\nExit code 0/);
+        if (asRoot) assert.notEqual(Number(/done\n(\d+)\n/.exec(endedLog)![1]), 0, `ran as root:\n${endedLog}`);
 
         assert.deepEqual(processesWith(hang), [], 'the process that escaped the timeout was killed');
         assert.deepEqual(processesWith(leave), [], 'the process left behind by a finished build was killed');

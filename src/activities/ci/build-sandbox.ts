@@ -48,7 +48,7 @@ export function buildEnvironment(sandbox: BuildSandbox, marker: string): NodeJS.
 /** The program and arguments that run `command` through the shell inside the sandbox. */
 export function sandboxedArgv(command: string, sandbox: BuildSandbox): string[] {
   const shell = ['/bin/sh', '-c', command];
-  if (!sandbox.pidNamespace) return shell;
+  // setpriv (util-linux): the build user, no extra groups, and setuid programs cannot elevate.
   const asUser = sandbox.user
     ? [
         'setpriv',
@@ -60,6 +60,7 @@ export function sandboxedArgv(command: string, sandbox: BuildSandbox): string[] 
         ...shell,
       ]
     : shell;
+  if (!sandbox.pidNamespace) return asUser;
   // The namespace's first process stays a root shell waiting for the build ("; exit" keeps sh from
   // exec'ing it): the build cannot signal it nor move it out of our process group, so killing that
   // group always takes the whole namespace down.

@@ -47,7 +47,6 @@ export function runBuildCommand(command: string, options: BuildRunOptions): Prom
   const started = Date.now();
   const marker = newBuildMarker();
   const [program, ...args] = sandboxedArgv(command, options.sandbox);
-  const { user } = options.sandbox;
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       cwd: options.cwd,
@@ -55,8 +54,6 @@ export function runBuildCommand(command: string, options: BuildRunOptions): Prom
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: buildEnvironment(options.sandbox, marker),
-      // Without a namespace the shell itself drops to the build user (libuv clears extra groups).
-      ...(user && !options.sandbox.pidNamespace ? { uid: user.uid, gid: user.gid } : {}),
     });
     const chunks: Buffer[] = [];
     let kept = 0;

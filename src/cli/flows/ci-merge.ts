@@ -7,8 +7,9 @@
  *
  *   npm run cli -- run ci-merge <repo dirs...> [--command CMD] [--all] [--timeout SECONDS] [--run NAME]
  *
- * State under `<dataDir>/ci-merge/`: `builds/` (a result and a log per commit) and `cursors/`
- * (per repository, the branch tips of the last finished run).
+ * State under `<dataDir>/ci-merge/`: `builds/` (a result and a log per commit), `cursors/`
+ * (per repository, the branch tips of the last finished run) and `operator/` (the repositories and
+ * `--command`s this command line allowed: the workers run nothing else that items ask for).
  */
 import fs from 'node:fs';
 import path from 'node:path';
