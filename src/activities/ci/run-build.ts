@@ -127,7 +127,8 @@ export function runBuildCommand(command: string, options: BuildRunOptions): Prom
       finished = true;
       clearTimeout(timer);
       options.signal.removeEventListener('abort', stop);
-      reject(new Error(`Could not start the build command (${program}): ${error.message}`));
+      const hint = program === '/bin/sh' ? '' : ` (${program} is part of util-linux: install it)`;
+      reject(new Error(`Could not start the build command with ${program}: ${error.message}${hint}.`));
     });
     child.on('exit', (code) => {
       exitCode = code;

@@ -112,6 +112,9 @@ async function configuredCommand(commit: Build): Promise<string | undefined> {
   return text === '' ? undefined : text;
 }
 
+/** The fallback containment is said once per worker process, in its log. */
+let warnedNoNamespace = false;
+
 /** The build activity with its settings (tests give their own; workers read the environment). */
 export function buildCommitActivity(settingsOf: () => CiSettings = () => ciSettingsFromEnv()): StageActivity {
   return stageActivity(async (item, call) => {
@@ -157,6 +160,12 @@ async function buildAndRecord(
 ): Promise<BuildRecord> {
   const user = await buildUser(settings.buildUser);
   const pidNamespace = settings.containment === 'auto' && (await pidNamespacesAvailable());
+  if (!pidNamespace && !warnedNoNamespace) {
+    warnedNoNamespace = true;
+    Context.current().log.warn(
+      'builds are contained by their process group only (no PID namespace: the worker is not root, or unshare is not allowed); a build process that leaves its group and clears its environment can outlive the build',
+    );
+  }
   const result =
     command === undefined
       ? undefined
