@@ -3,6 +3,7 @@
  * history events), so everything here is pure and deterministic: plain TypeScript, no Node
  * built-ins, no clock, no randomness, no I/O.
  */
+import { RE2JS } from 're2js';
 import { didYouMean } from './did-you-mean';
 import type { Predicate, PipelineItem } from './spec';
 import type { SpecProblem } from './validate';
@@ -63,13 +64,17 @@ export function fieldValue(item: PipelineItem, field: string): unknown {
   return value;
 }
 
-/** Compiled `matches` patterns: a predicate is evaluated once per item, the pattern compiled once. */
-const patternCache = new Map<string, RegExp>();
+/**
+ * Compiled `matches` patterns: a predicate is evaluated once per item, the pattern compiled once.
+ * RE2 (linear time) rather than RegExp: item data meets the spec's pattern in workflow code, and a
+ * backtracking pattern such as `(a+)+$` on a long field would block the workflow task for minutes.
+ */
+const patternCache = new Map<string, RE2JS>();
 
-function pattern(source: string): RegExp {
+function pattern(source: string): RE2JS {
   let regex = patternCache.get(source);
   if (!regex) {
-    regex = new RegExp(source);
+    regex = RE2JS.compile(source);
     if (patternCache.size >= 256) patternCache.clear();
     patternCache.set(source, regex);
   }
@@ -82,7 +87,7 @@ function pattern(source: string): RegExp {
  * - gt / gte / lt / lte: both numbers, or both strings (compared by UTF-16 code units, not locale); false otherwise;
  * - in: strictly equal to one of the values; exists: the field is not undefined (null exists);
  * - has: the field is an array with an element strictly equal to the value; false for anything else;
- * - matches: a RegExp test on strings, false for anything else;
+ * - matches: an RE2 search (like RegExp#test, linear time) on strings, false for anything else;
  * - all / any / not: and / or / negation (all of none is true, any of none is false).
  */
 export function evaluate(predicate: Predicate, item: PipelineItem): boolean {
@@ -107,7 +112,7 @@ export function evaluate(predicate: Predicate, item: PipelineItem): boolean {
     case 'exists':
       return actual !== undefined;
     case 'matches':
-      return typeof actual === 'string' && pattern(predicate.value).test(actual);
+      return typeof actual === 'string' && pattern(predicate.value).matcher(actual).find();
     default:
       throw new Error(`invalid predicate ${JSON.stringify(predicate)}: validate the pipeline spec first`);
   }
@@ -298,12 +303,12 @@ function check(predicate: unknown, path: string, depth: number, problems: SpecPr
       add(valuePath, `"matches" needs a regular expression string, not ${typeName(value)}`);
     } else {
       try {
-        new RegExp(value);
+        RE2JS.compile(value);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         add(
           valuePath,
-          `${show(value)} is not a valid regular expression (${reason}); fix it or escape special characters with \\`,
+          `${show(value)} is not a valid regular expression (${reason}); fix it or escape special characters with \\ (RE2 syntax: no lookaround or backreferences)`,
         );
       }
     }

@@ -6,11 +6,12 @@
  * and dispatches each shard separately, so one shard's outage delays only its own items.
  */
 import { stableHash } from '../../pipelines/hash';
+import { itemText } from '../../pipelines/item-text';
 import { fieldValue } from '../../pipelines/predicate';
 import type { PipelineItem, ShardStage } from '../../pipelines/spec';
 
 export function shardOf(stage: Pick<ShardStage, 'key' | 'shards'>, item: PipelineItem): number {
-  return stableHash(String(fieldValue(item, stage.key) ?? '')) % stage.shards;
+  return stableHash(itemText(fieldValue(item, stage.key) ?? '')) % stage.shards;
 }
 
 export function shardQueue(queue: string, shard: number): string {
