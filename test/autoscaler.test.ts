@@ -4,7 +4,9 @@
  * queue goes back to zero workers (the processes drain and exit on their own).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -324,6 +326,103 @@ describe('autoscaler on the dev server', function () {
       await autoscaler.stop();
       workflowWorker.shutdown();
       await workflowWorkerRun;
+    }
+  });
+});
+
+/** `npm run autoscaler` as a process: one pool of one stage worker on a queue of its own. */
+function startAutoscalerProcess(address: string, extraEnv: NodeJS.ProcessEnv = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-autoscaler-'));
+  const configFile = path.join(dir, 'autoscale.yaml');
+  fs.writeFileSync(
+    configFile,
+    'intervalSeconds: 0.5\npools:\n  stages: { role: stages, min: 1, max: 1, targetBacklogPerWorker: 8, coolDownSeconds: 30 }\n',
+  );
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/autoscaler/main.ts', '--config', configFile], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: address,
+      BATCH_DATA_DIR: dir,
+      BATCH_STAGE_QUEUE: `autoscaler-process-${process.pid}-${path.basename(dir)}`,
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const events = () =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as AutoscalerEvent);
+  const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
+  const workerPid = async () => {
+    await waitFor(
+      'the autoscaler to start its worker',
+      async () => child.exitCode !== null || events().some((e) => e.event === 'worker-started'),
+      60_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${output()}`);
+    });
+    const started = events().find((e) => e.event === 'worker-started');
+    assert.ok(started?.event === 'worker-started', output());
+    return started.pid;
+  };
+  const cleanUp = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { child, exited, events, output, workerPid, stderr: () => stderr, cleanUp };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('autoscaler process: its workers never outlive it', function () {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await sharedDevServer();
+  });
+
+  it('SIGKILLed: each of its workers notices its parent is gone and exits', async function () {
+    this.timeout(90_000);
+    const autoscaler = startAutoscalerProcess(env.address);
+    try {
+      const pid = await autoscaler.workerPid();
+      assert.ok(alive(pid), 'worker running');
+      autoscaler.child.kill('SIGKILL');
+      await autoscaler.exited;
+      await waitFor(`worker ${pid} to exit after its autoscaler was killed`, async () => !alive(pid), 30_000);
+    } finally {
+      autoscaler.cleanUp();
+    }
+  });
+
+  it('crashing (an uncaught error): it stops its workers first, then exits 1 saying why', async function () {
+    this.timeout(90_000);
+    const autoscaler = startAutoscalerProcess(env.address, { BATCH_FAULT_CRASH: 'autoscaler' });
+    try {
+      const pid = await autoscaler.workerPid();
+      assert.equal(await autoscaler.exited, 1, autoscaler.output());
+      assert.match(
+        autoscaler.stderr(),
+        /\[autoscaler\] Crashed: Error: fault injection \(BATCH_FAULT_CRASH=autoscaler\)/,
+      );
+      const exit = autoscaler.events().find((e) => e.event === 'worker-exited');
+      assert.ok(exit?.event === 'worker-exited' && exit.pid === pid && exit.expected, autoscaler.output());
+      assert.ok(!alive(pid), 'no worker left running');
+    } finally {
+      autoscaler.cleanUp();
     }
   });
 });

@@ -9,6 +9,7 @@ import { connectToTemporal } from '../client/connect';
 import { frontendAddress, loadConfig } from '../runtime/config';
 import { dataDir, displayPath } from '../runtime/paths';
 import { stopAll } from '../runtime/processes';
+import { sleep } from '../runtime/wait';
 import { workerShutdownGraceSeconds } from '../workers/create-workers';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { defaultAutoscaleFile, loadAutoscaleConfig } from './config';
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
     );
   }
   const connection = await connectToTemporal(config);
+  // A stopped worker finishes its tasks in flight within its shutdown grace; kill only after that.
+  const drainMs = (workerShutdownGraceSeconds + 10) * 1000;
   // Only the workflows role runs workflow code: bundle it once for every process of that pool.
   const bundle = autoscale.pools.some((p) => p.roles === 'workflows') ? await buildWorkflowBundle() : undefined;
   const autoscaler = new Autoscaler({
@@ -55,8 +58,7 @@ async function main(): Promise<void> {
     startWorker: poolWorkerStarter(config, bundle),
     logDir: path.join(dataDir, 'logs', 'autoscaler'),
     stateFile,
-    // A stopped worker finishes its tasks in flight within its shutdown grace; kill only after that.
-    drainMs: (workerShutdownGraceSeconds + 10) * 1000,
+    drainMs,
     log: (event) => console.log(JSON.stringify(event)),
   });
   let stopping = false;
@@ -64,17 +66,40 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.error('[autoscaler] Stopping: every worker finishes its tasks in flight first...');
-    await autoscaler.stop();
-    await connection.close();
+    // A crash may have left the control loop wedged: the drain gets its time, then stopAll kills.
+    await Promise.race([autoscaler.stop(), sleep(drainMs)]).catch(() => undefined);
+    await connection.close().catch(() => undefined);
     await stopAll();
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(130));
   process.on('SIGTERM', () => void shutdown(143));
+  // Its own crash must not leave its workers running untracked: stop them, then exit non-zero.
+  const crash = (error: unknown) => {
+    console.error(`[autoscaler] Crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    void shutdown(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  // (A SIGKILL runs none of this: each worker stops itself once its parent is gone, exit-with-parent.ts.)
+  if (process.env.BATCH_FAULT_CRASH === 'autoscaler') injectCrashOnceAWorkerRuns(stateFile);
   console.error(
     `[autoscaler] ${autoscale.pools.length} pools (${autoscale.pools.map((p) => p.name).join(', ')}) on ${frontendAddress(config)}, every ${autoscale.intervalSeconds} s; state in ${displayPath(stateFile)}. Ctrl-C stops it.`,
   );
   autoscaler.start();
+}
+
+/**
+ * Fault injection for the crash test (like src/activities/fault-point.ts), off unless
+ * BATCH_FAULT_CRASH=autoscaler: an uncaught error once the state file lists a running worker.
+ */
+function injectCrashOnceAWorkerRuns(stateFile: string): void {
+  const timer = setInterval(() => {
+    const running = readAutoscalerState(stateFile)?.pools.some((p) => p.workers.some((w) => w.state === 'running'));
+    if (!running) return;
+    clearInterval(timer);
+    throw new Error('fault injection (BATCH_FAULT_CRASH=autoscaler): an uncaught error in the autoscaler');
+  }, 200);
 }
 
 main().catch((error) => {
