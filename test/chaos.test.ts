@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { isTransientTemporalError, waitForTemporal } from '../src/cli/temporal-outages';
 import { pipelineWorkflowId } from '../src/client/pipeline-run';
 import { ensureSearchAttributes } from '../src/client/search-attributes';
 import type { PipelineSpec } from '../src/pipelines/spec';
@@ -23,6 +24,7 @@ import { freePort, portOpen, waitFor } from '../src/runtime/wait';
 import { startWorkerProcess } from '../src/runtime/worker-process';
 import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
 import { pipelineProgressQuery } from '../src/workflows/pipeline';
+import { sharedDevServer } from './support/servers';
 
 const items = 3000;
 
@@ -165,5 +167,56 @@ describe('chaos: the dev server SIGKILLed mid-run', function () {
     const result = await handle.result();
     assert.deepEqual([result.total, result.completed, result.deadLettered], [items, items, 0]);
     assert.equal(result.reduce.count.count, items);
+  });
+});
+
+describe('CLI waits: Temporal away or answering', function () {
+  /** A client of a port nothing listens on, without the client's own retries: real errors, at once. */
+  async function awayClient(): Promise<{ client: Client; connection: Connection }> {
+    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] });
+    return { client: new Client({ connection }), connection };
+  }
+
+  it('treats an unreachable server as away, and "not found" as an answer', async () => {
+    const { client, connection } = await awayClient();
+    try {
+      const away = await client.workflow
+        .getHandle('chaos/none')
+        .result()
+        .catch((e: unknown) => e);
+      assert.match(String(away), /Failed to get Workflow execution history/);
+      assert.equal(isTransientTemporalError(away), true, String(away));
+    } finally {
+      await connection.close();
+    }
+    const env = await sharedDevServer();
+    const answered = await env.client.workflow
+      .getHandle('chaos/never-started')
+      .result()
+      .catch((e: unknown) => e);
+    assert.equal(isTransientTemporalError(answered), false, String(answered));
+    assert.equal(isTransientTemporalError(new Error('Workflow execution failed')), false);
+  });
+
+  it('stops waiting after its limit, saying for how long and what to do', async () => {
+    const { client, connection } = await awayClient();
+    const lines: string[] = [];
+    try {
+      const handle = client.workflow.getHandle('chaos/none');
+      const first = await handle.result().catch((e: unknown) => e);
+      await assert.rejects(
+        waitForTemporal(first, {
+          log: (l) => lines.push(l),
+          probe: () => handle.describe(),
+          limitMs: 1500,
+          everyMs: 200,
+        }),
+        /^Error: Temporal did not answer for 2 s \(last: .+\); stopped waiting\. The run is kept by the server: once it is back, follow the run in the Web UI\.$/,
+      );
+      assert.equal(lines.length, 1);
+      assert.match(lines[0], /^Waiting for Temporal: it does not answer \(.+\)\. Retrying for up to 2 s;/);
+    } finally {
+      await connection.close();
+    }
   });
 });

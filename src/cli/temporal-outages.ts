@@ -57,9 +57,8 @@ export async function waitForTemporal(error: unknown, options: OutageOptions): P
   if (!isTransientTemporalError(error)) throw error;
   const limitMs = options.limitMs ?? temporalOutageLimitMs;
   const started = Date.now();
-  const minutes = Math.round(limitMs / 60_000);
   options.log(
-    `Waiting for Temporal: it does not answer (${reasonOf(error)}). Retrying for up to ${minutes} minute${minutes === 1 ? '' : 's'}; the run itself goes on on the server.`,
+    `Waiting for Temporal: it does not answer (${reasonOf(error)}). Retrying for up to ${duration(limitMs)}; the run itself goes on on the server.`,
   );
   let last = error;
   while (Date.now() - started < limitMs) {
@@ -74,9 +73,15 @@ export async function waitForTemporal(error: unknown, options: OutageOptions): P
     }
   }
   throw new Error(
-    `Temporal did not answer for ${minutes} minute${minutes === 1 ? '' : 's'} (last: ${reasonOf(last)}); stopped waiting. ` +
+    `Temporal did not answer for ${duration(limitMs)} (last: ${reasonOf(last)}); stopped waiting. ` +
       'The run is kept by the server: once it is back, follow the run in the Web UI.',
   );
+}
+
+function duration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  const minutes = Math.round(ms / 60_000);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 /** `fn` until it settles with anything but a transient error; each outage is waited out. */
