@@ -221,6 +221,13 @@ describe('npm start supervises its dev server and worker', function () {
       headers: { authorization: `Bearer ${token}` },
     });
     assert.equal(api.status, 200);
+    // Through the stack's own Temporal connection, which reconnected to the restarted server.
+    const run = await fetch(`http://127.0.0.1:${ports.api}/pipelines/after-restart/runs/one`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = await run.text();
+    assert.equal(run.status, 200, body);
+    assert.equal((JSON.parse(body) as { status: string }).status, 'COMPLETED');
 
     start.kill('SIGINT');
     assert.equal(await exited, 130, output);
