@@ -2,7 +2,7 @@
  * Pipeline reliability on the real dev server (fairness matcher on, see
  * docs/priority-and-fairness.md): dead letters listed and redriven at low priority, new work
  * overtaking a backlog of redriven work, one shard's outage delaying only its own items, and
- * merged sources served fairly.
+ * merged sources served fairly; every item's line in the run's results parts, failures grouped.
  */
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
@@ -10,6 +10,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { stageActivity } from '../src/activities/pipeline/stage-activity';
 import { stageActivities } from '../src/activities/pipeline';
+import { readResultLines, resultsParts } from '../src/activities/pipeline/results';
+import type { ResultLine } from '../src/activities/pipeline/results-types';
 import { listDeadLetters, redriveDeadLetters } from '../src/client/dead-letters';
 import { startPipelineRun } from '../src/client/pipeline-run';
 import { PRIORITY_REDRIVE } from '../src/core/priorities';
@@ -249,6 +251,57 @@ describe('pipelines on the dev server', function () {
     } finally {
       await stopStages();
       await stopWorkflows();
+    }
+  });
+  it("writes every item's line to results parts and groups the failures by reason", async () => {
+    const config = isolatedConfig(env.address);
+    const spec: PipelineSpec = {
+      name: 'results',
+      start: 'keep',
+      partitionSize: 5,
+      stages: {
+        keep: { kind: 'filter', where: { not: { field: 'drop', op: 'eq', value: true } }, next: 'work' },
+        work: { kind: 'activity', activity: 'fail-when', batchSize: 4, next: 'mark' },
+        mark: { kind: 'activity', activity: 'annotate', next: 'done' },
+        done: { kind: 'reduce' },
+      },
+    };
+    const all = [...items('drop', 3, { drop: true }), ...items('bad', 3, { fail: 'invalid' }), ...items('ok', 6)];
+    const runName = `parts-${Date.now()}`;
+    const stops = [
+      await startWorkflowWorker(env, config),
+      await startWorker(env, { taskQueue: config.queues.stages, activities: stageActivities }),
+    ];
+    try {
+      const handle = await startPipelineRun(env.client, config, spec, { items: all }, { runName });
+      const result = await handle.result();
+      const summary = result.results;
+      assert.ok(summary, 'the result points to the results');
+      const parts = await resultsParts(summary.dir);
+      assert.deepEqual(
+        parts.map((p) => p.slice(summary.dir.length + 1)),
+        ['part-00000.jsonl', 'part-00001.jsonl', 'part-00002.jsonl'],
+      );
+      const lines: ResultLine[] = [];
+      for await (const line of readResultLines(summary.dir)) lines.push(line);
+      const byId = new Map(lines.map((l) => [l.id, l]));
+      assert.equal(lines.length, all.length, 'one line per item');
+      assert.deepEqual(byId.get('drop-1'), { id: 'drop-1', status: 'dropped', stage: 'keep' });
+      const bad = byId.get('bad-2')!;
+      assert.deepEqual(
+        [bad.status, bad.stage, bad.error?.type, bad.error?.message],
+        ['deadLettered', 'work', 'InvalidInput', 'item bad-2 is invalid'],
+      );
+      assert.deepEqual(bad.input, { id: 'bad-2', data: { n: 2, fail: 'invalid' } }, 'the input, for a redrive');
+      const ok = byId.get('ok-4')!;
+      assert.deepEqual([ok.status, ok.stage, ok.data?.trail], ['completed', 'done', ['mark']]);
+      assert.deepEqual(summary.counts, { completed: 6, dropped: 3, deadLettered: 3 });
+      assert.deepEqual(
+        summary.failureGroups.map((g) => [g.stage, g.type, g.pattern, g.count, [...g.examples].sort()]),
+        [['work', 'InvalidInput', 'item <id> is invalid', 3, ['bad-0', 'bad-1', 'bad-2']]],
+      );
+    } finally {
+      for (const stop of stops.reverse()) await stop();
     }
   });
 });

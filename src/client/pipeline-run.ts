@@ -1,6 +1,8 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowHandle } from '@temporalio/client';
 import { PRIORITY_NEW_WORK } from '../core/priorities';
 import { runSearchAttributes } from '../core/search-attributes';
+import { writeItemsFile } from '../activities/pipeline/results';
+import { runItemsFile } from '../activities/pipeline/run-outputs';
 import type { PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { validatePipelineSpec } from '../pipelines/validate';
 import type { BatchConfig } from '../runtime/config';
@@ -21,6 +23,26 @@ export interface PipelineRunOptions {
   priority?: number;
   /** Stage the items enter at (default: the spec's start). */
   entry?: string;
+}
+
+/** Runs with more items than this pass them by reference (a manifest file), so the run's input stays small. */
+export const inlineItemsLimit = 100;
+
+/** Items of a source, however it holds them. */
+export function sourceCount(source: ItemSource): number {
+  if ('manifest' in source) return source.manifest.count;
+  return 'items' in source ? source.items.length : source.generate.count;
+}
+
+/**
+ * A source whose payload stays small: many inline items are written to the run's manifest
+ * (`<dataDir>/inputs/<pipeline>/<run>/items.jsonl`), which each partition reads its page of.
+ */
+export async function byReference(pipeline: string, run: string, source: ItemSource): Promise<ItemSource> {
+  if (!('items' in source) || source.items.length <= inlineItemsLimit) return source;
+  const file = runItemsFile(pipeline, run);
+  await writeItemsFile(file, source.items);
+  return { manifest: { path: file, count: source.items.length } };
 }
 
 export const pipelineWorkflowId = (pipeline: string, runName: string) => `${pipeline}/${runName}`;
@@ -57,13 +79,22 @@ export async function submitPipelineRun(
 ): Promise<SubmittedPipelineRun> {
   const valid = validatePipelineSpec(spec);
   const workflowId = pipelineWorkflowId(valid.name, options.runName);
+  // A run already going keeps its manifest: the same run name never rewrites the items of another.
+  const existing = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then(
+      () => true,
+      () => false,
+    );
+  if (!existing) source = await byReference(valid.name, options.runName, source);
   const started = client.workflow.start(pipelineRun, {
     workflowId,
     taskQueue: config.queues.workflow,
     // FAIL (not USE_EXISTING): the server's refusal is how we learn the run already existed.
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    staticSummary: `${valid.name} run ${options.runName}: ${'items' in source ? source.items.length : source.generate.count} items${options.entry ? ` from stage ${options.entry}` : ''}`,
+    staticSummary: `${valid.name} run ${options.runName}: ${sourceCount(source)} items${options.entry ? ` from stage ${options.entry}` : ''}`,
     args: [
       {
         spec: valid,

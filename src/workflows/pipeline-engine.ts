@@ -31,7 +31,8 @@ import type {
   RetrySpec,
   ShardStage,
 } from '../pipelines/spec';
-import { ItemPositions, Position } from './item-positions';
+import { Position } from './item-positions';
+import { ItemResults, RecordingPositions } from './item-results';
 import { passesFilter } from './patterns/filter';
 import { routeOf } from './patterns/splitter';
 import { shardOf, shardQueue } from './patterns/sharder';
@@ -84,6 +85,8 @@ export interface EngineContext {
   runBarrier?: (join: string) => Promise<void>;
   /** Called the first time this partition sends work to a shard task queue. */
   onShardQueue?: (taskQueue: string) => void;
+  /** Keep each item's end (data, drop, dead letter) in `results` for the partition's results part. */
+  recordResults?: boolean;
 }
 
 interface Waiting {
@@ -161,7 +164,9 @@ function upstreamOf(spec: PipelineSpec): Map<string, Set<string>> {
 export class PartitionEngine {
   readonly outcome: EngineOutcome = emptyOutcome();
   private readonly queues = new Map<string, WorkQueue>();
-  private readonly positions = new ItemPositions();
+  private readonly positions = new RecordingPositions();
+  /** Each item's end, when the context asks for results (src/workflows/item-results.ts). */
+  readonly results?: ItemResults;
   private readonly upstream: Map<string, Set<string>>;
   private nextToken = 0;
   private finished = false;
@@ -182,6 +187,7 @@ export class PartitionEngine {
   ) {
     this.upstream = upstreamOf(spec);
     this.metrics = new StageItemMetrics(ctx.pipeline);
+    if (ctx.recordResults) this.results = new ItemResults(this.positions);
     for (const name of Object.keys(spec.stages)) {
       this.outcome.stages[name] = { entered: 0, passed: 0, dropped: 0, deadLettered: 0 };
     }
@@ -200,7 +206,7 @@ export class PartitionEngine {
     this.rotateOnDispatch = patched('pipeline-rotation-on-dispatch');
     this.outcome.total += items.length;
     // Awaited together, so a cancellation that stops the dispatcher ends the run at once.
-    const walks = Promise.all(items.map((item) => this.walk(item, entry))).then(() => {
+    const walks = Promise.all(items.map((item) => this.walkRecorded(item, entry))).then(() => {
       this.finished = true;
     });
     // A run-wide join must hear from every partition, even one whose items never reach it. Set up
@@ -213,6 +219,13 @@ export class PartitionEngine {
     }
     await Promise.all([walks, this.dispatchLoop()]);
     return this.outcome;
+  }
+
+  /** walk(), then the item's results line (walk takes the next token synchronously when called). */
+  private walkRecorded(item: PipelineItem, entry: string): Promise<void> {
+    const token = this.nextToken;
+    const walked = this.walk(item, entry);
+    return this.results ? walked.then(() => this.results!.finished(token, item, this.outcome.deadLetters)) : walked;
   }
 
   private async walk(start: PipelineItem, entry: string): Promise<void> {
@@ -429,6 +442,7 @@ export class PartitionEngine {
     for (const w of batch) {
       const r = byId.get(w.item.id);
       if (r?.ok) {
+        this.results?.updated(w.token, r.data);
         w.resolve({ ...w.item, data: r.data });
       } else if (isolated || (r && !r.error.retryable)) {
         this.deadLetter(
@@ -466,6 +480,8 @@ export class PartitionEngine {
   private count(stage: string, outcome: keyof typeof stageOutcomeLabels): void {
     this.outcome.stages[stage][outcome] += 1;
     this.metrics.add(stage, stageOutcomeLabels[outcome]);
+    // A filter drops the item it is deciding on: the one that entered a stage last.
+    if (outcome === 'dropped') this.results?.droppedHere(stage);
   }
 
   private deadLetter(q: WorkQueue, w: Waiting, error: { type: string; message: string }, attempts: number): void {

@@ -15,12 +15,16 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
+  log,
   patched,
+  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReportFiles } from '../activities/pipeline/report-types';
+import type * as resultActivities from '../activities/pipeline/results';
+import { partName, type ResultsSummary } from '../activities/pipeline/results-types';
 import { BatchShards, BatchStage, runSearchAttributes } from '../core/search-attributes';
 import type { CopyStage, PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { PipelineSpecError, validatePipelineSpec } from '../pipelines/validate';
@@ -29,10 +33,17 @@ import { coordinateJoins, partitionBarrier } from './patterns/join';
 import { countPipelineItems } from './metrics';
 import { EngineOutcome, emptyOutcome, mergeOutcome, PartitionEngine } from './pipeline-engine';
 import { reportsOf, runReports } from './reduce-reports';
+import { bookkeepingQueue, writeResultsPart } from './item-results';
 
-/** Items inline (small runs) or generated in the workflow (benchmarks: no payload per item). */
+/**
+ * Items inline (small runs), generated in the workflow (benchmarks: no payload per item), or by
+ * reference: a JSON Lines manifest that each partition reads its page of (large runs: the run's
+ * input stays small whatever its size).
+ */
 export type ItemSource =
-  { items: PipelineItem[] } | { generate: { count: number; from?: number; data?: Record<string, unknown> } };
+  | { items: PipelineItem[] }
+  | { generate: { count: number; from?: number; data?: Record<string, unknown> } }
+  | { manifest: { path: string; count: number; from?: number } };
 
 export interface PipelineQueues {
   /** Task queue of the pipeline workflows (run, partitions, copy branches). */
@@ -72,6 +83,11 @@ export interface PipelineRunResult extends EngineOutcome {
   run: string;
   /** Files written by the report steps of reduce stages, by stage; absent when the spec has none. */
   reports?: Record<string, ReportFiles>;
+  /**
+   * Every item's line is in `results.dir` (part-NNNNN.jsonl); here its counts and the failures
+   * grouped by reason with a few examples. Absent for runs started before results parts.
+   */
+  results?: ResultsSummary;
 }
 
 export interface PartitionInput {
@@ -82,12 +98,17 @@ export interface PartitionInput {
   queues: PipelineQueues;
   /** For partitions of a run with joins: whom to tell when a join is reached (run-wide barrier). */
   barrier?: { runWorkflowId: string; partition: number };
+  /** Name of this partition's results part, e.g. `part-00003` (absent: derived from the workflow ID). */
+  part?: string;
 }
 
 export const pipelineProgressQuery = defineQuery<PipelineProgress>('progress');
 
 /** Dead letters kept inline in results; more are counted (the dead-letter store keeps them all). */
 const inlineDeadLetterLimit = 1000;
+/** With results parts (which hold every dead letter with its input), results keep only a few inline. */
+const inlineDeadLetterLimitWithParts = 20;
+const resultsPatch = 'pipeline-results-parts';
 
 /** The `progress` answer for an outcome so far (of a run, a partition, or a finished run). */
 export function progressOf(
@@ -110,16 +131,30 @@ export function progressOf(
 }
 
 function sourceSize(source: ItemSource): number {
+  if ('manifest' in source) return source.manifest.count;
   return 'items' in source ? source.items.length : source.generate.count;
 }
 
-function materialize(source: ItemSource): PipelineItem[] {
+async function materialize(source: ItemSource, taskQueue: string): Promise<PipelineItem[]> {
+  if ('manifest' in source) {
+    const { readItemsPage } = proxyActivities<typeof resultActivities>({
+      summary: `items ${(source.manifest.from ?? 0) + 1}–${(source.manifest.from ?? 0) + source.manifest.count}`,
+      taskQueue,
+      startToCloseTimeout: '2 minutes',
+      retry: { initialInterval: '1 second', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
+    });
+    return readItemsPage({ path: source.manifest.path, from: source.manifest.from ?? 0, count: source.manifest.count });
+  }
   if ('items' in source) return source.items;
   const { count, from = 0, data = {} } = source.generate;
   return Array.from({ length: count }, (_, i) => ({ id: `item-${from + i}`, data: { ...data, n: from + i } }));
 }
 
 function slice(source: ItemSource, from: number, count: number): ItemSource {
+  if ('manifest' in source) {
+    const m = source.manifest;
+    return { manifest: { ...m, from: (m.from ?? 0) + from, count: Math.min(count, m.count - from) } };
+  }
   if ('items' in source) return { items: source.items.slice(from, from + count) };
   const base = source.generate.from ?? 0;
   return { generate: { ...source.generate, from: base + from, count: Math.min(count, source.generate.count - from) } };
@@ -136,7 +171,10 @@ function checkedSpec(spec: PipelineSpec): PipelineSpec {
 
 export async function pipelinePartition(input: PartitionInput): Promise<EngineOutcome> {
   const spec = checkedSpec(input.spec);
-  const items = materialize(input.source);
+  const activityQueue = bookkeepingQueue(spec, spec.activityQueue ?? input.queues.activity);
+  // Added after runs were recorded (test/histories): patched() keeps those replaying.
+  const withResults = patched(resultsPatch);
+  const items = await materialize(input.source, activityQueue);
   const runBarrier = input.barrier && partitionBarrier(input.barrier.runWorkflowId, input.barrier.partition);
   const shards: string[] = [];
   const engine = new PartitionEngine(spec, {
@@ -150,6 +188,7 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
     run: input.run,
     defaultActivityQueue: spec.activityQueue ?? input.queues.activity,
     concurrency: spec.concurrency ?? 8,
+    recordResults: withResults,
     runCopies: (stage, name, batch, batchItems) => copyToBranches(input, stage, name, batch, batchItems),
   });
   setHandler(pipelineProgressQuery, () => {
@@ -157,7 +196,19 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
     return progressOf(engine.outcome, running, { total: 1, done: 0, running: 1 });
   });
   const outcome = await engine.run(input.entry, items);
-  outcome.deadLetters = outcome.deadLetters.slice(0, inlineDeadLetterLimit);
+  if (withResults && engine.results) {
+    const part = input.part ?? `part-00000.${workflowInfo().workflowId.replace(/[^A-Za-z0-9_-]+/g, '_')}`;
+    try {
+      await writeResultsPart(spec.name, input.run, part, engine.results.lines, activityQueue);
+    } catch (error) {
+      // The items' outcomes stand; only their lines are missing. Said in the log, never a failed run.
+      log.error('results part not written', { part, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  outcome.deadLetters = outcome.deadLetters.slice(
+    0,
+    withResults ? inlineDeadLetterLimitWithParts : inlineDeadLetterLimit,
+  );
   return outcome;
 }
 
@@ -170,7 +221,18 @@ function copyToBranches(input: PartitionInput, stage: CopyStage, name: string, b
       taskQueue: input.queues.workflow,
       staticSummary: `copy ${name} → ${to}: batch ${batch}, ${items.length} items (${stage.mode ?? 'all'})`,
       // A branch's joins are its own: only top-level partitions take part in the run-wide barrier.
-      args: [{ ...input, entry: to, source: { items }, barrier: undefined }],
+      args: [
+        {
+          ...input,
+          entry: to,
+          source: { items },
+          barrier: undefined,
+          // The branch's lines go to a part beside its partition's: part-00003.fan-out-0.with-tag.
+          part:
+            input.part &&
+            `${input.part}.${`${name}-${batch}`.replace(/[^A-Za-z0-9_-]+/g, '_')}.${to.replace(/[^A-Za-z0-9_-]+/g, '_')}`,
+        },
+      ],
     }),
   );
 }
@@ -204,6 +266,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   let finished = state.nextPartition;
 
   upsertSearchAttributes(runSearchAttributes(spec.name, input.run, 'running'));
+  const withResults = patched(resultsPatch);
   setHandler(pipelineProgressQuery, () => {
     const progress = progressOf(state.outcome, 0, { total: partitions, done: finished, running }, total);
     progress.running = Math.max(0, Math.min(total, (finished + running) * partitionSize) - progress.done);
@@ -225,6 +288,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
           source: slice(input.source, k * partitionSize, partitionSize),
           queues: input.queues,
           barrier: joins.length > 0 ? { runWorkflowId: workflowInfo().workflowId, partition: k } : undefined,
+          part: withResults ? partName(k) : undefined,
         },
       ],
     });
@@ -233,7 +297,10 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     closed.add(k);
     mergeOutcome(state.outcome, outcome, true);
     countPipelineItems(spec.name, outcome);
-    state.outcome.deadLetters = state.outcome.deadLetters.slice(0, inlineDeadLetterLimit);
+    state.outcome.deadLetters = state.outcome.deadLetters.slice(
+      0,
+      withResults ? inlineDeadLetterLimitWithParts : inlineDeadLetterLimit,
+    );
   };
 
   const inFlight = new Set<Promise<void>>();
@@ -252,6 +319,11 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   await Promise.all([...inFlight, releases]);
 
   const outcome: PipelineRunResult = { ...state.outcome, partitions, spec, run: input.run };
+  if (withResults) {
+    upsertSearchAttributes([{ key: BatchStage, value: 'results' }]);
+    const queue = bookkeepingQueue(spec, spec.activityQueue ?? input.queues.activity);
+    outcome.results = await summarizeResults(spec.name, input.run, queue);
+  }
   // Only specs with reports schedule anything here, so runs of other specs replay unchanged.
   if (reportsOf(spec).length > 0) {
     upsertSearchAttributes([{ key: BatchStage, value: 'reports' }]);
@@ -268,4 +340,22 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     );
   }
   return outcome;
+}
+
+/** The summary of the run's results parts (counts, failure groups); never fails the run. */
+async function summarizeResults(pipeline: string, run: string, taskQueue: string): Promise<ResultsSummary | undefined> {
+  const acts = proxyActivities<typeof resultActivities>({
+    summary: `results of ${pipeline} ${run}`,
+    taskQueue,
+    startToCloseTimeout: '5 minutes',
+    scheduleToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
+  });
+  try {
+    return await acts.summarizeResults({ pipeline, run });
+  } catch (error) {
+    log.error('results not summarized', { error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
 }

@@ -7,9 +7,15 @@ import { transcodeStageActivities } from '../transcode/stages';
 import { tagImage } from './images/tag-image';
 import { thumbnailImage } from './images/thumbnail-image';
 import type { ReportActivity } from './report-types';
+import { resultActivities } from './results';
 
-/** Every stage activity a pipeline spec may name, registered by workers under these names. */
-export const stageActivities: Record<StageActivityName, StageActivity> = {
+/**
+ * Every stage activity a pipeline spec may name, registered by workers under these names, with
+ * the run's bookkeeping activities (results parts, their summary, item pages): wherever stages
+ * run, a partition can write its results.
+ */
+export const stageActivities: Record<StageActivityName, StageActivity> & typeof resultActivities = {
+  ...resultActivities,
   noop,
   annotate,
   'fail-when': failWhen,

@@ -8,7 +8,7 @@ import { dataDir } from '../../runtime/paths';
 import { invalidInput } from '../errors';
 
 /** `value` when it is usable as one folder name; otherwise bad input (never retried). */
-function folderName(value: string, what: string): string {
+export function folderName(value: string, what: string): string {
   if (value.length === 0 || value.length > 200 || value === '.' || value === '..' || /[/\\\0]/.test(value)) {
     throw invalidInput(
       `The ${what} ${JSON.stringify(value)} cannot be used as a folder name: use 1-200 letters, digits, "-", "_" or "." (not "." or "..", no slashes).`,
@@ -21,6 +21,22 @@ function folderName(value: string, what: string): string {
 /** The run's output folder: `<dataDir>/outputs/<pipeline>/<run>`. */
 export function runOutputDir(pipeline: string, run: string): string {
   return path.join(dataDir, 'outputs', folderName(pipeline, 'pipeline name'), folderName(run, 'run name'));
+}
+
+/** The run's per-item results (JSON Lines parts): `<dataDir>/results/<pipeline>/<run>`. */
+export function runResultsDir(pipeline: string, run: string): string {
+  return path.join(dataDir, 'results', folderName(pipeline, 'pipeline name'), folderName(run, 'run name'));
+}
+
+/** The run's item manifest, when its items travel by reference: `<dataDir>/inputs/<pipeline>/<run>/items.jsonl`. */
+export function runItemsFile(pipeline: string, run: string): string {
+  return path.join(
+    dataDir,
+    'inputs',
+    folderName(pipeline, 'pipeline name'),
+    folderName(run, 'run name'),
+    'items.jsonl',
+  );
 }
 
 /** A file of one item under a folder of the run, e.g. `<run folder>/thumbnails/<itemId>.jpg`. */
