@@ -2,7 +2,7 @@
  * Supervision: what `npm start` started stays up. A process that dies is restarted with a line
  * saying so, up to a limit after which the stack gives up with a message naming what died and its
  * log; a worker process that never becomes ready is killed, not left running; and on a real stack
- * a SIGKILLed dev server and a SIGKILLed worker come back and the stack keeps working.
+ * a SIGKILLed dev server, worker and mail catcher come back and the stack keeps working.
  */
 import assert from 'node:assert/strict';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -136,7 +136,7 @@ function childrenMatching(parent: number, marker: string): number[] {
     .map(([pid]) => Number(pid));
 }
 
-describe('npm start supervises its dev server and worker', function () {
+describe('npm start supervises its dev server, worker and mail catcher', function () {
   let dataDir: string;
   let start: ChildProcess | undefined;
 
@@ -149,7 +149,7 @@ describe('npm start supervises its dev server and worker', function () {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('restarts a SIGKILLed dev server (same ports, same SQLite) and worker; runs and the API keep working', async function () {
+  it('restarts a SIGKILLed dev server (same ports, same SQLite), worker and mail catcher; runs and the API keep working', async function () {
     this.timeout(170_000);
     const ports = { server: await freePort(), ui: await freePort(), api: await freePort() };
     const env: NodeJS.ProcessEnv = {
@@ -194,6 +194,15 @@ describe('npm start supervises its dev server and worker', function () {
       'the worker restart',
       /\[start\] worker 0 exited \(signal SIGKILL\); restarting \(1 of 5\)…[^]*\[start\] worker 0 is running again\./,
     );
+
+    const [mailPid] = childrenMatching(startPid, `--smtp ${env.BATCH_SMTP_PORT}`);
+    assert.ok(mailPid, 'mail catcher found');
+    process.kill(mailPid, 'SIGKILL');
+    await until(
+      'the mail catcher restart',
+      /\[start\] the mail catcher exited \(signal SIGKILL\); restarting \(1 of 5\)…[^]*\[start\] the mail catcher is running again\./,
+    );
+    assert.equal((await fetch(`http://127.0.0.1:${env.BATCH_MAIL_UI_PORT}/email`)).status, 200, 'mail catcher answers');
 
     // The restarted pair runs a pipeline to the end, and the API still answers.
     const specFile = path.join(dataDir, 'after-restart.json');

@@ -26,8 +26,8 @@ export interface Stack {
    * the restart limit allows (src/runtime/supervisor.ts): the stack is no longer whole.
    */
   gaveUp: Promise<string>;
-  /** The local mail catcher, started when no SMTP server is configured (BATCH_SMTP_HOST). */
-  mailCatcher?: MailCatcher;
+  /** The local mail catcher, started when no SMTP server is configured (BATCH_SMTP_HOST); supervised too. */
+  readonly mailCatcher?: MailCatcher;
   /** Starts one more worker process (all roles), e.g. after a crash. */
   startWorker(): Promise<ManagedProcess>;
   stop(): Promise<void>;
@@ -56,18 +56,12 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
       dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
       logFile: path.join(logDir, 'temporal-server.log'),
     };
-    let first = true;
     server = await Supervisor.start({
       name: 'the Temporal dev server',
       logFile: options.logFile,
       log,
       onGiveUp: giveUp,
-      start: async () => {
-        // After a crash the old ports may take a moment to be released.
-        if (!first) await waitFor(`ports ${ports.join(', ')} to be free`, allFree(ports), 30_000);
-        first = false;
-        return startDevServer(options);
-      },
+      start: onTheSamePorts(ports, () => startDevServer(options)),
     });
   } else {
     log(`Using the Temporal cluster at ${config.temporalAddress} (TEMPORAL_ADDRESS); no embedded server.`);
@@ -75,9 +69,10 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
   const workers: Supervisor[] = [];
   let connection: Connection | undefined;
   let mailCatcher: MailCatcher | undefined;
+  let mail: Supervisor | undefined;
   const stop = async () => {
     await Promise.all(workers.map((w) => w.stop()));
-    await mailCatcher?.stop();
+    await mail?.stop();
     await connection?.close();
     await server?.stop();
   };
@@ -88,10 +83,21 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
       log(
         `Starting the mail catcher: SMTP on 127.0.0.1:${config.mail.smtpPort}, mails readable at ${config.mail.uiUrl}...`,
       );
-      mailCatcher = await startMailCatcher({
+      const options = {
         smtpPort: config.mail.smtpPort,
         webPort: config.mail.uiPort,
         logFile: path.join(logDir, 'mail-catcher.log'),
+      };
+      // Mails it held are lost with it (memory only); new ones are caught again after the restart.
+      mail = await Supervisor.start({
+        name: 'the mail catcher',
+        logFile: options.logFile,
+        log,
+        onGiveUp: giveUp,
+        start: onTheSamePorts([options.smtpPort, options.webPort], async () => {
+          mailCatcher = await startMailCatcher(options);
+          return mailCatcher.process;
+        }),
       });
     } else {
       log(`Sending mail through ${config.mail.smtpHost}:${config.mail.smtpPort} (BATCH_SMTP_HOST); no mail catcher.`);
@@ -139,7 +145,9 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
       },
       logDir,
       gaveUp,
-      mailCatcher,
+      get mailCatcher() {
+        return mailCatcher;
+      },
       startWorker,
       stop,
     };
@@ -149,7 +157,15 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
   }
 }
 
-/** True once nothing listens on any of the ports. */
-function allFree(ports: number[]): () => Promise<boolean> {
-  return async () => (await Promise.all(ports.map((port) => portOpen(port)))).every((open) => !open);
+/** `start`, which binds `ports`; a restart first waits for them (a dead process's ports may take a moment). */
+function onTheSamePorts(ports: number[], start: () => Promise<ManagedProcess>): () => Promise<ManagedProcess> {
+  let first = true;
+  return async () => {
+    if (!first) {
+      const free = async () => (await Promise.all(ports.map((port) => portOpen(port)))).every((open) => !open);
+      await waitFor(`ports ${ports.join(', ')} to be free`, free, 30_000);
+    }
+    first = false;
+    return start();
+  };
 }
