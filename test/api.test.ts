@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { maxBodyBytes } from '../src/api/http';
+import { repoRoot } from '../src/runtime/paths';
 import { TestApi, type CallOptions } from './support/api';
 import { withPipelineWorkers } from './support/pipeline-workers';
 import { sharedDevServer } from './support/servers';
@@ -218,6 +219,63 @@ describe('HTTP API', function () {
         message: /No route GET \/runs; GET \/openapi\.json lists every route/,
       },
       {
+        name: 'a NUL byte in source.path',
+        method: 'POST',
+        path: () => `/pipelines/${api.pipelines.greet}/runs`,
+        options: () => ({ body: { source: { path: 'batch\u0000.jsonl' } } }),
+        status: 400,
+        message:
+          /^source\.path "batch\\u0000\.jsonl" contains a NUL character \(\\u0000\), which no file path can hold/,
+      },
+      {
+        name: "a NUL byte in an item's data.path",
+        method: 'POST',
+        path: () => `/pipelines/${api.pipelines.greet}/runs`,
+        options: () => ({ body: { items: [{ id: 'u1', data: { path: `${api.inputs}/a\u0000b` } }] } }),
+        status: 400,
+        message: /^items\[0\]\.data\.path ".*\/inputs\/a\\u0000b" contains a NUL character/,
+      },
+      {
+        name: 'a path going round a loop of symlinks',
+        method: 'POST',
+        path: () => `/pipelines/${api.pipelines.greet}/runs`,
+        options: () => ({ body: { source: { path: path.join(api.inputs, 'loop') } } }),
+        status: 400,
+        message: /^source\.path .*\/loop goes round a loop of symlinks/,
+      },
+      {
+        name: 'a property named __proto__',
+        method: 'POST',
+        path: () => `/pipelines/${api.pipelines.greet}/runs`,
+        options: () => ({ raw: '{"__proto__": {"x": 1}, "items": [{"id": "u1"}]}' }),
+        status: 400,
+        message: /__proto__: unknown property\. Allowed: run, items, source/,
+      },
+      {
+        name: 'a body nested deeper than 64 levels',
+        method: 'POST',
+        path: () => '/topics/signups/events',
+        options: () => ({ raw: `{"id": "deep", "data": {"x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}` }),
+        status: 400,
+        message: /nests arrays and objects more than 64 levels deep/,
+      },
+      {
+        name: 'a topic named __proto__',
+        method: 'POST',
+        path: () => '/topics/__proto__/events',
+        options: () => ({ body: { id: 'e1' } }),
+        status: 404,
+        message: /^No topic "__proto__"/,
+      },
+      {
+        name: 'a folder as the video of a transcode event',
+        method: 'POST',
+        path: () => '/topics/videos/events',
+        options: () => ({ body: { id: 'v1', data: { path: api.inputs } } }),
+        status: 400,
+        message: /The transcode flow needs data\.path to be a video file; .*inputs is not a file/,
+      },
+      {
         name: 'a wrong method',
         method: 'DELETE',
         path: () => '/pipelines',
@@ -229,6 +287,15 @@ describe('HTTP API', function () {
     before(() => {
       fs.writeFileSync(path.join(api.outside, 'secret.txt'), 'not for the API\n');
       fs.symlinkSync(api.outside, path.join(api.inputs, 'escape'));
+      fs.symlinkSync(path.join(api.inputs, 'loop'), path.join(api.inputs, 'loop'));
+    });
+
+    it('names a path with a NUL byte as it was sent, not as the server resolved it', async () => {
+      const answer = await api.call('POST', `/pipelines/${api.pipelines.greet}/runs`, {
+        body: { source: { path: 'relative\u0000' } },
+      });
+      assert.equal(answer.status, 400);
+      assert.ok(!answer.body.message.includes(repoRoot), answer.body.message);
     });
 
     for (const c of cases) {

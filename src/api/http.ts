@@ -40,9 +40,54 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** Deepest nesting of arrays and objects a body may have: deeper JSON would overflow the stack later. */
+export const maxBodyDepth = 64;
+
+/** How deep `value` nests arrays and objects (iteratively: the value may be deeper than the stack). */
+export function nestingDepth(value: unknown, stopAt = Infinity): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > stopAt) break;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** A client that went away mid-request: nobody is left to answer. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
+}
+
+/**
+ * The body as text, refused (with `tooLarge()`) as soon as it passes `limit` bytes. Not an async
+ * iterator: leaving one early destroys the request, and the connection with it, before the answer.
+ */
+function readText(req: IncomingMessage, limit: number, tooLarge: () => Error): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (outcome: () => void) => {
+      req.off('data', onData).off('end', onEnd).off('error', onGone).off('close', onGone);
+      outcome();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) settle(() => reject(tooLarge()));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle(() => resolve(Buffer.concat(chunks).toString('utf8')));
+    const onGone = () => settle(() => reject(new ClientGoneError('The client closed the connection mid-request.')));
+    req.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
+  });
+}
+
 /**
  * The request body parsed as JSON, or `undefined` when there is none. Over `maxBodyBytes` it is a
- * 413, read to its end but not kept (so the client gets the answer instead of a reset connection).
+ * 413 at once, reading no further (the caller closes the connection after the answer).
  */
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const tooLarge = () =>
@@ -52,25 +97,21 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
       `The request body is larger than ${maxBodyBytes} bytes. Send large batches as a source instead: {"source": {"path": "<folder or .jsonl file under an input root>"}}.`,
     );
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBodyBytes) {
-    req.resume();
-    throw tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBodyBytes) over = true;
-    else chunks.push(chunk);
-  }
-  if (over) throw tooLarge();
-  const text = Buffer.concat(chunks).toString('utf8');
+  if (Number.isFinite(declared) && declared > maxBodyBytes) throw tooLarge();
+  const text = await readText(req, maxBodyBytes, tooLarge);
   if (text.trim() === '') return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ApiError(400, 'BadJson', `The request body is not valid JSON (${reason}); send a JSON object.`);
   }
+  if (nestingDepth(body, maxBodyDepth) > maxBodyDepth)
+    throw new ApiError(
+      400,
+      'BadJson',
+      `The request body nests arrays and objects more than ${maxBodyDepth} levels deep; send flatter data.`,
+    );
+  return body;
 }

@@ -86,7 +86,8 @@ export function schemaProblems(schema: JsonSchema, value: unknown, path = ''): s
       if (value[key] === undefined) problems.push(`${child(path, key)}: is missing`);
     }
     for (const [key, element] of Object.entries(value)) {
-      const property = schema.properties?.[key];
+      // Own properties only: "__proto__" or "constructor" must not find Object.prototype's.
+      const property = schema.properties && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
       if (property) problems.push(...schemaProblems(property, element, child(path, key)));
       else if (schema.additionalProperties === false)
         problems.push(

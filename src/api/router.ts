@@ -11,7 +11,9 @@ import { UnknownTopicError, UnusableEventError } from '../client/event-router';
 import { frontendAddress } from '../runtime/config';
 import { InputPathError } from '../sources/input-roots';
 import type { ApiContext } from './context';
-import { ApiError, readJsonBody, sendJson } from './http';
+import { closeAfterAnswer } from './connection-guards';
+import { ApiError, ClientGoneError, readJsonBody, sendJson } from './http';
+import { defaultServerLimits, type ServerLimits } from './limits';
 import { schemaProblems } from './json-schema';
 import type { Route } from './routes';
 import { tokenMatches } from './token';
@@ -86,24 +88,51 @@ function temporalUnavailable(error: unknown, ctx: ApiContext): ApiError | undefi
   return undefined;
 }
 
+/** The path of the request target (origin or absolute form); a 400 when it is not a URL. */
+function pathnameOf(target: string): string {
+  try {
+    return new URL(target, 'http://api').pathname;
+  } catch {
+    throw new ApiError(
+      400,
+      'BadPath',
+      `The request target ${JSON.stringify(target)} is not a valid URL; send a path such as /pipelines (GET /openapi.json lists every route).`,
+    );
+  }
+}
+
 function asApiError(error: unknown, ctx: ApiContext): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof UnknownTopicError) return new ApiError(404, 'UnknownTopic', error.message);
   if (error instanceof UnusableEventError) return new ApiError(400, 'BadEvent', error.message);
   if (error instanceof InputPathError) return new ApiError(400, error.kind, error.message);
+  // The details stay in the API's log: an answer must not show the server's paths or internals.
   return (
     temporalUnavailable(error, ctx) ??
-    new ApiError(500, 'InternalError', `The API failed: ${error instanceof Error ? error.message : String(error)}`)
+    new ApiError(500, 'InternalError', 'The API failed on this request; its log has the details. Try again later.')
   );
 }
 
-/** A node:http request listener serving `routes` with `ctx`; `log` gets a line per 5xx answer. */
-export function requestListener(ctx: ApiContext, routes: readonly Route[], log: (line: string) => void) {
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/**
+ * A node:http request listener serving `routes` with `ctx`; `log` gets a line per 5xx answer.
+ * Every request gets an answer or, when its client is gone, a closed connection: nothing a
+ * request does ends the process.
+ */
+export function requestListener(
+  ctx: ApiContext,
+  routes: readonly Route[],
+  log: (line: string) => void,
+  limits: ServerLimits = defaultServerLimits,
+) {
   const requests = ctx.meter?.createCounter(metricNames.apiRequests, 'requests', 'HTTP API requests answered');
   const durations = ctx.meter?.createHistogram(metricNames.apiRequestDuration, 'int', 'ms', 'time to answer');
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const method = req.method ?? 'GET';
-    const pathname = new URL(req.url ?? '/', 'http://api').pathname;
+    const target = req.url ?? '/';
     const started = Date.now();
     // The route's template, not the path: run IDs in labels would make a series per run.
     let routeLabel = 'unmatched';
@@ -112,6 +141,9 @@ export function requestListener(ctx: ApiContext, routes: readonly Route[], log: 
       durations?.record(Date.now() - started, { route: routeLabel, method });
     });
     const answer = async () => {
+      if (req.httpVersion === '1.1' && req.headers.host === undefined)
+        throw new ApiError(400, 'MissingHost', 'An HTTP/1.1 request needs a Host header, e.g. "Host: 127.0.0.1:8088".');
+      const pathname = pathnameOf(target);
       const { route, params } = matchRoute(routes, method, pathname);
       routeLabel = route.path;
       if (!route.public) authenticate(req, ctx);
@@ -133,15 +165,35 @@ export function requestListener(ctx: ApiContext, routes: readonly Route[], log: 
       } else if (body !== undefined) {
         throw new ApiError(400, 'BadRequest', `${method} ${route.path} takes no body; send none.`);
       }
-      const response = await route.handle({ params, body }, ctx);
+      const deadline = Date.now() + limits.temporalDeadlineMs;
+      const response = await ctx.client.withDeadline(deadline, () => route.handle({ params, body }, ctx));
       sendJson(res, response.status, response.body);
     };
     answer().catch((error: unknown) => {
-      req.resume(); // an unread body (refused before reading) must not stall the connection
+      if (error instanceof ClientGoneError || res.destroyed || req.socket.destroyed) return void res.destroy();
       const failure = asApiError(error, ctx);
-      if (failure.status >= 500) log(`${method} ${pathname} → ${failure.status}: ${failure.message}`);
+      if (failure.status >= 500) log(`${method} ${target} → ${failure.status}: ${describe(error)}`);
       if (res.headersSent) return void res.destroy();
+      // Refused before its body was read (or all of it): read no more than a bounded rest, then close.
+      if (!req.complete) closeAfterAnswer(req, res, limits);
       sendJson(res, failure.status, { error: failure.kind, message: failure.message }, failure.headers);
     });
+  };
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    // A socket error after the answer (a reset, a broken pipe) concerns only that client.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    try {
+      serve(req, res);
+    } catch (error) {
+      log(`${req.method} ${req.url} → the listener failed: ${describe(error)}`);
+      try {
+        if (!res.headersSent)
+          sendJson(res, 500, { error: 'InternalError', message: 'The API failed on this request. Try again later.' });
+        else res.destroy();
+      } catch {
+        res.destroy();
+      }
+    }
   };
 }

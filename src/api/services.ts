@@ -16,6 +16,7 @@ import type { BatchConfig } from '../runtime/config';
 import { repoRoot } from '../runtime/paths';
 import { InboxWatcher } from '../sources/inbox-watcher';
 import { insideRoot } from '../sources/input-roots';
+import { serverLimitsFromEnv, type ServerLimits } from './limits';
 import { startApiServer } from './server';
 import { resolveApiToken } from './token';
 
@@ -31,6 +32,13 @@ export interface ApiServicesOptions {
   inboxSettleMs?: number;
   /** Request metrics go here (the process's telemetry, src/runtime/telemetry). */
   meter?: MetricMeter;
+  /**
+   * Whether the usage lines show the token itself. Default: only when stdout is a terminal, so
+   * the token never lands in a log file; otherwise they say where to read it.
+   */
+  showToken?: boolean;
+  /** Connection limits and timeouts (default: src/api/limits.ts, BATCH_API_MAX_CONNECTIONS). */
+  limits?: ServerLimits;
 }
 
 export interface ApiServices {
@@ -39,7 +47,7 @@ export interface ApiServices {
   /** Where the token comes from: BATCH_API_TOKEN or the token file. */
   tokenSource: string;
   watchers: InboxWatcher[];
-  /** How to use it: address, token, a curl line, the inboxes. */
+  /** How to use it: address, where the token is (the token only on a terminal), a curl line, the inboxes. */
   usage: string[];
   stop(): Promise<void>;
 }
@@ -62,6 +70,14 @@ function checkInboxesUnderRoots(inboxes: InboxConfig[], roots: readonly string[]
     );
 }
 
+/** The token on a terminal; in a log (stdout not a terminal) only where to read it. */
+function tokenLine(token: string, source: string, show: boolean): string {
+  if (show) return `API token: ${token} (from ${source})`;
+  return source === 'BATCH_API_TOKEN'
+    ? 'API token: the value of BATCH_API_TOKEN (not printed: this output is not a terminal)'
+    : `API token: in ${source} (readable by its owner only; not printed: this output is not a terminal)`;
+}
+
 export async function startApiServices(options: ApiServicesOptions): Promise<ApiServices> {
   const { client, config, dataDir, log } = options;
   const catalog = loadPipelineCatalog(options.pipelinesDir ?? examplesDir);
@@ -81,6 +97,7 @@ export async function startApiServices(options: ApiServicesOptions): Promise<Api
     { client, config, catalog, router, token, baseDir: repoRoot, meter: options.meter },
     { host: config.api.host, port: config.api.port },
     (line) => log(`[api] ${line}`),
+    options.limits ?? serverLimitsFromEnv(),
   );
   const watchers = subscriptions.inboxes.map(
     (inbox) =>
@@ -104,7 +121,7 @@ export async function startApiServices(options: ApiServicesOptions): Promise<Api
   const tokenHint = source === 'BATCH_API_TOKEN' ? '$BATCH_API_TOKEN' : `$(cat ${shown(source)})`;
   const usage = [
     `HTTP API: ${api.url} (OpenAPI: ${api.url}/openapi.json; docs/api.md)`,
-    `API token: ${token} (from ${shown(source)})`,
+    tokenLine(token, shown(source), options.showToken ?? process.stdout.isTTY === true),
     `  curl -s -H "Authorization: Bearer ${tokenHint}" ${api.url}/pipelines`,
     ...subscriptions.inboxes.map((i) => {
       const { pipelines, flows } = subscriptions.topics[i.topic];

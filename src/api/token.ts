@@ -23,6 +23,8 @@ export async function resolveApiToken(api: ApiConfig, dataDir: string): Promise<
     const token = randomBytes(24).toString('base64url');
     await writeAtomically(file, (tmp) => fs.writeFile(tmp, `${token}\n`, { mode: 0o600 }));
   }
+  // Owner only, also for a file made by hand or by an older version.
+  await fs.chmod(file, 0o600);
   // Read back what the file holds, so this process and the file agree.
   return { token: await storedToken(file), source: file };
 }

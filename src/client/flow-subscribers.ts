@@ -8,6 +8,7 @@
  *   signup:    data is the sign-up event (src/core/signup-event.ts); `signup/<userId>` makes
  *              one sign-up per user, however many events name them.
  */
+import fs from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { type SignupEvent, signupEventExample, signupEventProblems } from '../core/signup-event';
 import type { BlobStore } from '../runtime/blob-store';
@@ -39,6 +40,10 @@ function transcodeSubscriber({ client, config, store, baseDir }: FlowSubscriberC
         `The transcode flow needs data.path, the video file to transcode (e.g. {"path": ".data/inbox/videos/clip.mp4"}); this event has ${requested === undefined ? 'none' : JSON.stringify(requested)}.`,
       );
     const file = await resolveUnderRoots('data.path', requested, config.api.inputRoots, baseDir);
+    if (!(await fs.stat(file)).isFile())
+      throw new UnusableEventError(
+        `The transcode flow needs data.path to be a video file; ${requested} is not a file.`,
+      );
     return async () => {
       // Content-addressed: a repeated event stores nothing new before the server refuses its run.
       const uploads = await uploadFiles(store, [{ id: itemIdForPath(file), payload: { path: file } }]);

@@ -7,10 +7,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-/** A path refused by the input roots: outside them, or missing. The API answers it with a 400 of this kind. */
+/**
+ * A path refused by the input roots: not a usable path, outside them, or missing. The API answers
+ * it with a 400 of this kind; its message names the field and shows the path only as the caller
+ * gave it, never what the server resolved it to.
+ */
 export class InputPathError extends Error {
   constructor(
-    readonly kind: 'PathOutsideRoots' | 'PathNotFound',
+    readonly kind: 'BadPath' | 'PathOutsideRoots' | 'PathNotFound',
     message: string,
   ) {
     super(message);
@@ -36,6 +40,12 @@ export async function resolveUnderRoots(
   base: string,
 ): Promise<string> {
   const allowed = `Paths must lie under ${roots.join(', ')} (BATCH_INPUT_ROOTS).`;
+  // No file name holds a NUL, and the fs calls would refuse it with the resolved path.
+  if (requested.includes('\0'))
+    throw new InputPathError(
+      'BadPath',
+      `${where} ${JSON.stringify(requested)} contains a NUL character (\\u0000), which no file path can hold; send the path without it.`,
+    );
   const resolved = path.resolve(base, requested);
   // A lexical check first, so a path outside is refused whether or not it exists.
   if (!roots.some((root) => insideRoot(root, resolved))) {
@@ -44,6 +54,15 @@ export async function resolveUnderRoots(
   const real = await fs.realpath(resolved).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
       throw new InputPathError('PathNotFound', `${where} ${requested} does not exist; check the path. ${allowed}`);
+    // A symlink loop, a name too long, a folder the server may not read: the path is unusable.
+    const unusable: Record<string, string> = {
+      ELOOP: 'goes round a loop of symlinks',
+      ENAMETOOLONG: 'is too long for a file path',
+      EACCES: 'cannot be read by the server',
+      EPERM: 'cannot be read by the server',
+    };
+    if (error.code && unusable[error.code])
+      throw new InputPathError('BadPath', `${where} ${requested} ${unusable[error.code]}; check the path. ${allowed}`);
     throw error;
   });
   const realRoots = await Promise.all(roots.map((root) => fs.realpath(root).catch(() => undefined)));

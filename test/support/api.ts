@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ServerLimits } from '../../src/api/limits';
 import { ApiServices, startApiServices } from '../../src/api/services';
 import type { PipelineSpec } from '../../src/pipelines/spec';
 import type { BatchConfig } from '../../src/runtime/config';
@@ -28,6 +29,8 @@ export interface TestApiOptions {
   inboxSettleMs?: number;
   /** The configuration to start from (default: isolatedConfig), e.g. signupConfig for a mail catcher. */
   config?: BatchConfig;
+  /** Connection limits and timeouts (default: src/api/limits.ts). */
+  limits?: ServerLimits;
 }
 
 /**
@@ -51,6 +54,7 @@ export class TestApi {
   services?: ApiServices;
 
   private readonly inboxSettleMs: number;
+  private readonly limits?: ServerLimits;
 
   constructor(
     private readonly env: TestWorkflowEnvironment,
@@ -59,6 +63,7 @@ export class TestApi {
   ) {
     const base = options.config ?? isolatedConfig(env.address);
     this.inboxSettleMs = options.inboxSettleMs ?? 300;
+    this.limits = options.limits;
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `batch-${prefix}-`));
     this.inputs = path.join(this.dataDir, 'inputs');
     this.outside = path.join(this.dataDir, 'outside');
@@ -140,6 +145,7 @@ export class TestApi {
       pipelinesDir: this.pipelinesDir,
       subscriptions: this.subscriptionsFile,
       inboxSettleMs: this.inboxSettleMs,
+      limits: this.limits,
     });
     return this;
   }

@@ -3,7 +3,7 @@
  * the event router (src/client/event-router.ts) turns into one run per subscribed pipeline and
  * flow, at most once per event ID.
  */
-import type { PipelineEvent } from '../../client/event-router';
+import { type PipelineEvent, UnknownTopicError } from '../../client/event-router';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
 import { withPathsUnderRoots } from '../input-roots';
 import { eventRunRef } from './run-ref';
@@ -22,6 +22,9 @@ export async function listTopics(_req: ApiRequest, ctx: ApiContext): Promise<Api
 
 export async function publishEvent(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
   const topic = req.params.topic;
+  // Own topics only: "__proto__" or "constructor" must not find Object.prototype's members.
+  const { topics } = ctx.router.subscriptions;
+  if (!Object.hasOwn(topics, topic)) throw new UnknownTopicError(topic, Object.keys(topics));
   const body = req.body as { id: string; data?: Record<string, unknown> };
   const [checked] = await withPathsUnderRoots(
     [{ data: body.data ?? {} }],
