@@ -15,7 +15,7 @@ const log = (line: string) => console.log(line);
 async function main(): Promise<void> {
   if (process.argv.length > 2) {
     console.log(
-      'Usage: npm run api\n\nServes the HTTP API (docs/api.md) and the inbox watchers of pipelines/subscriptions.yaml.\nEnvironment: BATCH_API_PORT (8088), BATCH_API_METRICS_PORT (9463; 0: off), BATCH_API_HOST (127.0.0.1), BATCH_API_TOKEN, BATCH_INPUT_ROOTS, TEMPORAL_ADDRESS, BATCH_DATA_DIR.',
+      'Usage: npm run api\n\nServes the HTTP API (docs/api.md) and the inbox watchers of pipelines/subscriptions.yaml.\nEnvironment: BATCH_API_PORT (8088), BATCH_API_METRICS_PORT (9463; 0: off), BATCH_API_HOST (127.0.0.1), BATCH_API_TOKEN (shown only on a terminal), BATCH_API_MAX_CONNECTIONS (256), BATCH_API_REQUEST_TIMEOUT_MS (30000), BATCH_INPUT_ROOTS, TEMPORAL_ADDRESS, BATCH_DATA_DIR.',
     );
     process.exit(process.argv[2] === '--help' || process.argv[2] === '-h' ? 0 : 1);
   }
