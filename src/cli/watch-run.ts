@@ -55,6 +55,8 @@ export async function watchRun<R, P>(
         },
         () => undefined, // not answering yet (starting) or any more (done): the result says the rest
       )
+      // A progress line that cannot be formatted is skipped; it never ends the wait.
+      .catch(() => undefined)
       .finally(() => (asking = false));
   }, everyMs);
   try {
