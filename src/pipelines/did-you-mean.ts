@@ -23,6 +23,8 @@ function editDistance(a: string, b: string): number {
   return rows[a.length][b.length];
 }
 
+const maxHintLength = 200;
+
 /**
  * The candidate `name` most likely is a typo of (case-insensitive; at most a third of its letters
  * off, at least one), or undefined. Ties go to the earlier candidate, so the answer is deterministic.
@@ -31,8 +33,10 @@ export function closestMatch(name: string, candidates: readonly string[]): strin
   const wanted = name.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;
+  // The distance takes length² steps and memory: names this long get no hint (they are no typos anyway).
+  if (name.length > maxHintLength) return undefined;
   for (const candidate of candidates) {
-    if (candidate === name) continue;
+    if (candidate === name || candidate.length > maxHintLength) continue;
     const distance = editDistance(wanted, candidate.toLowerCase());
     const limit = Math.max(1, Math.floor(Math.max(name.length, candidate.length) / 3));
     if (distance <= limit && distance < bestDistance) {
