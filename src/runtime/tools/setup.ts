@@ -2,6 +2,8 @@ import { ensureChromium } from './chromium';
 import { ensureTemporalCli } from './temporal-cli';
 import { ensureTestServer } from './test-server';
 import { ensureFfmpeg } from './ffmpeg-install';
+import { ensureTemporalServer } from './temporal-server';
+import { ensureUiServer } from './ui-server';
 
 export interface ToolNeeds {
   /** The Temporal CLI dev server (not needed when TEMPORAL_ADDRESS points at a cluster). */
@@ -10,12 +12,16 @@ export interface ToolNeeds {
   testServer: boolean;
   /** Chromium, for the test that drives the Web UI in a headless browser (tests only). */
   browser: boolean;
+  /** Temporal Server, temporal-sql-tool and the UI server of the local cluster (npm run cluster, its tests). */
+  cluster?: boolean;
 }
 
 export interface Tools {
   temporalCli?: string;
   testServer?: string;
   chromium?: string;
+  temporalServer?: string;
+  uiServer?: string;
   ffmpeg: string;
   ffprobe: string;
 }
@@ -30,5 +36,9 @@ export async function ensureTools(needs: ToolNeeds, log: (line: string) => void)
   if (needs.devServer) tools.temporalCli = await ensureTemporalCli(log);
   if (needs.testServer) tools.testServer = await ensureTestServer(log);
   if (needs.browser) tools.chromium = await ensureChromium(log);
+  if (needs.cluster) {
+    tools.temporalServer = (await ensureTemporalServer(log)).server;
+    tools.uiServer = await ensureUiServer(log);
+  }
   return tools;
 }

@@ -1,0 +1,326 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import { ensureSearchAttributes } from '../client/search-attributes';
+import type { ManagedProcess } from '../runtime/processes';
+import { freePort, waitFor } from '../runtime/wait';
+import { ensureTemporalServer } from '../runtime/tools/temporal-server';
+import { ensureUiServer } from '../runtime/tools/ui-server';
+import { Postgres } from './postgres';
+import { ensureSchemas } from './schema';
+import { ServicesOptions, TemporalService, startService, temporalServices } from './temporal-services';
+import { startUiServer } from './ui-server';
+
+/**
+ * A Temporal cluster on this machine, as an operator would run it: PostgreSQL, the four services
+ * as separate processes, the Web UI server, the namespace and the project's search attributes.
+ * State lives in `dir` (PostgreSQL data, logs, cluster.json) and survives a restart.
+ */
+export interface ClusterPorts {
+  postgres: number;
+  frontend: number;
+  frontendHttp: number;
+  frontendMembership: number;
+  history: number;
+  historyMembership: number;
+  matching: number;
+  matchingMembership: number;
+  worker: number;
+  workerMembership: number;
+  ui: number;
+  /** Prometheus endpoints, one per service process. */
+  frontendMetrics: number;
+  historyMetrics: number;
+  matchingMetrics: number;
+  workerMetrics: number;
+}
+
+/** `npm run cluster`'s ports: the dev server's frontend and UI ports (use one or the other), the rest beside them. */
+export const defaultClusterPorts: ClusterPorts = {
+  postgres: 5433,
+  frontend: 7233,
+  frontendHttp: 7243,
+  frontendMembership: 6933,
+  history: 7234,
+  historyMembership: 6934,
+  matching: 7235,
+  matchingMembership: 6935,
+  worker: 7239,
+  workerMembership: 6939,
+  ui: 8233,
+  frontendMetrics: 9091,
+  historyMetrics: 9092,
+  matchingMetrics: 9093,
+  workerMetrics: 9094,
+};
+
+export interface ClusterOptions {
+  dir: string;
+  ports: ClusterPorts;
+  namespace: string;
+  /** Fixed at the first start of the database; 4 suits one machine. */
+  numHistoryShards: number;
+  retentionDays: number;
+  /** Tests: PostgreSQL without fsync. */
+  fastDb?: boolean;
+  /** Skip the Web UI server. */
+  noUi?: boolean;
+}
+
+/** What cluster.json in the cluster folder says: how to reach a running cluster. */
+export interface ClusterInfo {
+  pid: number;
+  frontendAddress: string;
+  uiUrl?: string;
+  postgres: string;
+  namespace: string;
+  numHistoryShards: number;
+  logDir: string;
+  startedAt: string;
+}
+
+export const clusterInfoFile = (dir: string) => path.join(dir, 'cluster.json');
+
+/** A port nothing listens on, from 20000-32000: membership ports are stored as smallint (< 32768). */
+async function freeLowPort(taken: Set<number>): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(port) || !(await canListen(port))) continue;
+    taken.add(port);
+    return port;
+  }
+  throw new Error('No free port found between 20000 and 32000 for a membership port.');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Free ports for every listener (tests and a second cluster beside another). */
+export async function freeClusterPorts(): Promise<ClusterPorts> {
+  const ports = {} as ClusterPorts;
+  const taken = new Set<number>();
+  for (const key of Object.keys(defaultClusterPorts) as (keyof ClusterPorts)[]) {
+    ports[key] = key.endsWith('Membership') ? await freeLowPort(taken) : await freePort();
+  }
+  return ports;
+}
+
+export class Cluster {
+  readonly services = new Map<TemporalService, ManagedProcess>();
+  ui?: ManagedProcess;
+
+  private constructor(
+    readonly options: ClusterOptions,
+    readonly postgres: Postgres,
+    readonly servicesOptions: ServicesOptions,
+    readonly uiServerPath: string | undefined,
+  ) {}
+
+  get frontendAddress(): string {
+    return `127.0.0.1:${this.options.ports.frontend}`;
+  }
+
+  get uiUrl(): string | undefined {
+    return this.options.noUi ? undefined : `http://127.0.0.1:${this.options.ports.ui}`;
+  }
+
+  get logDir(): string {
+    return path.join(this.options.dir, 'logs');
+  }
+
+  /** Builds what is missing, then starts everything; returns once the namespace takes workflows. */
+  static async start(options: ClusterOptions, log: (line: string) => void): Promise<Cluster> {
+    const tools = await ensureTemporalServer(log);
+    const uiServerPath = options.noUi ? undefined : await ensureUiServer(log);
+    fs.mkdirSync(path.join(options.dir, 'logs'), { recursive: true });
+    fs.rmSync(clusterInfoFile(options.dir), { force: true });
+    const { ports } = options;
+    const logDir = path.join(options.dir, 'logs');
+    log(`Starting PostgreSQL on 127.0.0.1:${ports.postgres}...`);
+    const postgres = await Postgres.start(
+      {
+        dir: path.join(options.dir, 'postgres'),
+        port: ports.postgres,
+        logFile: path.join(logDir, 'postgres.log'),
+        fast: options.fastDb,
+      },
+      log,
+    );
+    const servicesOptions: ServicesOptions = {
+      serverPath: tools.server,
+      numHistoryShards: options.numHistoryShards,
+      db: { host: '127.0.0.1', port: ports.postgres },
+      logDir,
+      ports: {
+        frontend: { grpc: ports.frontend, membership: ports.frontendMembership, metrics: ports.frontendMetrics },
+        history: { grpc: ports.history, membership: ports.historyMembership, metrics: ports.historyMetrics },
+        matching: { grpc: ports.matching, membership: ports.matchingMembership, metrics: ports.matchingMetrics },
+        worker: { grpc: ports.worker, membership: ports.workerMembership, metrics: ports.workerMetrics },
+        frontendHttp: ports.frontendHttp,
+      },
+    };
+    const cluster = new Cluster(options, postgres, servicesOptions, uiServerPath);
+    try {
+      await ensureSchemas(postgres, tools.sqlTool, log);
+      log('Starting the Temporal services: history, matching, frontend, worker...');
+      await Promise.all((['history', 'matching'] as const).map((s) => cluster.startService(s)));
+      await cluster.startService('frontend');
+      await cluster.startService('worker');
+      await cluster.registerNamespace(log);
+      if (uiServerPath) {
+        cluster.ui = await startUiServer({
+          uiServerPath,
+          frontendAddress: cluster.frontendAddress,
+          port: ports.ui,
+          namespace: options.namespace,
+          logFile: path.join(logDir, 'ui-server.log'),
+        });
+      }
+      cluster.writeInfo();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  async startService(service: TemporalService): Promise<ManagedProcess> {
+    const proc = await startService(this.servicesOptions, service);
+    this.services.set(service, proc);
+    return proc;
+  }
+
+  /** SIGKILL, as a crash would (fault tests). */
+  async kill(service: TemporalService): Promise<void> {
+    const proc = this.services.get(service);
+    if (!proc) return;
+    proc.kill();
+    await proc.exited;
+  }
+
+  /** Namespace `default` (or the configured one) with its retention, then the search attributes. */
+  private async registerNamespace(log: (line: string) => void): Promise<void> {
+    const connection = await Connection.connect({ address: this.frontendAddress });
+    try {
+      const namespace = this.options.namespace;
+      await waitFor(
+        `namespace ${namespace} to be registered`,
+        async () => {
+          try {
+            await connection.workflowService.describeNamespace({ namespace });
+            return true;
+          } catch {
+            // Not there yet, or the frontend is still joining the ring.
+          }
+          try {
+            await connection.workflowService.registerNamespace({
+              namespace,
+              workflowExecutionRetentionPeriod: msToTs(this.options.retentionDays * 24 * 3600 * 1000),
+            });
+            log(`Registered namespace ${namespace} (retention ${this.options.retentionDays} days).`);
+          } catch {
+            // Already exists (raced) or the cluster is not ready: look again.
+          }
+          return false;
+        },
+        90_000,
+        500,
+      );
+      await waitFor(
+        'the search attributes to be registered',
+        async () => {
+          try {
+            await ensureSearchAttributes(connection, namespace);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        60_000,
+        500,
+      );
+      // Every frontend, history and matching host caches namespaces; wait until a visibility query answers.
+      await waitFor(
+        `namespace ${namespace} to answer visibility queries`,
+        async () => {
+          try {
+            await connection.workflowService.countWorkflowExecutions({ namespace, query: "BatchPipeline = 'x'" });
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        60_000,
+        500,
+      );
+    } finally {
+      await connection.close();
+    }
+  }
+
+  private writeInfo(): void {
+    const info: ClusterInfo = {
+      pid: process.pid,
+      frontendAddress: this.frontendAddress,
+      uiUrl: this.uiUrl,
+      postgres: `127.0.0.1:${this.options.ports.postgres}`,
+      namespace: this.options.namespace,
+      numHistoryShards: this.options.numHistoryShards,
+      logDir: this.logDir,
+      startedAt: new Date().toISOString(),
+    };
+    fs.writeFileSync(clusterInfoFile(this.options.dir), `${JSON.stringify(info, null, 2)}\n`);
+  }
+
+  /** Every address, one per line, for a person. */
+  addresses(): string[] {
+    const p = this.options.ports;
+    return [
+      `Temporal frontend (gRPC): ${this.frontendAddress}   (TEMPORAL_ADDRESS=${this.frontendAddress})`,
+      `Temporal frontend (HTTP): http://127.0.0.1:${p.frontendHttp}`,
+      ...(this.uiUrl ? [`Web UI:                   ${this.uiUrl}`] : []),
+      `History service:          127.0.0.1:${p.history} (membership ${p.historyMembership})`,
+      `Matching service:         127.0.0.1:${p.matching} (membership ${p.matchingMembership})`,
+      `Worker service:           127.0.0.1:${p.worker} (membership ${p.workerMembership})`,
+      `PostgreSQL:               127.0.0.1:${p.postgres} (user temporal; databases temporal, temporal_visibility; data ${this.postgres.dataDir})`,
+      `Prometheus metrics:       ${temporalServices.map((s) => `${s} http://127.0.0.1:${p[`${s}Metrics`]}/metrics`).join(', ')}`,
+      `Logs:                     ${this.logDir}`,
+    ];
+  }
+
+  /** Stops the UI, the services (worker and frontend first) and PostgreSQL last. */
+  async stop(): Promise<void> {
+    fs.rmSync(clusterInfoFile(this.options.dir), { force: true });
+    await this.ui?.stop();
+    for (const group of [
+      ['worker', 'frontend'],
+      ['history', 'matching'],
+    ] as TemporalService[][]) {
+      await Promise.all(group.map((s) => this.services.get(s)?.stop()));
+    }
+    await this.postgres.stop();
+  }
+}
+
+/** The running cluster recorded in `dir`, when its owner process is alive. */
+export function runningCluster(dir: string): ClusterInfo | undefined {
+  let info: ClusterInfo;
+  try {
+    info = JSON.parse(fs.readFileSync(clusterInfoFile(dir), 'utf8')) as ClusterInfo;
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { dataDir } from '../runtime/paths';
+import { portOpen } from '../runtime/wait';
+import { Cluster, ClusterInfo, ClusterOptions, ClusterPorts, defaultClusterPorts, runningCluster } from './cluster';
+
+/** The local cluster's folder: PostgreSQL data, logs and cluster.json (git-ignored, under BATCH_DATA_DIR). */
+export const localClusterDir = path.join(dataDir, 'cluster');
+
+/** The options `npm run cluster` and `npm start -- --cluster` use. */
+export function localClusterOptions(ports: ClusterPorts = defaultClusterPorts): ClusterOptions {
+  return {
+    dir: localClusterDir,
+    ports,
+    namespace: process.env.TEMPORAL_NAMESPACE || 'default',
+    numHistoryShards: 4,
+    retentionDays: 3,
+  };
+}
+
+/** Refuses to start on a port something else holds, naming it and the way out. */
+export async function checkPortsFree(ports: ClusterPorts): Promise<void> {
+  for (const [name, port] of Object.entries(ports)) {
+    if (await portOpen(port)) {
+      throw new Error(
+        `Port ${port} (${name}) is already in use, so the local Temporal cluster cannot start.\n` +
+          'Stop what listens there (an `npm start` dev server uses 7233 and 8233), or, if it is a Temporal cluster, ' +
+          `use it: TEMPORAL_ADDRESS=127.0.0.1:${ports.frontend} npm start.`,
+      );
+    }
+  }
+}
+
+export interface UsedCluster {
+  frontendAddress: string;
+  uiUrl?: string;
+  /** Stops the cluster when this process started it; leaves a running one alone. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `npm start -- --cluster`: the cluster `npm run cluster` runs (found by its cluster.json), or a
+ * new one started here and stopped at the end.
+ */
+export async function useLocalCluster(log: (line: string) => void): Promise<UsedCluster> {
+  if (process.env.TEMPORAL_ADDRESS) {
+    throw new Error(
+      `--cluster runs on the local cluster, but TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS} names another one.\n` +
+        'Use one or the other: unset TEMPORAL_ADDRESS for the local cluster, or drop --cluster for that cluster.',
+    );
+  }
+  const running: ClusterInfo | undefined = runningCluster(localClusterDir);
+  if (running) {
+    log(`Using the running local cluster at ${running.frontendAddress} (started by pid ${running.pid}).`);
+    return { frontendAddress: running.frontendAddress, uiUrl: running.uiUrl, stop: async () => undefined };
+  }
+  const options = localClusterOptions();
+  await checkPortsFree(options.ports);
+  const started = Date.now();
+  const cluster = await Cluster.start(options, log);
+  log(`Local Temporal cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
+  for (const line of cluster.addresses()) log(`  ${line}`);
+  return { frontendAddress: cluster.frontendAddress, uiUrl: cluster.uiUrl, stop: () => cluster.stop() };
+}
