@@ -13,6 +13,7 @@ import { startThumbnailerRun } from '../client/thumbnailer-run';
 import { checkedRunName, timestampedRunName } from '../core/run-name';
 import { BatchConfig, loadConfig, workflowUrl } from '../runtime/config';
 import { startStack } from '../runtime/embedded-stack';
+import { useLocalCluster } from '../cluster/local';
 import { dataDir, displayPath } from '../runtime/paths';
 import { stopAll } from '../runtime/processes';
 import { apiTelemetry } from '../runtime/telemetry/api';
@@ -32,6 +33,8 @@ every hands-on flow then runs on its demo inputs (${flows.map((f) => f.name).joi
 Options:
   --once            run the demo, print the summary and exit (default: stay up until Ctrl-C)
   --no-flows        run only the thumbnailer
+  --cluster         run on the local Temporal cluster on PostgreSQL: the one \`npm run cluster\` runs, or one
+                    started here and stopped at the end (docs/cluster.md)
   --concurrency N   videos processed at once (default 4)
   --run NAME        run name (default: demo-<timestamp>); workflow ID thumbnailer/<NAME>
   --help            this text
@@ -47,10 +50,11 @@ interface StartArgs {
   concurrency: number;
   runName: string;
   inputs: string[];
+  cluster: boolean;
 }
 
 function parseArgs(argv: string[]): StartArgs {
-  const args: StartArgs = { once: false, flows: true, concurrency: 4, runName: '', inputs: [] };
+  const args: StartArgs = { once: false, flows: true, concurrency: 4, runName: '', inputs: [], cluster: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -58,6 +62,7 @@ function parseArgs(argv: string[]): StartArgs {
       process.exit(0);
     } else if (arg === '--once') args.once = true;
     else if (arg === '--no-flows') args.flows = false;
+    else if (arg === '--cluster') args.cluster = true;
     else if (arg === '--concurrency') {
       args.concurrency = Number(argv[++i]);
       if (!Number.isInteger(args.concurrency) || args.concurrency < 1)
@@ -95,6 +100,12 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   // First, before anything creates the SDK Runtime: the API's request metrics.
   const telemetry = apiTelemetry();
+  // --cluster: the local cluster's frontend and UI (src/cluster/local.ts) stand in for TEMPORAL_ADDRESS.
+  const cluster = args.cluster ? await useLocalCluster(log) : undefined;
+  if (cluster) {
+    process.env.TEMPORAL_ADDRESS = cluster.frontendAddress;
+    if (cluster.uiUrl) process.env.TEMPORAL_UI_URL = cluster.uiUrl;
+  }
   const config = loadConfig();
   const stack = await startStack(config, log);
   let services: ApiServices | undefined;
@@ -105,6 +116,7 @@ async function main(): Promise<void> {
     log('Stopping the API, workers and the Temporal server...');
     await services?.stop();
     await stack.stop();
+    await cluster?.stop();
     await stopAll();
     process.exit(code);
   };
