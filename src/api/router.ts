@@ -169,15 +169,21 @@ export function requestListener(
       const response = await ctx.client.withDeadline(deadline, () => route.handle({ params, body }, ctx));
       sendJson(res, response.status, response.body);
     };
-    answer().catch((error: unknown) => {
-      if (error instanceof ClientGoneError || res.destroyed || req.socket.destroyed) return void res.destroy();
-      const failure = asApiError(error, ctx);
-      if (failure.status >= 500) log(`${method} ${target} → ${failure.status}: ${describe(error)}`);
-      if (res.headersSent) return void res.destroy();
-      // Refused before its body was read (or all of it): read no more than a bounded rest, then close.
-      if (!req.complete) closeAfterAnswer(req, res, limits);
-      sendJson(res, failure.status, { error: failure.kind, message: failure.message }, failure.headers);
-    });
+    answer()
+      .catch((error: unknown) => {
+        if (error instanceof ClientGoneError || res.destroyed || req.socket.destroyed) return void res.destroy();
+        const failure = asApiError(error, ctx);
+        if (failure.status >= 500) log(`${method} ${target} → ${failure.status}: ${describe(error)}`);
+        if (res.headersSent) return void res.destroy();
+        // Refused before its body was read (or all of it): read no more than a bounded rest, then close.
+        if (!req.complete) closeAfterAnswer(req, res, limits);
+        sendJson(res, failure.status, { error: failure.kind, message: failure.message }, failure.headers);
+      })
+      // Not even the error could be answered: an unhandled rejection would end the process.
+      .catch((error: unknown) => {
+        log(`${method} ${target} → no answer: ${describe(error)}`);
+        res.destroy();
+      });
   };
   return (req: IncomingMessage, res: ServerResponse): void => {
     // A socket error after the answer (a reset, a broken pipe) concerns only that client.

@@ -40,11 +40,15 @@ export async function startApiServer(
   server.on('clientError', answerClientError);
   // An Expect header other than 100-continue: node would answer 417 with no body.
   server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    closeAfterAnswer(req, res, limits);
-    sendJson(res, 417, {
-      error: 'ExpectationFailed',
-      message: `Expect: ${req.headers.expect} is not supported; send no Expect header (or Expect: 100-continue).`,
-    });
+    try {
+      closeAfterAnswer(req, res, limits);
+      sendJson(res, 417, {
+        error: 'ExpectationFailed',
+        message: `Expect: ${req.headers.expect} is not supported; send no Expect header (or Expect: 100-continue).`,
+      });
+    } catch {
+      res.destroy();
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
