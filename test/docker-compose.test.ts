@@ -1,11 +1,16 @@
 /**
  * docker-compose.yml cannot run here (no Docker engine), so this checks that it agrees with the
- * code: services, images matching the embedded server's versions, ports, queues, search attributes.
+ * code: services, images matching the embedded server's versions, ports, queues, search attributes,
+ * and that its Temporal cluster is the one `npm run cluster` runs and test/cluster.test.ts tests:
+ * the same config template and dynamic config (deploy/temporal/), the same schema commands, the
+ * same PostgreSQL major version.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { postgresVersion } from '../src/cluster/postgres';
+import { configTemplateEnv, temporalServices } from '../src/cluster/temporal-services';
 import { allSearchAttributes } from '../src/core/search-attributes';
 import { loadConfig } from '../src/runtime/config';
 import { repoRoot } from '../src/runtime/paths';
@@ -18,9 +23,12 @@ interface Service {
   ports?: string[];
   command?: string[] | string;
   depends_on?: Record<string, unknown> | string[];
+  volumes?: string[];
+  entrypoint?: string[];
 }
 
-const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8')) as {
+// `<<: *temporal-service` merge keys, as docker compose reads them.
+const compose = parse(fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
 };
 const services = compose.services;
@@ -31,31 +39,78 @@ interface PackageJson {
 const config = loadConfig({});
 
 describe('docker-compose.yml', () => {
-  it('has Temporal with PostgreSQL, the Web UI, search-attribute setup, the worker and the mail catcher', () => {
+  it('has the four Temporal services on PostgreSQL, the schema job, the Web UI, search-attribute setup, the worker and the mail catcher', () => {
     assert.deepEqual(Object.keys(services).sort(), [
       'mail',
       'postgresql',
-      'temporal',
+      'temporal-frontend',
+      'temporal-history',
+      'temporal-matching',
+      'temporal-schema',
       'temporal-setup',
       'temporal-ui',
+      'temporal-worker',
       'worker',
     ]);
-    assert.equal(services.temporal.environment?.DB, 'postgres12');
-    assert.equal(services.temporal.environment?.POSTGRES_SEEDS, 'postgresql');
+    for (const service of temporalServices) {
+      const env = services[`temporal-${service}`].environment ?? {};
+      assert.equal(env.TEMPORAL_DB_HOST, 'postgresql', service);
+      assert.equal(env.TEMPORAL_FRONTEND_ADDRESS, 'temporal-frontend:7233', service);
+    }
     assert.ok(services.worker.build, 'the worker is built from this repository');
+  });
+
+  it('runs each Temporal service with the config template and dynamic config that npm run cluster runs', () => {
+    const template = fs.readFileSync(path.join(repoRoot, 'deploy', 'temporal', 'config_template.yaml'), 'utf8');
+    const templateVariables = new Set([...template.matchAll(/env "(\w+)"/g)].map((m) => m[1]));
+    for (const service of temporalServices) {
+      const container = services[`temporal-${service}`];
+      assert.ok(
+        container.volumes?.includes('./deploy/temporal:/etc/temporal/batch:ro'),
+        `${service} mounts deploy/temporal`,
+      );
+      const command = String(container.command);
+      assert.match(
+        command,
+        new RegExp(`--config /etc/temporal/batch --env ${configTemplateEnv} .*start --service ${service}$`),
+      );
+      assert.match(command, /TEMPORAL_BROADCAST_ADDRESS=\$\$\(hostname -i/, 'other services reach it at its own IP');
+      const env = container.environment ?? {};
+      assert.equal(env.TEMPORAL_DYNAMIC_CONFIG_FILE, '/etc/temporal/batch/dynamicconfig.yaml');
+      for (const name of Object.keys(env)) assert.ok(templateVariables.has(name), `${name} is read by the template`);
+      assert.equal(env.TEMPORAL_NUM_HISTORY_SHARDS, '512', 'production-sized shard count, fixed at first start');
+    }
+  });
+
+  it('sets up and upgrades both schemas with the commands src/cluster/schema.ts runs, on the PostgreSQL major version the cluster tests run', () => {
+    const script = String(services['temporal-schema'].command);
+    assert.match(script, /temporal-sql-tool --plugin postgres12 --ep postgresql/);
+    assert.match(script, /for pair in temporal:temporal temporal_visibility:visibility/);
+    assert.match(script, /setup-schema -v 0\.0/);
+    assert.match(script, /update-schema --schema-name postgresql\/v12\/\$\$schema/);
+    for (const service of temporalServices) {
+      assert.deepEqual(services[`temporal-${service}`].depends_on, {
+        'temporal-schema': { condition: 'service_completed_successfully' },
+      });
+    }
+    const major = postgresVersion().split('.')[0];
+    assert.equal(services.postgresql.image, `postgres:${major}`);
   });
 
   it('runs the same Temporal Server and Web UI versions as the embedded dev server', () => {
     // Temporal CLI 1.5.1 ships Server 1.29.1 and UI 2.42.1.
-    assert.equal(services.temporal.image, 'temporalio/auto-setup:1.29.1');
+    for (const service of temporalServices) {
+      assert.equal(services[`temporal-${service}`].image, 'temporalio/server:1.29.1');
+    }
+    assert.equal(services['temporal-schema'].image, 'temporalio/admin-tools:1.29.1');
     assert.equal(services['temporal-setup'].image, 'temporalio/admin-tools:1.29.1');
     assert.equal(services['temporal-ui'].image, 'temporalio/ui:2.42.1');
   });
 
   it('publishes the frontend and Web UI on the ports the code uses by default', () => {
-    assert.ok(services.temporal.ports?.includes(`${config.devServerPort}:7233`));
+    assert.ok(services['temporal-frontend'].ports?.includes(`${config.devServerPort}:7233`));
     assert.ok(services['temporal-ui'].ports?.includes(`${config.webUiPort}:8080`));
-    assert.equal(services['temporal-ui'].environment?.TEMPORAL_ADDRESS, 'temporal:7233');
+    assert.equal(services['temporal-ui'].environment?.TEMPORAL_ADDRESS, 'temporal-frontend:7233');
   });
 
   it('serves the worker Prometheus metrics on a published port, in a form the worker accepts', () => {
@@ -68,7 +123,7 @@ describe('docker-compose.yml', () => {
 
   it('gives the worker the same task queues and namespace as the code', () => {
     const env = services.worker.environment ?? {};
-    assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
+    assert.equal(env.TEMPORAL_ADDRESS, 'temporal-frontend:7233');
     assert.equal(env.TEMPORAL_NAMESPACE, config.namespace);
     const fromCompose = loadConfig(env);
     assert.deepEqual(fromCompose.queues, config.queues);
