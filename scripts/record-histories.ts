@@ -21,7 +21,8 @@ import { pipelineRun } from '../src/workflows/pipeline';
 import { thumbnailer, ThumbnailerInput } from '../src/workflows/thumbnailer';
 import { createTranscodeActivities } from '../src/activities/transcode';
 import { startSignup, verifySignup } from '../src/client/signup-run';
-import { startTranscodeRun, uploadFiles } from '../src/client/transcode-run';
+import { uploadFiles } from '../src/client/transcode-run';
+import { transcode } from '../src/workflows/flows/transcode';
 import { BlobStore } from '../src/runtime/blob-store';
 import { generateSampleVideos } from '../src/runtime/sample-videos';
 import { collect, ListSource } from '../src/sources';
@@ -212,7 +213,18 @@ async function recordFlows(env: TestWorkflowEnvironment): Promise<void> {
     const uploads = await uploadFiles(store, await collect(new ListSource([video, corrupt])));
     const activities = createTranscodeActivities(store);
     await withWorkers(env, config, { video: activities, image: activities }, async () => {
-      const handle = await startTranscodeRun(env.client, config, { runName: 'record-transcode', uploads });
+      // The first flow's workflow type, kept registered for these histories (new runs are transcode pipeline runs).
+      const handle = await env.client.workflow.start(transcode, {
+        workflowId: 'transcode/record-transcode',
+        taskQueue: config.queues.workflow,
+        args: [
+          {
+            run: 'record-transcode',
+            uploads,
+            queues: { workflow: config.queues.workflow, video: config.queues.video },
+          },
+        ],
+      });
       await handle.result();
     });
     await recordAll(env, 'transcode/record-transcode', 'transcode-run');

@@ -1,12 +1,16 @@
 /**
- * Worker failure during transcoding: the worker process is SIGKILLed while ffmpeg renders and a
- * new one is started. Temporal retries what the dead worker held (heartbeat timeout); every
- * upload ends with its full set of renditions, each readable by ffprobe, and no partial files.
+ * Worker failure during transcoding (the transcode pipeline on the engine): the worker process is
+ * SIGKILLed while ffmpeg renders an upload's ladder and a new one is started. Temporal retries what
+ * the dead worker held (heartbeat timeout); every upload ends with its full ladder, each file
+ * readable by ffprobe, no partial files, and the renditions finished before the kill are kept, not
+ * rendered again (content-addressed outputs, checked by ffprobe).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { readResultLines } from '../src/activities/pipeline/results';
+import type { RenditionReport } from '../src/activities/transcode/upload-item';
 import { startTranscodeRun, uploadFiles } from '../src/client/transcode-run';
 import { BlobStore } from '../src/runtime/blob-store';
 import { repoRoot } from '../src/runtime/paths';
@@ -25,15 +29,15 @@ describe('transcode: worker killed while ffmpeg renders', function () {
     env = await sharedDevServer();
   });
 
-  it('completes every upload with all renditions after a SIGKILL and a restart, leaving no partial file', async () => {
+  it('completes every upload with its whole ladder after a SIGKILL and a restart, leaving no partial file', async () => {
     const config = isolatedConfig(env.address);
     const dataDir = path.join(repoRoot, 'test-output', 'transcode-crash');
     fs.rmSync(dataDir, { recursive: true, force: true });
     const logDir = path.join(dataDir, 'logs');
     const store = new BlobStore(path.join(dataDir, 'blobs'));
-    // Long enough (a few seconds of 1080p encoding each) for the kill to land mid-render.
+    // Long enough (a few seconds of 720p encoding each) for the kill to land mid-ladder.
     const videos = await generateSampleVideos(path.join(dataDir, 'inputs'), () => undefined, [
-      { source: 'testsrc2', width: 640, height: 360, seconds: 6, fps: 25 },
+      { source: 'testsrc2', width: 1280, height: 720, seconds: 6, fps: 25 },
       { source: 'mandelbrot', width: 480, height: 480, seconds: 4, fps: 25 },
     ]);
     const uploads = await uploadFiles(store, await collect(new ListSource(videos)));
@@ -57,19 +61,36 @@ describe('transcode: worker killed while ffmpeg renders', function () {
     await first.exited;
     const atKill = written().filter((f) => f.endsWith('manifest.json')).length;
     assert.ok(atKill < uploads.length, 'killed before every upload was done');
+    const finishedAtKill = new Map(
+      written()
+        .filter((f) => !path.basename(f).startsWith('.') && !f.endsWith('manifest.json'))
+        .map((f) => [f, fs.statSync(path.join(renditionsDir, f)).ino]),
+    );
 
     await worker('worker B');
     const result = await handle.result();
 
-    assert.equal(result.progress.succeeded, uploads.length, JSON.stringify(result.outcomes));
-    for (const outcome of result.outcomes) {
-      assert.ok(outcome.status === 'succeeded');
-      const names = outcome.result.renditions.map((r) => r.rendition);
-      assert.deepEqual(names, ['1080p', '480p', 'preview-gif', 'poster'], outcome.itemId);
-      for (const r of outcome.result.renditions) {
-        assert.ok(r.bytes > 0 && r.width > 0 && r.height > 0, `${outcome.itemId} ${r.rendition} is readable`);
+    assert.deepEqual([result.completed, result.deadLettered], [uploads.length, 0], JSON.stringify(result.deadLetters));
+    const expected: Record<string, string[]> = {
+      '1280x720': ['source-size', '480p', 'preview-gif', 'poster'],
+      '480x480': ['480p', 'preview-gif', 'poster'],
+    };
+    for await (const line of readResultLines(result.results!.dir)) {
+      assert.equal(line.status, 'completed', JSON.stringify(line));
+      const source = line.data!.source as { width: number; height: number };
+      const renditions = line.data!.renditions as RenditionReport[];
+      assert.deepEqual(
+        renditions.map((r) => r.rendition),
+        expected[`${source.width}x${source.height}`],
+        line.id,
+      );
+      for (const r of renditions) {
+        assert.ok(r.bytes > 0 && r.width > 0 && r.height > 0, `${line.id} ${r.rendition} is readable`);
         if (r.rendition !== 'poster') assert.ok((r.durationSeconds ?? 0) > 1, `${r.rendition} is whole`);
       }
+    }
+    for (const [file, ino] of finishedAtKill) {
+      assert.equal(fs.statSync(path.join(renditionsDir, file)).ino, ino, `${file}, finished before the kill, was kept`);
     }
     // Exactly the renditions and the manifest per upload: no temporary or partial file left.
     const perUpload = new Map<string, string[]>();
@@ -77,9 +98,12 @@ describe('transcode: worker killed while ffmpeg renders', function () {
       const [key, ...rest] = file.split('/');
       perUpload.set(key, [...(perUpload.get(key) ?? []), rest.join('/')]);
     }
-    assert.equal(perUpload.size, uploads.length);
-    for (const files of perUpload.values()) {
-      assert.deepEqual(files.sort(), ['1080p.mp4', '480p.mp4', 'manifest.json', 'poster.jpg', 'preview.gif']);
-    }
+    assert.deepEqual(
+      [...perUpload.values()].map((files) => files.sort()).sort((a, b) => b.length - a.length),
+      [
+        ['480p.mp4', 'manifest.json', 'poster.jpg', 'preview.gif', 'source-size.mp4'],
+        ['480p.mp4', 'manifest.json', 'poster.jpg', 'preview.gif'],
+      ],
+    );
   });
 });

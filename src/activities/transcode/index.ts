@@ -4,6 +4,7 @@
  * workers use the default one under the data folder, tests pass their own.
  */
 import { BlobStore } from '../../runtime/blob-store';
+import { resultActivities } from '../pipeline/results';
 import { writeManifestActivity } from './manifest';
 import { probeUploadActivity } from './probe-upload';
 import { renderActivity } from './render';
@@ -14,8 +15,10 @@ export function createTranscodeActivities(store: BlobStore = new BlobStore()) {
     probeUpload: probeUploadActivity(store),
     renderRendition: renderActivity(store),
     writeTranscodeManifest: writeManifestActivity(store),
-    // The transcode pipeline's stages (src/pipelines/transcode.ts) run on the video queue too.
+    // The transcode pipeline's stages (src/pipelines/transcode.ts) run on the video queue, and so does the
+    // engine's bookkeeping of its runs (item pages, results parts): every stage of it names this queue.
     ...transcodeStageActivities(store),
+    ...resultActivities,
   };
 }
 

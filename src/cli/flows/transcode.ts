@@ -1,7 +1,8 @@
 /**
- * Flow `transcode` (the seeds' copier): uploaded videos go into the local blob store and each is copied out to
- * parallel renditions — 1080p and 480p H.264 MP4, an animated GIF preview, a poster, and 4K when the source is 4K —
- * plus a manifest of what ffprobe reads back from every file.
+ * Flow `transcode` on the pipeline engine (src/pipelines/transcode.ts): uploaded videos go into the local blob store
+ * and each is probed and rendered to a ladder that never goes above the source — 4K, 1080p and 480p H.264 MP4 as far
+ * as the source reaches, one MP4 at the source's own size when it lies between rungs or below them, an animated GIF
+ * preview and a poster — plus a manifest of what ffprobe reads back from every file.
  *
  *   npm run cli -- run transcode <video files or folders...> [--run NAME]
  *
@@ -16,11 +17,9 @@ import { BlobStore } from '../../runtime/blob-store';
 import { workflowUrl } from '../../runtime/config';
 import { generateSampleVideos, SampleSpec } from '../../runtime/sample-videos';
 import { collect, sourcesFromInputs } from '../../sources';
-import { transcodeProgressQuery } from '../../workflows/flows/transcode';
-import { formatProgress } from '../summary';
-import { watchRun } from '../watch-run';
+import { watchPipelineRun } from '../watch-run';
 import type { CliFlow, FlowContext } from './flow';
-import { formatBytes, formatTranscodeSummary } from './transcode-summary';
+import { formatBytes, formatTranscodeSummary, readSummaryLines } from './transcode-summary';
 
 const usage = '<video files or folders...> [--run NAME]';
 
@@ -53,18 +52,25 @@ async function transcodeFiles(ctx: FlowContext, inputs: string[], runName: strin
   const store = new BlobStore(path.join(ctx.dataDir, 'blobs'));
   const items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
   const uploads = await uploadFiles(store, items);
-  for (const u of uploads) ctx.log(`Uploaded ${u.name} (${formatBytes(u.bytes)}) as ${u.uri}`);
+  // One line per upload for a handful; a count for many.
+  if (uploads.length <= 20)
+    for (const u of uploads) ctx.log(`Uploaded ${u.name} (${formatBytes(u.bytes)}) as ${u.uri}`);
+  else ctx.log(`Uploaded ${uploads.length} files into ${store.root}`);
   const handle = await startTranscodeRun(ctx.client, ctx.config, { runName, uploads });
-  const webUi = workflowUrl(ctx.config, handle.workflowId, handle.firstExecutionRunId);
+  const webUi = workflowUrl(ctx.config, handle.workflowId);
   ctx.log(`Started ${handle.workflowId} with ${uploads.length} uploads. Web UI: ${webUi}`);
-  const result = await watchRun(handle, transcodeProgressQuery, formatProgress, ctx.log);
-  return formatTranscodeSummary(result, new Map(uploads.map((u) => [u.id, u.name])), store, webUi);
+  const result = await watchPipelineRun(handle, ctx.log);
+  const lines = result.results
+    ? await readSummaryLines(result.results.dir, result.results.failureGroups)
+    : { completed: [], examples: new Map() };
+  return formatTranscodeSummary({ result, lines, store, webUi });
 }
 
 export const transcodeFlow: CliFlow = {
   name: 'transcode',
   usage,
-  description: 'upload videos and copy each to 1080p/480p MP4, GIF preview, poster (+4K from 4K) with a manifest',
+  description:
+    'upload videos and render each to a ladder never above the source (4K/1080p/480p MP4 as reached, source size), GIF preview, poster, manifest',
   async run(args, ctx) {
     const { inputs, runName } = parseArgs(args);
     const lines = await transcodeFiles(ctx, inputs, runName);

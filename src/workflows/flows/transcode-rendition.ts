@@ -1,4 +1,6 @@
 /**
+ * Kept for replay (see transcode.ts); new runs use the transcode pipeline.
+ *
  * One branch of the transcode copier: renders one rendition of one upload (workflow ID
  * `transcode/<run>/<upload>/<rendition>`), so every rendition has its own history, status and retries in the Web UI.
  */

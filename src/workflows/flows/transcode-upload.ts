@@ -1,4 +1,6 @@
 /**
+ * Kept for replay (see transcode.ts); new runs use the transcode pipeline.
+ *
  * One upload through the transcode flow (workflow ID `transcode/<run>/<upload>`): probe it, copy it out to one
  * child workflow per rendition — the seeds' copier, the 4K branch only when the probe says the source is 4K — and,
  * once every branch is done, write the manifest that ffprobe reads back from the files.

@@ -1,4 +1,8 @@
 /**
+ * Kept for replay: the first upload → transcode flow. New runs are runs of the transcode pipeline on the generic
+ * engine (src/pipelines/transcode.ts, workflow `pipelineRun`); this type stays registered so its recorded histories
+ * (test/histories/transcode-run-*.json) and runs started before the change still replay.
+ *
  * The upload → transcode flow (workflow ID `transcode/<run>`): a run of uploaded videos, one child workflow per
  * upload (`transcode/<run>/<upload>`, see transcode-upload.ts) in a bounded window. A failed upload — not a video,
  * corrupt — is recorded with the stage and reason that ended it while the others complete; the `progress` query

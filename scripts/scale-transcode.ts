@@ -1,0 +1,220 @@
+/**
+ * The transcode flow at scale: N tiny inputs in one run on the pipeline engine, on a dev server of its own with
+ * in-process workers and real ffprobe/ffmpeg; reports the run's counts, its summary (failures grouped by reason)
+ * and the largest payload and history of every workflow of the run. Not a test (it takes minutes to hours).
+ *
+ *   node --require tsx/cjs scripts/scale-transcode.ts [--count 10000] [--valid 100] [--data-dir <temp dir>]
+ *     [--partition-size 200] [--window 4] [--video-slots 2]
+ *
+ * `--valid` of the inputs are distinct tiny videos (2x2 and 64x64, a few frames: each gets its whole ladder
+ * rendered); the rest are distinct files that are not videos, dead-lettered at the probe with one reason. Every
+ * input has its own bytes (content-addressed uploads would otherwise fold them into one).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]?.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} needs a whole number, not ${process.argv[i + 1]}`);
+  return n;
+}
+
+const count = arg('--count', 10_000);
+const valid = Math.min(count, arg('--valid', 100));
+const partitionSize = arg('--partition-size', 200);
+const partitionWindow = arg('--window', 4);
+const videoSlots = arg('--video-slots', 2);
+const dataDirArg = process.argv.includes('--data-dir') ? process.argv[process.argv.indexOf('--data-dir') + 1] : '';
+const dataDir = path.resolve(dataDirArg || fs.mkdtempSync(path.join(os.tmpdir(), 'scale-transcode-')));
+// Before anything reads it: results parts and item manifests go under the data folder.
+process.env.BATCH_DATA_DIR = dataDir;
+
+const log = (line: string) => console.log(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+/** Bytes of a Payloads message (what the 2 MB limit counts). */
+interface PayloadsLike {
+  payloads?: { data?: Uint8Array | null; metadata?: Record<string, Uint8Array> | null }[] | null;
+}
+function payloadBytes(p: PayloadsLike | null | undefined): number {
+  let n = 0;
+  for (const payload of p?.payloads ?? []) {
+    n += payload.data?.length ?? 0;
+    for (const value of Object.values(payload.metadata ?? {})) n += value.length;
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  // Loaded here, after BATCH_DATA_DIR is set (static imports would read it first).
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
+  const { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } =
+    require('@temporalio/worker') as typeof import('@temporalio/worker');
+  const { temporal } = require('@temporalio/proto') as typeof import('@temporalio/proto');
+  const { createTranscodeActivities } =
+    require('../src/activities/transcode') as typeof import('../src/activities/transcode');
+  const { ensureSearchAttributes } =
+    require('../src/client/search-attributes') as typeof import('../src/client/search-attributes');
+  const { startTranscodeRun, uploadFiles } =
+    require('../src/client/transcode-run') as typeof import('../src/client/transcode-run');
+  const { formatTranscodeSummary, readSummaryLines } =
+    require('../src/cli/flows/transcode-summary') as typeof import('../src/cli/flows/transcode-summary');
+  const { BlobStore } = require('../src/runtime/blob-store') as typeof import('../src/runtime/blob-store');
+  const { loadConfig } = require('../src/runtime/config') as typeof import('../src/runtime/config');
+  const { startDevServer } = require('../src/runtime/dev-server') as typeof import('../src/runtime/dev-server');
+  const { generateSampleVideos } =
+    require('../src/runtime/sample-videos') as typeof import('../src/runtime/sample-videos');
+  const { ensureTemporalCli } =
+    require('../src/runtime/tools/temporal-cli') as typeof import('../src/runtime/tools/temporal-cli');
+  const { freePort } = require('../src/runtime/wait') as typeof import('../src/runtime/wait');
+  const { autoHeartbeat } = require('../src/workers/auto-heartbeat') as typeof import('../src/workers/auto-heartbeat');
+  const { buildWorkflowBundle } =
+    require('../src/workers/workflow-bundle') as typeof import('../src/workers/workflow-bundle');
+  const { collect, ListSource } = require('../src/sources') as typeof import('../src/sources');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+
+  // Every dead letter is a warning in the workers' log: show errors only.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} },
+    },
+  });
+  log(`data folder ${dataDir}; ${count} inputs, ${valid} of them videos`);
+  const inputs = path.join(dataDir, 'scale-inputs');
+  fs.mkdirSync(inputs, { recursive: true });
+  const [tiny, small] = await generateSampleVideos(path.join(dataDir, 'scale-samples'), () => undefined, [
+    { source: 'testsrc2', width: 2, height: 2, seconds: 0.3, fps: 10 },
+    { source: 'testsrc2', width: 64, height: 64, seconds: 0.3, fps: 10 },
+  ]);
+  const files: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const file = path.join(inputs, `in-${String(i).padStart(5, '0')}${i < valid ? '.mp4' : '.bin'}`);
+    if (i < valid) {
+      // The sample plus an MP4 `free` box holding the index: a valid video with bytes of its own.
+      const free = Buffer.alloc(16);
+      free.writeUInt32BE(16, 0);
+      free.write('free', 4, 'ascii');
+      free.writeBigUInt64BE(BigInt(i), 8);
+      fs.writeFileSync(file, Buffer.concat([fs.readFileSync(i % 2 === 0 ? tiny : small), free]));
+    } else {
+      fs.writeFileSync(file, `not a video, input ${i}\n`);
+    }
+    files.push(file);
+  }
+
+  const cliPath = await ensureTemporalCli(log);
+  const [port, uiPort] = [await freePort(), await freePort()];
+  const server = await startDevServer({
+    cliPath,
+    port,
+    uiPort,
+    namespace: 'default',
+    dbFile: path.join(dataDir, 'temporal.db'),
+    logFile: path.join(dataDir, 'temporal-server.log'),
+  });
+  const address = `127.0.0.1:${port}`;
+  const base = loadConfig({});
+  const config = { ...base, temporalAddress: address, namespace: 'default' };
+  const connection = await Connection.connect({ address });
+  const native = await NativeConnection.connect({ address });
+  const workers: Awaited<ReturnType<typeof Worker.create>>[] = [];
+  const running: Promise<void>[] = [];
+  try {
+    await ensureSearchAttributes(connection, 'default');
+    const client = new Client({ connection });
+    const store = new BlobStore(path.join(dataDir, 'blobs'));
+    const common = { connection: native, namespace: 'default', interceptors: { activity: [autoHeartbeat] } };
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: config.queues.workflow,
+        workflowBundle: { codePath: await buildWorkflowBundle() },
+      }),
+      await Worker.create({
+        ...common,
+        taskQueue: config.queues.video,
+        activities: createTranscodeActivities(store),
+        maxConcurrentActivityTaskExecutions: videoSlots,
+      }),
+    );
+    for (const w of workers) running.push(w.run());
+
+    const uploads = await uploadFiles(store, await collect(new ListSource(files)));
+    const runName = `scale-${count}-${Date.now().toString(36)}`;
+    const started = performance.now();
+    const handle = await startTranscodeRun(client, config, { runName, uploads, partitionSize, partitionWindow });
+    log(`started ${handle.workflowId} with ${uploads.length} uploads`);
+    const ticker = setInterval(() => {
+      void handle.query<{ done: number; total: number; deadLettered: number }>('progress').then(
+        (p) => log(`${p.done}/${p.total} done, ${p.deadLettered} dead-lettered`),
+        () => undefined,
+      );
+    }, 30_000);
+    const result = await handle.result().finally(() => clearInterval(ticker));
+    const seconds = (performance.now() - started) / 1000;
+
+    // Every workflow of the run: the largest payload in any history, and the largest history.
+    let largest = { bytes: 0, where: '' };
+    let longest = { events: 0, bytes: 0, workflowId: '' };
+    let executions = 0;
+    let events = 0;
+    for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "${handle.workflowId}"` })) {
+      executions += 1;
+      const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      const bytes = temporal.api.history.v1.History.encode(history).finish().length;
+      const n = history.events?.length ?? 0;
+      events += n;
+      if (bytes > longest.bytes) longest = { events: n, bytes, workflowId: wf.workflowId };
+      for (const e of history.events ?? []) {
+        const found: [string, PayloadsLike | null | undefined][] = [
+          ['workflow input', e.workflowExecutionStartedEventAttributes?.input],
+          ['workflow result', e.workflowExecutionCompletedEventAttributes?.result],
+          ['continue-as-new input', e.workflowExecutionContinuedAsNewEventAttributes?.input],
+          ['activity input', e.activityTaskScheduledEventAttributes?.input],
+          ['activity result', e.activityTaskCompletedEventAttributes?.result],
+          ['child input', e.startChildWorkflowExecutionInitiatedEventAttributes?.input],
+          ['child result', e.childWorkflowExecutionCompletedEventAttributes?.result],
+        ];
+        for (const [what, payloads] of found) {
+          const size = payloadBytes(payloads);
+          const name =
+            e.activityTaskScheduledEventAttributes?.activityType?.name ??
+            e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ??
+            '';
+          if (size > largest.bytes)
+            largest = { bytes: size, where: `${what}${name ? ` (${name})` : ''} in ${wf.workflowId}` };
+        }
+      }
+    }
+    const lines = result.results
+      ? await readSummaryLines(result.results.dir, result.results.failureGroups)
+      : { completed: [], examples: new Map() };
+    const summary = formatTranscodeSummary({ result, lines, store, webUi: '(scale run: no UI)' });
+    console.log(['', ...summary.filter((l) => !/^ {6}\S/.test(l) || l.includes('e.g.')).slice(0, 40)].join('\n'));
+    console.log(
+      [
+        '',
+        `Scale run: ${count} inputs (${valid} videos) in ${seconds.toFixed(0)} s on ${os.cpus().length} CPUs: ${result.completed} transcoded, ${result.deadLettered} dead-lettered, ${result.partitions} partitions`,
+        `Largest payload: ${(largest.bytes / 1024).toFixed(1)} KiB — ${largest.where}`,
+        `Largest history: ${longest.events} events, ${(longest.bytes / 1024).toFixed(1)} KiB — ${longest.workflowId}`,
+        `Histories: ${executions} executions, ${events} events (${(events / count).toFixed(2)} per input)`,
+      ].join('\n'),
+    );
+  } finally {
+    for (const w of workers) w.shutdown();
+    await Promise.allSettled(running);
+    await native.close();
+    await connection.close();
+    await server.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
