@@ -1,24 +1,26 @@
 /**
- * The thumbnailer end to end on a real Temporal dev server with real ffmpeg and sharp: outputs
- * exist with the expected sizes and formats, the contact sheet is a valid image, bad input is
- * set aside with a clear reason while the rest succeed, and the run is findable by its search
- * attributes.
+ * The thumbnailer end to end on a real Temporal dev server with real ffmpeg and sharp, as a
+ * pipeline (src/pipelines/thumbnailer.ts): outputs exist with the expected sizes and formats,
+ * bad input is dead-lettered with a clear reason while the rest succeed, every item has its line
+ * in the results parts, the contact sheet is a valid image, the summary groups failures by reason,
+ * and the run is findable by its search attributes.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import * as batchActivities from '../src/activities/batch';
-import * as mediaActivities from '../src/activities/media';
+import { readResultLines } from '../src/activities/pipeline/results';
+import type { ResultLine } from '../src/activities/pipeline/results-types';
 import type { ThumbnailFile } from '../src/activities/media/types';
-import { startThumbnailerRun } from '../src/client/thumbnailer-run';
+import { formatThumbnailerSummary } from '../src/cli/summary';
+import { startThumbnailerRun, thumbnailerOutputDir } from '../src/client/thumbnailer-run';
 import { BatchPipeline, BatchRun, BatchStage } from '../src/core/search-attributes';
 import { collect, ListSource } from '../src/sources';
 import { isolatedConfig } from './support/config';
 import { listFiles, outputFolder, sampleVideos } from './support/media';
+import { withPipelineWorkers } from './support/pipeline-workers';
 import { sharedDevServer } from './support/servers';
-import { withWorkers } from './support/workers';
 
 describe('thumbnailer on the dev server with real ffmpeg and sharp', function () {
   let env: TestWorkflowEnvironment;
@@ -26,9 +28,8 @@ describe('thumbnailer on the dev server with real ffmpeg and sharp', function ()
     env = await sharedDevServer();
   });
 
-  it('makes thumbnails of every video, sets bad files aside with their reasons, and makes a contact sheet', async () => {
+  it('makes thumbnails of every video, dead-letters bad files with their reasons, and makes a contact sheet', async () => {
     const config = isolatedConfig(env.address);
-    const outputDir = outputFolder('thumbnailer-integration');
     const inputsDir = outputFolder('thumbnailer-integration-inputs');
     const corrupt = path.join(inputsDir, 'corrupt.mp4');
     fs.writeFileSync(
@@ -39,73 +40,73 @@ describe('thumbnailer on the dev server with real ffmpeg and sharp', function ()
     fs.writeFileSync(notVideo, 'just some text\n');
     const videos = await sampleVideos();
     const items = await collect(new ListSource([...videos, corrupt, notVideo]));
+    const runName = `integration-${Date.now()}`;
 
-    const { result, handle } = await withWorkers(
+    const { result, handle } = await withPipelineWorkers(
       env,
       config,
-      { video: mediaActivities, image: { ...mediaActivities, ...batchActivities } },
+      [config.queues.video, config.queues.image],
       async () => {
-        const handle = await startThumbnailerRun(env.client, config, {
-          runName: 'integration',
-          items,
-          outputDir,
-          concurrency: 3,
-        });
+        const handle = await startThumbnailerRun(env.client, config, { runName, items, concurrency: 3 });
         return { result: await handle.result(), handle };
       },
     );
 
-    assert.equal(result.progress.total, videos.length + 2);
-    assert.equal(result.progress.succeeded, videos.length);
-    assert.equal(result.progress.failed, 2);
+    assert.equal(result.total, videos.length + 2);
+    assert.equal(result.completed, videos.length);
+    assert.equal(result.deadLettered, 2);
+    assert.ok(result.results, 'the result points to the results parts');
+    const lines: ResultLine[] = [];
+    for await (const line of readResultLines(result.results.dir)) lines.push(line);
+    assert.equal(lines.length, items.length, 'one line per item');
+    const byPath = new Map(lines.map((l) => [items.find((i) => i.id === l.id)!.payload.path, l]));
 
     for (const video of videos) {
-      const outcome = result.outcomes.find(
-        (o) => o.status === 'succeeded' && items.find((i) => i.id === o.itemId)?.payload.path === video,
-      );
-      assert.ok(outcome && outcome.status === 'succeeded', `${path.basename(video)} succeeded`);
-      const source = await sharp(outcome.result.frame.framePath).metadata();
+      const line = byPath.get(video)!;
+      assert.equal(line.status, 'completed', `${path.basename(video)} succeeded: ${JSON.stringify(line)}`);
+      const frame = line.data!.frame as { path: string; atSeconds: number };
+      const source = await sharp(frame.path).metadata();
+      const thumbnails = line.data!.thumbnails as ThumbnailFile[];
       for (const [index, expected] of [
         { width: 320, format: 'jpeg' },
         { width: 640, format: 'webp' },
       ].entries()) {
-        const thumb: ThumbnailFile = outcome.result.thumbnails[index];
-        const meta: sharp.Metadata = await sharp(thumb.path).metadata();
+        const meta = await sharp(thumbnails[index].path).metadata();
         assert.equal(meta.format, expected.format);
         assert.equal(meta.width, expected.width);
         const expectedHeight = Math.round((expected.width * source.height!) / source.width!);
-        assert.ok(
-          Math.abs(meta.height! - expectedHeight) <= 1,
-          `${thumb.path}: height ${meta.height} ≈ ${expectedHeight}`,
-        );
+        assert.ok(Math.abs(meta.height! - expectedHeight) <= 1, `height ${meta.height} ≈ ${expectedHeight}`);
       }
-      assert.ok(outcome.result.frame.atSeconds > 0, 'the frame is not the first one');
+      assert.ok(frame.atSeconds > 0, 'the frame is not the first one');
     }
 
-    const failures = Object.fromEntries(
-      result.outcomes.flatMap((o) =>
-        o.status === 'failed' ? [[items.find((i) => i.id === o.itemId)!.payload.path, o.failure]] : [],
-      ),
-    );
-    assert.equal(failures[corrupt].type, 'InvalidInput');
-    assert.match(failures[corrupt].message, /corrupt\.mp4/);
-    assert.equal(failures[notVideo].type, 'InvalidInput');
-    assert.match(failures[notVideo].message, /readme\.txt/);
-    const setAside = listFiles(path.join(outputDir, 'failed'));
-    assert.equal(setAside.length, 2);
-    const record = JSON.parse(fs.readFileSync(path.join(outputDir, 'failed', setAside[0]), 'utf8'));
-    assert.equal(record.failure.type, 'InvalidInput');
+    for (const bad of [corrupt, notVideo]) {
+      const line = byPath.get(bad)!;
+      assert.deepEqual([line.status, line.stage, line.error?.type], ['deadLettered', 'extract-frame', 'InvalidInput']);
+      assert.ok(line.error?.message.includes(path.basename(bad)), line.error?.message);
+      assert.equal(line.input?.data.path, bad, 'the input, for a redrive');
+    }
 
-    assert.ok(result.contactSheet);
-    const sheet = await sharp(result.contactSheet.path).metadata();
+    const sheets = result.reports?.['contact-sheets'];
+    assert.equal(sheets?.files.length, 1);
+    assert.equal(path.basename(sheets.files[0]), 'contact-sheet-001.jpg');
+    assert.deepEqual(sheets.notes, []);
+    const sheet = await sharp(sheets.files[0]).metadata();
     assert.equal(sheet.format, 'jpeg');
-    assert.equal(sheet.width, result.contactSheet.width);
-    assert.equal(result.contactSheet.tiles, videos.length);
+    const outputDir = thumbnailerOutputDir(runName);
     assert.equal(listFiles(outputDir).filter((f) => f.includes('.tmp')).length, 0, 'no temp files left');
+
+    const summary = formatThumbnailerSummary(result, { webUi: 'http://ui', outputDir });
+    assert.match(summary, new RegExp(`${videos.length} succeeded, 2 failed`));
+    assert.match(
+      summary,
+      /FAILED {2}2 at extract-frame \[InvalidInput\]|FAILED {2}1 at extract-frame \[InvalidInput\]/,
+    );
+    assert.match(summary, /Results: .*results\/thumbnailer\/integration-\d+\/part-NNNNN\.jsonl \(1 parts/);
 
     const description = await handle.describe();
     assert.equal(description.typedSearchAttributes.get(BatchPipeline), 'thumbnailer');
-    assert.equal(description.typedSearchAttributes.get(BatchRun), 'integration');
+    assert.equal(description.typedSearchAttributes.get(BatchRun), runName);
     assert.equal(description.typedSearchAttributes.get(BatchStage), 'done');
   });
 });

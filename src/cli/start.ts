@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { ApiServices, startApiServices } from '../api/services';
-import { startThumbnailerRun } from '../client/thumbnailer-run';
+import { withLiveProgress } from '../client/pipeline-run';
+import { startThumbnailerRun, thumbnailerOutputDir } from '../client/thumbnailer-run';
 import { checkedRunName, timestampedRunName } from '../core/run-name';
 import { BatchConfig, loadConfig, workflowUrl } from '../runtime/config';
 import { startStack } from '../runtime/embedded-stack';
@@ -19,7 +20,7 @@ import { stopAll } from '../runtime/processes';
 import { apiTelemetry } from '../runtime/telemetry/api';
 import { generateSampleVideos } from '../runtime/sample-videos';
 import { collect, sourcesFromInputs } from '../sources';
-import { progressQuery } from '../workflows/thumbnailer';
+import { pipelineProgressQuery } from '../workflows/pipeline';
 import { flows } from './flows';
 import { watchRun } from './watch-run';
 import { formatProgress, formatThumbnailerSummary } from './summary';
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
       inputs = [samples];
     }
     const items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
-    const outputDir = path.join(dataDir, 'outputs', args.runName);
+    const outputDir = thumbnailerOutputDir(args.runName);
     const client = new Client({ connection: stack.connection, namespace: config.namespace });
     services = await startApiServices({ client, config, dataDir, log, meter: telemetry.meter });
     for (const line of services.usage) log(line);
@@ -147,12 +148,11 @@ async function main(): Promise<void> {
     const handle = await startThumbnailerRun(client, config, {
       runName: args.runName,
       items,
-      outputDir,
       concurrency: args.concurrency,
     });
-    const webUi = workflowUrl(config, handle.workflowId, handle.firstExecutionRunId);
+    const webUi = workflowUrl(config, handle.workflowId);
     log(`Started ${handle.workflowId} with ${items.length} items. Follow it in the Web UI: ${webUi}`);
-    const result = await watchRun(handle, progressQuery, formatProgress, log, 2000);
+    const result = await watchRun(withLiveProgress(client, handle), pipelineProgressQuery, formatProgress, log, 2000);
     console.log('\n' + formatThumbnailerSummary(result, { webUi, outputDir }) + '\n');
     if (args.flows && args.inputs.length === 0) await runFlowDemos(client, config, args.runName);
   } catch (error) {

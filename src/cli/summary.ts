@@ -1,43 +1,47 @@
 import path from 'node:path';
-import type { BatchProgress } from '../core/work-item';
 import { displayPath } from '../runtime/paths';
-import type { ThumbnailerResult } from '../workflows/thumbnailer';
-import { progressBar } from './progress-bar';
+import type { PipelineRunResult } from '../workflows/pipeline';
+import { formatResultsSummary } from './results-summary';
 
-/** One line of progress, e.g. `  3/6 done · 2 running (extractFrame 2) · 1 failed`. */
-export function formatProgress(p: BatchProgress): string {
-  const stages = Object.entries(p.runningByStage)
-    .map(([stage, n]) => `${stage} ${n}`)
-    .join(', ');
-  return `${progressBar(p.done, p.total)} ${p.done}/${p.total} done · ${p.running} running${stages ? ` (${stages})` : ''} · ${p.failed} failed`;
-}
+export { formatPipelineProgress as formatProgress } from './pipeline-summary';
 
-/** The run's summary, readable at a glance: counts, failures with reasons, outputs, links. */
+const number = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * The thumbnailer run's summary, readable at a glance whatever its size: counts, a few items that
+ * succeeded, failures grouped by reason with examples, where the outputs, the results (every
+ * item's line) and the contact sheets are, and the Web UI link.
+ */
 export function formatThumbnailerSummary(
-  result: ThumbnailerResult,
+  result: PipelineRunResult,
   links: { webUi: string; outputDir: string },
 ): string {
-  const { progress } = result;
+  const succeeded = result.results?.counts.completed ?? result.completed;
   const lines = [
-    `Thumbnailer run: ${progress.total} items, ${progress.succeeded} succeeded, ${progress.failed} failed`,
+    `Thumbnailer run ${result.run}: ${number(result.total)} items, ${number(succeeded)} succeeded, ${number(result.deadLettered)} failed`,
   ];
-  for (const outcome of result.outcomes) {
-    if (outcome.status === 'succeeded') {
-      const { frame, thumbnails } = outcome.result;
-      const files = thumbnails.map((t) => `${path.basename(t.path)} ${t.width}x${t.height}`).join(', ');
-      lines.push(`  ok      ${outcome.itemId}/  frame at ${frame.atSeconds.toFixed(1)} s; ${files}`);
-    } else {
-      const f = outcome.failure;
-      lines.push(`  FAILED  ${outcome.itemId}  at ${f.stage} [${f.type}]: ${f.message}`);
-    }
+  const examples = result.results?.completedExamples ?? [];
+  if (examples.length > 0) {
+    lines.push(
+      `  ok      ${examples.join(', ')}${succeeded > examples.length ? ` and ${number(succeeded - examples.length)} more` : ''} (each: frame.png, thumb-<width>.<ext>)`,
+    );
+  }
+  lines.push(...formatResultsSummary(result.results));
+  if (!result.results) {
+    for (const d of result.deadLetters)
+      lines.push(`  FAILED  ${d.itemId}  at ${d.stage} [${d.error.type}]: ${d.error.message}`);
   }
   lines.push(`Outputs:       ${displayPath(links.outputDir)}/<item>/`);
-  if (progress.failed > 0)
-    lines.push(`Set aside:     ${displayPath(path.join(links.outputDir, 'failed'))}/<item>.json (item and reason)`);
-  const sheet = result.contactSheet;
-  lines.push(
-    `Contact sheet: ${sheet ? `${displayPath(sheet.path)} (${sheet.width}x${sheet.height}, ${sheet.tiles} tiles)` : 'none (no item succeeded)'}`,
-  );
+  const sheets = result.reports?.['contact-sheets'];
+  const files = sheets?.files ?? [];
+  if (files.length === 0) lines.push('Contact sheet: none (no item succeeded)');
+  else if (files.length === 1) lines.push(`Contact sheet: ${displayPath(files[0])}`);
+  else {
+    lines.push(
+      `Contact sheets: ${files.length} in ${displayPath(path.dirname(files[0]))}/ (${files.map((f) => path.basename(f)).join(', ')}; up to 1,000 items each)`,
+    );
+  }
+  for (const note of sheets?.notes ?? []) lines.push(`  note: ${note}`);
   lines.push(`Web UI:        ${links.webUi}`);
   return lines.join('\n');
 }

@@ -5,6 +5,27 @@ import type { BatchConfig } from '../runtime/config';
 import type { DeadLetter } from '../workflows/pipeline-engine';
 import type { pipelineRun, PipelineRunResult } from '../workflows/pipeline';
 import { startPipelineRun } from './pipeline-run';
+import { readResultLines } from '../activities/pipeline/results';
+
+/**
+ * Every dead letter of a finished run: a result keeps only a few inline when the run has results
+ * parts, which hold them all (each with its input).
+ */
+async function allDeadLetters(outcome: PipelineRunResult): Promise<DeadLetter[]> {
+  if (!outcome.results || outcome.deadLettered <= outcome.deadLetters.length) return outcome.deadLetters;
+  const letters: DeadLetter[] = [];
+  for await (const line of readResultLines(outcome.results.dir)) {
+    if (line.status !== 'deadLettered' || !line.input || !line.error) continue;
+    letters.push({
+      itemId: line.id,
+      stage: line.stage,
+      error: line.error,
+      attempts: line.attempts ?? 0,
+      input: line.input,
+    });
+  }
+  return letters;
+}
 
 /**
  * The outcome of a finished pipeline run: its result, or the outcome a run that failed past its
@@ -27,7 +48,7 @@ export async function finishedRunOutcome(client: Client, workflowId: string): Pr
 }
 
 export async function listDeadLetters(client: Client, workflowId: string): Promise<DeadLetter[]> {
-  return (await finishedRunOutcome(client, workflowId)).deadLetters;
+  return allDeadLetters(await finishedRunOutcome(client, workflowId));
 }
 
 /**
@@ -42,7 +63,8 @@ export async function redriveDeadLetters(
 ): Promise<WorkflowHandle<typeof pipelineRun>[]> {
   const outcome = await finishedRunOutcome(client, workflowId);
   const byStage = new Map<string, DeadLetter[]>();
-  for (const letter of outcome.deadLetters) byStage.set(letter.stage, [...(byStage.get(letter.stage) ?? []), letter]);
+  for (const letter of await allDeadLetters(outcome))
+    byStage.set(letter.stage, [...(byStage.get(letter.stage) ?? []), letter]);
   const handles = [];
   for (const [stage, letters] of byStage) {
     handles.push(

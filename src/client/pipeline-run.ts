@@ -137,3 +137,41 @@ export async function runPipeline(
     if (ticker) clearInterval(ticker);
   }
 }
+
+/**
+ * The run's handle, with a `progress` that counts items as they finish: the run merges a
+ * partition's counts when the partition ends, so its answer is added the progress of the
+ * partitions running now (each answers its own `progress` query).
+ */
+export function withLiveProgress(client: Client, handle: WorkflowHandle<typeof pipelineRun>) {
+  const query = async (): Promise<PipelineProgress> => {
+    const run = await handle.query(pipelineProgressQuery);
+    const active = run.partitions.active ?? [];
+    if (active.length === 0) return run;
+    const parts = await Promise.all(
+      active.map((k) =>
+        client.workflow
+          .getHandle(`${handle.workflowId}/p${k}`)
+          .query(pipelineProgressQuery)
+          .catch(() => undefined),
+      ),
+    );
+    const live = { ...run, running: 0 };
+    for (const p of parts) {
+      if (!p) continue;
+      live.completed += p.completed;
+      live.dropped += p.dropped;
+      live.deadLettered += p.deadLettered;
+      live.running += p.running;
+    }
+    live.done = Math.min(run.total, live.completed + live.dropped + live.deadLettered);
+    return live;
+  };
+  return {
+    workflowId: handle.workflowId,
+    query: <P>(def: { name: string }) =>
+      (def.name === pipelineProgressQuery.name ? query() : handle.query(def as never)) as Promise<P>,
+    result: () => handle.result(),
+    describe: () => handle.describe(),
+  };
+}

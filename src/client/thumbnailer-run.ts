@@ -1,22 +1,42 @@
-import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { RetryPolicy } from '@temporalio/common';
+/**
+ * Starts a thumbnailer run: the `thumbnailer` pipeline (src/pipelines/thumbnailer.ts) on the
+ * pipeline engine, workflow ID `thumbnailer/<run>`, outputs under
+ * `<dataDir>/outputs/thumbnailer/<run>/`, every item's line under `<dataDir>/results/thumbnailer/<run>/`.
+ * (Runs of the older `thumbnailer` workflow type, src/workflows/thumbnailer.ts, still replay.)
+ */
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { DEFAULT_THUMBNAIL_SIZES, ThumbnailSpec } from '../activities/media/types';
+import { runOutputDir } from '../activities/pipeline/run-outputs';
 import type { WorkItem } from '../core/work-item';
-import { runSearchAttributes } from '../core/search-attributes';
+import type { PipelineItem, RetrySpec } from '../pipelines/spec';
+import { thumbnailerSpec, type ThumbnailerSpecOptions } from '../pipelines/thumbnailer';
 import type { BatchConfig } from '../runtime/config';
-import type { thumbnailer, VideoPayload } from '../workflows/thumbnailer';
+import type { pipelineRun } from '../workflows/pipeline';
+import { pipelineWorkflowId, startPipelineRun } from './pipeline-run';
 
-export interface ThumbnailerRunOptions {
-  /** Names the run: workflow ID `thumbnailer/<runName>`, outputs under `outputDir`. */
-  runName: string;
-  items: WorkItem<VideoPayload>[];
-  outputDir: string;
-  sizes?: ThumbnailSpec[];
-  concurrency?: number;
-  retry?: RetryPolicy;
+export interface VideoPayload {
+  /** Path of the video file; media travel by reference, never inline. */
+  path: string;
 }
 
-export const thumbnailerWorkflowId = (runName: string) => `thumbnailer/${runName}`;
+export interface ThumbnailerRunOptions {
+  /** Names the run: workflow ID `thumbnailer/<runName>`, outputs in {@link thumbnailerOutputDir}. */
+  runName: string;
+  items: WorkItem<VideoPayload>[];
+  /** Default: 320 px JPEG and 640 px WebP. */
+  sizes?: ThumbnailSpec[];
+  /** Activity calls in flight per partition and stage (default 4). */
+  concurrency?: number;
+  retry?: RetrySpec;
+  /** Items per activity call of each stage (see ThumbnailerSpecOptions). */
+  batchSizes?: ThumbnailerSpecOptions['batchSizes'];
+}
+
+export const thumbnailerWorkflowId = (runName: string) => pipelineWorkflowId('thumbnailer', runName);
+
+/** `<dataDir>/outputs/thumbnailer/<run>`: `<item>/frame.png`, `<item>/thumb-<width>.<ext>`, `contact-sheet-NNN.jpg`. */
+export const thumbnailerOutputDir = (runName: string) => runOutputDir('thumbnailer', runName);
 
 /** Drops repeated item IDs (the same file given twice) so each item has one set of outputs. */
 export function uniqueItems<P>(items: WorkItem<P>[]): WorkItem<P>[] {
@@ -24,26 +44,27 @@ export function uniqueItems<P>(items: WorkItem<P>[]): WorkItem<P>[] {
   return items.filter((item) => !seen.has(item.id) && seen.add(item.id));
 }
 
-/** Starts a thumbnailer run; a second start of the same run name is rejected by the server. */
+/** Starts a thumbnailer run; a second start of the same run name starts nothing and returns the first. */
 export async function startThumbnailerRun(
   client: Client,
   config: BatchConfig,
   options: ThumbnailerRunOptions,
-): Promise<WorkflowHandleWithFirstExecutionRunId<typeof thumbnailer>> {
+): Promise<WorkflowHandle<typeof pipelineRun>> {
   if (options.items.length === 0) throw new Error('Nothing to do: the inputs hold no files.');
-  return client.workflow.start<typeof thumbnailer>('thumbnailer', {
-    workflowId: thumbnailerWorkflowId(options.runName),
-    taskQueue: config.queues.workflow,
-    args: [
-      {
-        items: uniqueItems(options.items),
-        outputDir: options.outputDir,
-        sizes: options.sizes ?? DEFAULT_THUMBNAIL_SIZES,
-        concurrency: options.concurrency ?? 4,
-        queues: { video: config.queues.video, image: config.queues.image },
-        retry: options.retry,
-      },
-    ],
-    typedSearchAttributes: runSearchAttributes('thumbnailer', options.runName, 'queued'),
+  const spec = thumbnailerSpec({
+    queues: { video: config.queues.video, image: config.queues.image },
+    concurrency: options.concurrency,
+    retry: options.retry,
+    batchSizes: options.batchSizes,
   });
+  // Sizes travel with the items only when they differ from the defaults: payloads stay small.
+  const sizes =
+    options.sizes && JSON.stringify(options.sizes) !== JSON.stringify(DEFAULT_THUMBNAIL_SIZES)
+      ? options.sizes
+      : undefined;
+  const items: PipelineItem[] = uniqueItems(options.items).map(({ id, payload }) => ({
+    id,
+    data: { path: path.resolve(payload.path), ...(sizes ? { sizes } : {}) },
+  }));
+  return startPipelineRun(client, config, spec, { items }, { runName: options.runName });
 }

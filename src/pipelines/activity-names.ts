@@ -10,6 +10,8 @@ export const stageActivityNames = [
   'tag-image',
   'thumbnail-image',
   'build-commit',
+  'extract-frame',
+  'make-thumbnails',
   'transcode-probe',
   'transcode-render',
   'transcode-manifest',
@@ -21,6 +23,6 @@ export type StageActivityName = (typeof stageActivityNames)[number];
  * Names of the registered report activities a reduce stage's `report` may run: once per run, on
  * the merged aggregate, after every partition is done.
  */
-export const reportActivityNames = ['histogram-report'] as const;
+export const reportActivityNames = ['histogram-report', 'contact-sheets'] as const;
 
 export type ReportActivityName = (typeof reportActivityNames)[number];

@@ -28,14 +28,16 @@ export function planRole(role: WorkerRole, config: BatchConfig): RolePlan {
       return {
         role,
         taskQueue: config.queues.video,
-        activities: { extractFrame, ...createTranscodeActivities() },
+        // Pipeline stages too: the thumbnailer's extract-frame runs here (src/pipelines/thumbnailer.ts).
+        activities: { extractFrame, ...createTranscodeActivities(), ...stageActivities },
         maxConcurrentActivityTaskExecutions: 2,
       };
     case 'image':
       return {
         role,
         taskQueue: config.queues.image,
-        activities: { makeThumbnails, makeContactSheet, ...batchActivities },
+        // Pipeline stages and reports too: the thumbnailer's make-thumbnails, results and contact sheets.
+        activities: { makeThumbnails, makeContactSheet, ...batchActivities, ...stageActivities, ...reportActivities },
         maxConcurrentActivityTaskExecutions: 4,
       };
     case 'stages':

@@ -143,11 +143,13 @@ export async function writeResultsPart(
 
 /**
  * The task queue of a run's bookkeeping (item pages, results parts, their summary): one whose
- * workers run this pipeline's stages, so it is served. The default activity queue when a stage
+ * workers run this pipeline's stages, so it is served. The spec's `activityQueue` when it names
+ * one; the default activity queue when a stage
  * uses it (or none does any work), else the queue of its first activity stage, else shard 0 of
  * its first shard stage. Decided from the spec alone: the run and its partitions agree.
  */
 export function bookkeepingQueue(spec: PipelineSpec, defaultQueue: string): string {
+  if (spec.activityQueue) return spec.activityQueue;
   const stages = Object.values(spec.stages);
   const working = stages.filter((s) => s.kind === 'activity' || s.kind === 'shard');
   if (working.length === 0 || working.some((s) => s.kind === 'activity' && !s.taskQueue)) return defaultQueue;

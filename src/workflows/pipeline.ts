@@ -72,7 +72,7 @@ export interface PipelineProgress {
   dropped: number;
   deadLettered: number;
   running: number;
-  partitions: { total: number; done: number; running: number };
+  partitions: { total: number; done: number; running: number; active?: number[] };
   stages: EngineOutcome['stages'];
 }
 
@@ -264,17 +264,21 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   const state = input.state ?? { nextPartition: 0, outcome: { ...emptyOutcome(), total } };
   let running = 0;
   let finished = state.nextPartition;
+  /** Partitions running now: a client adds their own progress to the run's (liveProgress). */
+  const active = new Set<number>();
 
   upsertSearchAttributes(runSearchAttributes(spec.name, input.run, 'running'));
   const withResults = patched(resultsPatch);
   setHandler(pipelineProgressQuery, () => {
     const progress = progressOf(state.outcome, 0, { total: partitions, done: finished, running }, total);
     progress.running = Math.max(0, Math.min(total, (finished + running) * partitionSize) - progress.done);
+    progress.partitions.active = [...active];
     return progress;
   });
 
   const runPartition = async (k: number) => {
     running += 1;
+    active.add(k);
     const outcome = await executeChild(pipelinePartition, {
       workflowId: `${workflowInfo().workflowId}/p${k}`,
       taskQueue: input.queues.workflow,
@@ -293,6 +297,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
       ],
     });
     running -= 1;
+    active.delete(k);
     finished += 1;
     closed.add(k);
     mergeOutcome(state.outcome, outcome, true);

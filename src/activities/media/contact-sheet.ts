@@ -9,7 +9,8 @@ import type { ContactSheetFile, ContactSheetInput } from './types';
 
 export const CONTACT_SHEET_NAME = 'contact-sheet.jpg';
 const background = { r: 24, g: 24, b: 28 };
-const maxTiles = 1000;
+/** Most entries one sheet shows; a run with more gets several sheets (contact-sheets report). */
+export const maxTiles = 1000;
 const maxSheetPixels = 120_000_000;
 
 export interface ContactSheetLayout {
@@ -54,6 +55,16 @@ export function contactSheetLayout(tiles: number, columns?: number, tileWidth = 
   };
 }
 
+/** A thumbnail's bytes as one cell's raw RGB pixels (letterboxed on the background). */
+export function tilePixels(data: Buffer, layout: ContactSheetLayout): Promise<Buffer> {
+  return sharp(data)
+    .flatten({ background })
+    .resize(layout.cellWidth, layout.cellHeight, { fit: 'contain', background })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+}
+
 async function tile(
   entry: { itemId: string; thumbnailPath: string },
   index: number,
@@ -74,12 +85,7 @@ async function tile(
     ),
   );
   try {
-    return await sharp(data)
-      .flatten({ background })
-      .resize(layout.cellWidth, layout.cellHeight, { fit: 'contain', background })
-      .removeAlpha()
-      .raw()
-      .toBuffer();
+    return await tilePixels(data, layout);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw invalidInput(
@@ -91,6 +97,76 @@ async function tile(
         reason,
       },
     );
+  }
+}
+
+/** Where cell `i` of a layout goes, with its raw pixels. */
+export function placedTile(pixels: Buffer, i: number, layout: ContactSheetLayout): sharp.OverlayOptions {
+  const col = i % layout.columns;
+  const row = Math.floor(i / layout.columns);
+  return {
+    input: pixels,
+    raw: { width: layout.cellWidth, height: layout.cellHeight, channels: 3 },
+    left: layout.gap + col * (layout.cellWidth + layout.gap),
+    top: layout.gap + row * (layout.cellHeight + layout.gap),
+  };
+}
+
+/**
+ * Writes a grid of raw tiles (`undefined`: an empty cell) as a JPEG at `out` (atomically): the
+ * tiles are copied row by row into one raw image, then encoded once — for sheets of hundreds of
+ * tiles far quicker than as many composite operations.
+ */
+export async function writeRawSheet(
+  out: string,
+  tiles: (Buffer | undefined)[],
+  layout: ContactSheetLayout,
+  mozjpeg = true,
+): Promise<void> {
+  const stride = layout.width * 3;
+  const canvas = Buffer.alloc(stride * layout.height);
+  for (let p = 0; p < canvas.length; p += 3) {
+    canvas[p] = background.r;
+    canvas[p + 1] = background.g;
+    canvas[p + 2] = background.b;
+  }
+  const rowBytes = layout.cellWidth * 3;
+  tiles.forEach((tile, i) => {
+    if (!tile) return;
+    const left = layout.gap + (i % layout.columns) * (layout.cellWidth + layout.gap);
+    const top = layout.gap + Math.floor(i / layout.columns) * (layout.cellHeight + layout.gap);
+    for (let y = 0; y < layout.cellHeight; y++) {
+      tile.copy(canvas, (top + y) * stride + left * 3, y * rowBytes, (y + 1) * rowBytes);
+    }
+  });
+  await writeAtomically(out, async (tmp) => {
+    await sharp(canvas, { raw: { width: layout.width, height: layout.height, channels: 3 } })
+      .jpeg({ quality: 85, mozjpeg })
+      .toFile(tmp);
+  });
+  const meta = await sharp(await fs.readFile(out)).metadata();
+  if (meta.format !== 'jpeg' || meta.width !== layout.width || meta.height !== layout.height) {
+    throw new Error(`Wrote ${out} but read back ${meta.format ?? 'unknown'} ${meta.width}x${meta.height}; will retry.`);
+  }
+}
+
+/** Writes the grid of placed tiles as a JPEG at `out` (atomically) and checks what was written. */
+export async function writeSheet(
+  out: string,
+  composites: sharp.OverlayOptions[],
+  layout: ContactSheetLayout,
+  /** mozjpeg: smaller files, but several times slower on sheets of many megapixels. */
+  mozjpeg = true,
+): Promise<void> {
+  await writeAtomically(out, async (tmp) => {
+    await sharp({ create: { width: layout.width, height: layout.height, channels: 3, background } })
+      .composite(composites)
+      .jpeg({ quality: 85, mozjpeg })
+      .toFile(tmp);
+  });
+  const meta = await sharp(await fs.readFile(out)).metadata();
+  if (meta.format !== 'jpeg' || meta.width !== layout.width || meta.height !== layout.height) {
+    throw new Error(`Wrote ${out} but read back ${meta.format ?? 'unknown'} ${meta.width}x${meta.height}; will retry.`);
   }
 }
 
@@ -136,26 +212,10 @@ export async function makeContactSheet(input: ContactSheetInput): Promise<Contac
       ctx.cancellationSignal.throwIfAborted();
       ctx.heartbeat({ stage: 'contact-sheet', tiles: i, of: entries.length });
     }
-    const col = i % layout.columns;
-    const row = Math.floor(i / layout.columns);
-    composites.push({
-      input: await tile(entries[i], i, layout),
-      raw: { width: layout.cellWidth, height: layout.cellHeight, channels: 3 },
-      left: layout.gap + col * (layout.cellWidth + layout.gap),
-      top: layout.gap + row * (layout.cellHeight + layout.gap),
-    });
+    composites.push(placedTile(await tile(entries[i], i, layout), i, layout));
   }
 
   const out = path.join(path.resolve(input.outputDir), CONTACT_SHEET_NAME);
-  await writeAtomically(out, async (tmp) => {
-    await sharp({ create: { width: layout.width, height: layout.height, channels: 3, background } })
-      .composite(composites)
-      .jpeg({ quality: 85, mozjpeg: true })
-      .toFile(tmp);
-  });
-  const meta = await sharp(await fs.readFile(out)).metadata();
-  if (meta.format !== 'jpeg' || meta.width !== layout.width || meta.height !== layout.height) {
-    throw new Error(`Wrote ${out} but read back ${meta.format ?? 'unknown'} ${meta.width}x${meta.height}; will retry.`);
-  }
+  await writeSheet(out, composites, layout);
   return { path: out, width: layout.width, height: layout.height, tiles: entries.length };
 }

@@ -16,7 +16,8 @@ export function thumbnailPath(outputDir: string, itemId: string, spec: Thumbnail
   return path.join(itemOutputDir(outputDir, itemId), `thumb-${spec.width}.${extensions[spec.format]}`);
 }
 
-function validSizes(sizes: unknown): ThumbnailSpec[] {
+/** The sizes, deduplicated; bad ones fail as bad input. */
+export function validSizes(sizes: unknown): ThumbnailSpec[] {
   if (!Array.isArray(sizes) || sizes.length === 0) {
     throw invalidInput(
       'No thumbnail sizes were given; pass at least one { width, format } (see DEFAULT_THUMBNAIL_SIZES).',

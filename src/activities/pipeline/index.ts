@@ -7,6 +7,8 @@ import { transcodeStageActivities } from '../transcode/stages';
 import { tagImage } from './images/tag-image';
 import { thumbnailImage } from './images/thumbnail-image';
 import type { ReportActivity } from './report-types';
+import { contactSheetsReport } from '../media/contact-sheets-report';
+import { extractFrameStage, makeThumbnailsStage } from '../media/thumbnailer-stages';
 import { resultActivities } from './results';
 
 /**
@@ -23,6 +25,8 @@ export const stageActivities: Record<StageActivityName, StageActivity> & typeof 
   'build-commit': buildCommit,
   'tag-image': tagImage,
   'thumbnail-image': thumbnailImage,
+  'extract-frame': extractFrameStage,
+  'make-thumbnails': makeThumbnailsStage,
   // Registered here too so specs validate; the transcode pipeline sends them to the video queue.
   ...transcodeStageActivities(),
 };
@@ -30,4 +34,5 @@ export const stageActivities: Record<StageActivityName, StageActivity> & typeof 
 /** Every report activity a reduce stage's `report` may name, registered beside the stage activities. */
 export const reportActivities: Record<ReportActivityName, ReportActivity> = {
   'histogram-report': histogramReport,
+  'contact-sheets': contactSheetsReport,
 };

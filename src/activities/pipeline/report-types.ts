@@ -15,6 +15,8 @@ export interface ReportCall {
 /** The files a report wrote (absolute paths), for the run's result and summary. */
 export interface ReportFiles {
   files: string[];
+  /** What the report could not do (e.g. a contact sheet not made), for the summary; the run goes on. */
+  notes?: string[];
 }
 
 export type ReportActivity = (call: ReportCall) => Promise<ReportFiles>;

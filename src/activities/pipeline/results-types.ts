@@ -43,6 +43,8 @@ export interface FailureGroup {
   stage: string;
   type: string;
   pattern: string;
+  /** The first example's whole message (the pattern masks its paths and numbers). */
+  message: string;
   count: number;
   /** Up to 3 item IDs of the group. */
   examples: string[];

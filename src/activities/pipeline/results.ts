@@ -138,7 +138,8 @@ export async function summarizeResultsDir(dir: string): Promise<ResultsSummary> 
     const type = line.error?.type ?? 'Error';
     const pattern = messagePattern(line.error?.message ?? '', line.id);
     const key = JSON.stringify([line.stage, type, pattern]);
-    const group = groups.get(key) ?? { stage: line.stage, type, pattern, count: 0, examples: [] };
+    const message = line.error?.message ?? '';
+    const group = groups.get(key) ?? { stage: line.stage, type, pattern, message, count: 0, examples: [] };
     group.count += 1;
     if (group.examples.length < examplesPerGroup) group.examples.push(line.id);
     groups.set(key, group);

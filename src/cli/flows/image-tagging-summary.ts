@@ -8,6 +8,7 @@ import { sortedBins } from '../../activities/pipeline/histogram-svg';
 import { thumbnailBox } from '../../activities/pipeline/images/thumbnail-image';
 import type { PipelineRunResult } from '../../workflows/pipeline';
 import { displayPath } from '../../runtime/paths';
+import { formatResultsSummary } from '../results-summary';
 
 /** A thumbnail found in the run's output folder. */
 export interface ThumbnailListing {
@@ -23,7 +24,10 @@ export interface ImageTaggingSummaryInput {
   reportStage: string;
   thumbnailStage: string;
   thumbnailDir: string;
+  /** The first few thumbnails, with their sizes. */
   thumbnails: ThumbnailListing[];
+  /** How many thumbnails the folder holds. */
+  thumbnailCount?: number;
   webUi: string;
 }
 
@@ -34,6 +38,7 @@ const number = (n: number) => n.toLocaleString('en-US');
 
 export function formatImageTaggingSummary(input: ImageTaggingSummaryInput): string[] {
   const { result, tag } = input;
+  const thumbnailCount = input.thumbnailCount ?? input.thumbnails.length;
   const reduction = result.reduce[input.reportStage];
   const tagged = reduction?.count ?? 0;
   const thumbnailed = result.stages[input.thumbnailStage]?.passed ?? 0;
@@ -48,22 +53,26 @@ export function formatImageTaggingSummary(input: ImageTaggingSummaryInput): stri
   const files = result.reports?.[input.reportStage]?.files ?? [];
   if (files.length > 0) lines.push(`Report:     ${files.map(displayPath).join(', ')}`);
   lines.push(
-    `Thumbnails: ${displayPath(input.thumbnailDir)}/ (${input.thumbnails.length} files, at most ${thumbnailBox}×${thumbnailBox})`,
+    `Thumbnails: ${displayPath(input.thumbnailDir)}/ (${thumbnailCount} files, at most ${thumbnailBox}×${thumbnailBox})`,
   );
   for (const t of input.thumbnails.slice(0, listedThumbnails)) {
     lines.push(`  ${path.basename(t.file)}  ${t.width}x${t.height}`);
   }
-  if (input.thumbnails.length > listedThumbnails) {
-    lines.push(`  … and ${input.thumbnails.length - listedThumbnails} more`);
-  }
-  for (const d of result.deadLetters) {
-    const file = typeof d.input.data.path === 'string' ? path.basename(d.input.data.path) : d.itemId;
-    lines.push(`  DEAD ${file} at ${d.stage} [${d.error.type}]: ${d.error.message}`);
-  }
-  if (result.deadLettered > result.deadLetters.length) {
-    lines.push(
-      `  … and ${result.deadLettered - result.deadLetters.length} more dead letters (npm run cli -- dlq list ${result.spec.name}/${result.run})`,
-    );
+  const listed = Math.min(listedThumbnails, input.thumbnails.length);
+  if (thumbnailCount > listed) lines.push(`  … and ${thumbnailCount - listed} more`);
+  if (result.results) {
+    // Failures grouped by reason, and where every item's line is: a few lines whatever the run's size.
+    lines.push(...formatResultsSummary(result.results));
+  } else {
+    for (const d of result.deadLetters) {
+      const file = typeof d.input.data.path === 'string' ? path.basename(d.input.data.path) : d.itemId;
+      lines.push(`  DEAD ${file} at ${d.stage} [${d.error.type}]: ${d.error.message}`);
+    }
+    if (result.deadLettered > result.deadLetters.length) {
+      lines.push(
+        `  … and ${result.deadLettered - result.deadLetters.length} more dead letters (npm run cli -- dlq list ${result.spec.name}/${result.run})`,
+      );
+    }
   }
   lines.push(`Web UI:     ${input.webUi}`);
   return lines;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { imageTagVocabulary } from '../../activities/pipeline/images/image-tags';
 import { runOutputDir } from '../../activities/pipeline/run-outputs';
-import { startPipelineRun } from '../../client/pipeline-run';
+import { startPipelineRun, withLiveProgress } from '../../client/pipeline-run';
 import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { didYouMean } from '../../pipelines/did-you-mean';
 import { loadPipelineSpecFile } from '../../pipelines/load';
@@ -23,8 +23,9 @@ import { workflowUrl } from '../../runtime/config';
 import { repoRoot } from '../../runtime/paths';
 import { generateSampleImages } from '../../runtime/sample-images';
 import { collect, sourcesFromInputs } from '../../sources';
-import type { PipelineRunResult } from '../../workflows/pipeline';
-import { watchPipelineRun } from '../watch-run';
+import { pipelineProgressQuery, type PipelineRunResult } from '../../workflows/pipeline';
+import { formatPipelineProgress } from '../pipeline-summary';
+import { watchRun } from '../watch-run';
 import type { CliFlow, FlowContext } from './flow';
 import { formatImageTaggingSummary, type ThumbnailListing } from './image-tagging-summary';
 
@@ -95,20 +96,21 @@ async function imageItems(inputs: string[]): Promise<PipelineItem[]> {
   return found.map(({ id, payload }) => ({ id, data: { path: payload.path } }));
 }
 
-/** The thumbnails in the run's folder, with their sizes as written. */
-async function listThumbnails(dir: string): Promise<ThumbnailListing[]> {
-  if (!fs.existsSync(dir)) return [];
+/** The thumbnails in the run's folder: how many, and the first few with their sizes as written. */
+async function listThumbnails(dir: string, first = 20): Promise<{ count: number; listed: ThumbnailListing[] }> {
+  if (!fs.existsSync(dir)) return { count: 0, listed: [] };
   const files = fs
     .readdirSync(dir)
     .filter((name) => !name.startsWith('.'))
     .sort();
-  return Promise.all(
-    files.map(async (name) => {
+  const listed = await Promise.all(
+    files.slice(0, first).map(async (name) => {
       const file = path.join(dir, name);
       const { width = 0, height = 0 } = await sharp(file).metadata();
       return { file, width, height };
     }),
   );
+  return { count: files.length, listed };
 }
 
 export interface ImageTaggingRun {
@@ -125,9 +127,14 @@ export async function runImageTagging(ctx: FlowContext, options: ImageTaggingOpt
   const handle = await startPipelineRun(ctx.client, ctx.config, spec, { items }, { runName: options.runName });
   const webUi = workflowUrl(ctx.config, handle.workflowId);
   ctx.log(`Started ${handle.workflowId}: ${items.length} files, thumbnails for tag "${options.tag}". Web UI: ${webUi}`);
-  const result = await watchPipelineRun(handle, ctx.log);
+  const result = await watchRun(
+    withLiveProgress(ctx.client, handle),
+    pipelineProgressQuery,
+    formatPipelineProgress,
+    ctx.log,
+  );
   const thumbnailDir = path.join(runOutputDir(spec.name, options.runName), 'thumbnails');
-  const thumbnails = await listThumbnails(thumbnailDir);
+  const { count: thumbnailCount, listed: thumbnails } = await listThumbnails(thumbnailDir);
   const summary = formatImageTaggingSummary({
     result,
     tag: options.tag,
@@ -135,6 +142,7 @@ export async function runImageTagging(ctx: FlowContext, options: ImageTaggingOpt
     thumbnailStage: stages.thumbnail,
     thumbnailDir,
     thumbnails,
+    thumbnailCount,
     webUi,
   });
   return { result, thumbnails, summary };

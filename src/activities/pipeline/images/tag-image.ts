@@ -3,6 +3,7 @@
  * `bytes`, `pixels`, `width`, `height` (as displayed, EXIF rotation applied), `format`,
  * `dominant` (#rrggbb) and `tags` (see image-tags.ts). Reads only; safe to retry.
  */
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { stageActivity } from '../stage-activity';
 import { imageTags, luminance, type Rgb } from './image-tags';
@@ -35,12 +36,29 @@ async function appearance(image: ImageFile): Promise<Appearance> {
   return { dominant: stats.dominant, meanLuminance: luminance({ r, g, b }), transparent };
 }
 
+/**
+ * Looks of images seen lately, by the SHA-256 of their bytes: the same file under many names
+ * (re-uploads, a manifest naming one file many times) is decoded once per worker process.
+ */
+const looks = new Map<string, Appearance>();
+const maxLooks = 1000;
+
+async function cachedAppearance(image: ImageFile): Promise<Appearance> {
+  const key = createHash('sha256').update(image.data).digest('hex');
+  const known = looks.get(key);
+  if (known) return known;
+  const look = await decoding(image, () => appearance(image));
+  if (looks.size >= maxLooks) looks.delete(looks.keys().next().value!);
+  looks.set(key, look);
+  return look;
+}
+
 export const tagImage = stageActivity(async (item) => {
   const image = await readImageFile(imagePathOf(item));
   const { metadata } = image;
   const { width, height } = metadata.autoOrient;
   const format = metadata.format;
-  const look = await decoding(image, () => appearance(image));
+  const look = await cachedAppearance(image);
   const hex = `#${[look.dominant.r, look.dominant.g, look.dominant.b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
   return {
     ...item.data,

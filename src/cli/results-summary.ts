@@ -1,0 +1,26 @@
+/**
+ * The lines of a run's summary about its results parts: where every item's line is, and the
+ * failures grouped by reason (stage, error type, message pattern) with counts and a few
+ * examples — a few lines whatever the run's size, never one line per item.
+ */
+import type { ResultsSummary } from '../activities/pipeline/results-types';
+import { displayPath } from '../runtime/paths';
+
+const number = (n: number) => n.toLocaleString('en-US');
+
+export function formatResultsSummary(results: ResultsSummary | undefined, indent = '  '): string[] {
+  if (!results) return [];
+  const lines: string[] = [];
+  for (const g of results.failureGroups) {
+    lines.push(
+      `${indent}FAILED  ${number(g.count)} at ${g.stage} [${g.type}]: ${g.message}${g.count > 1 ? `  (${number(g.count)} items like ${g.examples.join(', ')})` : `  (${g.examples[0]})`}`,
+    );
+  }
+  if (results.otherFailureGroups > 0) {
+    lines.push(`${indent}… and ${number(results.otherFailureGroups)} other kinds of failure (see the results)`);
+  }
+  lines.push(
+    `Results:       ${displayPath(results.dir)}/part-NNNNN.jsonl (${results.parts} parts: one line per item, every failure with its reason)`,
+  );
+  return lines;
+}
