@@ -27,7 +27,8 @@ import { startWorkerProcess } from '../src/runtime/worker-process';
 import { collect, ListSource } from '../src/sources';
 import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
 import { CliRun, executionsOfRun, itemsDone, startCli, waitForProgress } from './support/cluster-run';
-import { sampleVideos } from './support/media';
+import { launchHeadlessChromium, waitForTexts } from './support/browser';
+import { outputFolder, sampleVideos } from './support/media';
 import { signupDataDir, startTestMailCatcher } from './support/signup';
 
 const spec: PipelineSpec = {
@@ -237,6 +238,24 @@ describe('a Temporal cluster on PostgreSQL: four services, faults mid-run', func
       ids.every((id) => id.startsWith(workflowId)),
       ids.join(', '),
     );
+  });
+
+  it("the cluster's Web UI server lists the run by its search attributes and opens it, in a headless browser", async function () {
+    this.timeout(120_000);
+    const browser = await launchHeadlessChromium();
+    try {
+      const page = await browser.newPage();
+      const workflowId = pipelineWorkflowId(spec.name, 'history-kill');
+      // Partitions p1 and p10-p19 of the 20,000-item run: search attributes and a prefix, as typed into the UI.
+      const query = `BatchPipeline = "${spec.name}" AND BatchRun = "history-kill" AND WorkflowId STARTS_WITH "${workflowId}/p1"`;
+      await page.goto(`${cluster.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+      await waitForTexts(page, [`${workflowId}/p1`, `${workflowId}/p19`]);
+      await page.goto(`${cluster.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+      await waitForTexts(page, ['Completed', workflowId, 'pipelineRun']);
+      await page.screenshot({ path: path.join(outputFolder('cluster-web-ui'), 'run.png') });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('matching SIGKILLed mid-run and restarted: exactly once', async function () {
