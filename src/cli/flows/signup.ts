@@ -29,6 +29,7 @@ import { sleep } from '../../runtime/wait';
 import { readSignupEvents, UnusableEventLine } from '../../sources/signup-events';
 import { signupWorkflowId } from '../../workflows/flows/signup';
 import { codeInVerificationMail } from '../../workflows/flows/signup-messages';
+import { throughOutages } from '../temporal-outages';
 import type { CliFlow, FlowContext } from './flow';
 import { formatSignupLine, formatSignupProgress, formatVerifyOutcome } from './signup-summary';
 
@@ -250,7 +251,9 @@ export const signupFlow: CliFlow = {
     const codes = await playUsers(ctx, waiting, leaveWaiting);
     // The verified sign-ups finish with their branches (welcome mail, notifications).
     await Promise.all(
-      submission.started.filter((s) => codes.has(s.userId) && s.userId !== leaveWaiting).map((s) => s.handle.result()),
+      submission.started
+        .filter((s) => codes.has(s.userId) && s.userId !== leaveWaiting)
+        .map((s) => throughOutages(() => s.handle.result(), { log: ctx.log, probe: () => s.handle.describe() })),
     );
     const all = await reports(submission);
     return [
