@@ -205,14 +205,16 @@ describe('image tagging', function () {
       assert.equal(run.result.stages['with-tag'].dropped, tagged.length - landscape.length);
     });
 
-    it('tells a person the counts, sums, tags, report files, thumbnails and dead letters', () => {
+    it('tells a person the counts, sums, tags, report files, thumbnails, failures by reason and the results', () => {
       const text = run.summary.join('\n');
       assert.match(text, /13 files, 11 tagged, 2 dead-lettered; 5 with tag "landscape" got a thumbnail/);
       assert.match(text, /tags: medium 6, jpeg 5, landscape 5, midtone 5, /);
       assert.match(text, /Report: .*tag-report\/report\.json, .*tag-report\/histogram\.svg/);
       assert.match(text, /Thumbnails: .*thumbnails\/ \(5 files, at most 320×320\)/);
-      assert.match(text, /DEAD bomb-16384x16384\.png at tag \[InvalidInput\]: Image .* over the limit/);
-      assert.match(text, /DEAD corrupt-truncated\.jpg at tag \[InvalidInput\]/);
+      // Each reason once, with the item; every item's line is in the results parts.
+      assert.match(text, /FAILED {2}\S+ {2}at tag \[InvalidInput\]: Image .*bomb-16384x16384\.png .* over the limit/);
+      assert.match(text, /FAILED {2}\S+ {2}at tag \[InvalidInput\]: Image .*corrupt-truncated\.jpg/);
+      assert.match(text, /Results: .*results\/image-tagging\/test-flow[^/]*\/part-NNNNN\.jsonl/);
       assert.match(text, /Web UI: +http:\/\/localhost:\d+\/namespaces\/default\/workflows\/image-tagging%2Ftest-flow/);
     });
   });

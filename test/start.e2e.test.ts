@@ -75,12 +75,12 @@ describe('npm start (embedded stack)', function () {
     const run = await runStart(['--once', '--run', 'first'], env);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Thumbnailer run: 6 items, 5 succeeded, 1 failed/);
-    assert.match(run.output, /FAILED {2}not-a-video-mp4-\w+ {2}at extractFrame \[InvalidInput\]: .*not-a-video\.mp4/);
+    assert.match(run.output, /FAILED {2}not-a-video-mp4-\w+ {2}at extract-frame \[InvalidInput\]: .*not-a-video\.mp4/);
     assert.match(
       run.output,
       new RegExp(`Web UI: +http://localhost:${ports.ui}/namespaces/default/workflows/thumbnailer%2Ffirst/`),
     );
-    assert.ok(fs.existsSync(path.join(dataDir, 'outputs', 'first', 'contact-sheet.jpg')));
+    assert.ok(fs.existsSync(path.join(dataDir, 'outputs', 'thumbnailer', 'first', 'contact-sheet-001.jpg')));
     assert.deepEqual(processesMentioning(dataDir), [], 'no process left behind');
   });
 

@@ -12,8 +12,11 @@ export function formatResultsSummary(results: ResultsSummary | undefined, indent
   if (!results) return [];
   const lines: string[] = [];
   for (const g of results.failureGroups) {
+    // One item: its line as ever; more: how many, the first one's reason, a few of them.
     lines.push(
-      `${indent}FAILED  ${number(g.count)} at ${g.stage} [${g.type}]: ${g.message}${g.count > 1 ? `  (${number(g.count)} items like ${g.examples.join(', ')})` : `  (${g.examples[0]})`}`,
+      g.count === 1
+        ? `${indent}FAILED  ${g.examples[0]}  at ${g.stage} [${g.type}]: ${g.message}`
+        : `${indent}FAILED  ${number(g.count)} items at ${g.stage} [${g.type}], e.g. ${g.examples.join(', ')}: ${g.message}`,
     );
   }
   if (results.otherFailureGroups > 0) {

@@ -18,7 +18,7 @@ export function formatThumbnailerSummary(
 ): string {
   const succeeded = result.results?.counts.completed ?? result.completed;
   const lines = [
-    `Thumbnailer run ${result.run}: ${number(result.total)} items, ${number(succeeded)} succeeded, ${number(result.deadLettered)} failed`,
+    `Thumbnailer run: ${number(result.total)} items, ${number(succeeded)} succeeded, ${number(result.deadLettered)} failed`,
   ];
   const examples = result.results?.completedExamples ?? [];
   if (examples.length > 0) {
