@@ -16,7 +16,6 @@ import { inboxLedgerFile, startApiServices } from '../src/api/services';
 import { EventRouter } from '../src/client/event-router';
 import { createFlowSubscribers, subscribableFlows } from '../src/client/flow-subscribers';
 import { verifySignup } from '../src/client/signup-run';
-import type { ItemOutcome } from '../src/core/work-item';
 import { loadPipelineCatalog } from '../src/pipelines/catalog';
 import { loadSubscriptions } from '../src/pipelines/subscriptions';
 import { BlobStore } from '../src/runtime/blob-store';
@@ -26,8 +25,11 @@ import { generateSampleVideos } from '../src/runtime/sample-videos';
 import { waitFor } from '../src/runtime/wait';
 import { readLedgerEntries } from '../src/sources/inbox-ledger';
 import { InputPathError } from '../src/sources/input-roots';
-import type { transcode, TranscodeRunResult } from '../src/workflows/flows/transcode';
-import type { TranscodeUploadResult } from '../src/workflows/flows/transcode-upload';
+import { readResultLines } from '../src/activities/pipeline/results';
+import type { ResultLine } from '../src/activities/pipeline/results-types';
+import { renditionUri } from '../src/activities/transcode/renditions';
+import type { RenditionReport } from '../src/activities/transcode/upload-item';
+import type { pipelineRun, PipelineRunResult } from '../src/workflows/pipeline';
 import type { signup } from '../src/workflows/flows/signup';
 import { codeInVerificationMail } from '../src/workflows/flows/signup-messages';
 import { TestApi } from './support/api';
@@ -89,11 +91,15 @@ describe('event router: flows (transcode from an inbox, sign-up from the API)', 
     const ledger = () => readLedgerEntries(ledgerFile);
     const waitForLedger = (count: number) =>
       waitFor(`${count} ledger entries`, async () => (await ledger()).length >= count, 30_000, 100);
-    const result = async (workflowId: string): Promise<ItemOutcome<TranscodeUploadResult>> => {
-      const done: TranscodeRunResult = await env.client.workflow.getHandle<typeof transcode>(workflowId).result();
-      assert.equal(done.outcomes.length, 1);
-      return done.outcomes[0];
+    // A transcode run (on the pipeline engine) of one upload: its line in the run's results parts.
+    const result = async (workflowId: string): Promise<ResultLine> => {
+      const done: PipelineRunResult = await env.client.workflow.getHandle<typeof pipelineRun>(workflowId).result();
+      const lines: ResultLine[] = [];
+      for await (const line of readResultLines(done.results!.dir)) lines.push(line);
+      assert.equal(lines.length, 1);
+      return lines[0];
     };
+    const renditionsOf = (line: ResultLine) => (line.data?.renditions ?? []) as RenditionReport[];
     const activities = createTranscodeActivities(store);
     await withWorkers(env, api.config, { video: activities, image: activities }, async () => {
       fs.copyFileSync(video, path.join(api.videoInbox, 'clip.mp4'));
@@ -102,14 +108,17 @@ describe('event router: flows (transcode from an inbox, sign-up from the API)', 
       const workflowId = `transcode/event-${entry.eventId}`;
       assert.deepEqual(entry.runs, [{ workflowId, started: true }]);
       const outcome = await result(workflowId);
-      assert.ok(outcome.status === 'succeeded', JSON.stringify(outcome));
+      assert.ok(outcome.status === 'completed', JSON.stringify(outcome));
+      // A 320x180 source: its own size, never upscaled (docs/flows/transcode.md).
       assert.deepEqual(
-        outcome.result.renditions.map((r) => [r.rendition, r.reused]),
-        ['1080p', '480p', 'preview-gif', 'poster'].map((r) => [r, false]),
+        renditionsOf(outcome).map((r) => [r.rendition, r.reused]),
+        ['source-size', 'preview-gif', 'poster'].map((r) => [r, false]),
       );
-      for (const r of outcome.result.renditions)
-        assert.ok(fs.statSync(store.pathOf(r.uri)).size > 1000, `${r.rendition} is a real file`);
-      assert.ok(fs.existsSync(store.pathOf(outcome.result.manifestUri)), 'the manifest is written');
+      for (const r of renditionsOf(outcome)) {
+        const file = store.pathOf(renditionUri(String(outcome.data!.sha256), r.rendition));
+        assert.ok(fs.statSync(file).size > 1000, `${r.rendition} is a real file`);
+      }
+      assert.ok(fs.existsSync(store.pathOf(String(outcome.data!.manifestUri))), 'the manifest is written');
 
       // Restart: clip.mp4 is in the ledger, only the new file is published; the same bytes under
       // another name are a new event, whose run finds the renditions already made.
@@ -124,9 +133,9 @@ describe('event router: flows (transcode from an inbox, sign-up from the API)', 
         'each file published once',
       );
       const again = await result(entries[1].runs[0].workflowId);
-      assert.ok(again.status === 'succeeded', JSON.stringify(again));
+      assert.ok(again.status === 'completed', JSON.stringify(again));
       assert.ok(
-        again.result.renditions.every((r) => r.reused),
+        renditionsOf(again).every((r) => r.reused),
         'the same upload is not rendered twice',
       );
 
