@@ -298,4 +298,32 @@ describe('a Temporal cluster on PostgreSQL: four services, faults mid-run', func
     assert.match(output, /Temporal answers again after \d+ s; following the run\./);
     measured.push(`frontend SIGKILL → progress again (restarted once the CLI waited): ${recovery.toFixed(1)} s`);
   });
+
+  it('keeps its state across a restart: same database, no second schema set-up, runs still there', async function () {
+    this.timeout(120_000);
+    const workflowId = pipelineWorkflowId(spec.name, 'history-kill');
+    const versions = await Promise.all(
+      ['temporal', 'temporal_visibility'].map((db) => schemaVersion(cluster.postgres, db)),
+    );
+    await connection.close();
+    await cluster.stop();
+    const lines: string[] = [];
+    const started = Date.now();
+    cluster = await Cluster.start(cluster.options, (line) => lines.push(line));
+    measured.push(`cluster restart on its database: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.deepEqual(
+      lines.filter((l) => /Creating the PostgreSQL|setting up its schema|Registered namespace/.test(l)),
+      [],
+      lines.join('\n'),
+    );
+    assert.deepEqual(
+      await Promise.all(['temporal', 'temporal_visibility'].map((db) => schemaVersion(cluster.postgres, db))),
+      versions,
+    );
+    connection = await Connection.connect({ address: cluster.frontendAddress });
+    client = new Client({ connection });
+    const described = await client.workflow.getHandle(workflowId).describe();
+    assert.equal(described.status.name, 'COMPLETED');
+    assert.equal((await client.workflow.getHandle(workflowId).result()).completed, 20_000);
+  });
 });
