@@ -16,7 +16,8 @@ Starts a local Temporal cluster (Temporal Server 1.29.1 on PostgreSQL: frontend,
 and worker as separate processes, plus the Web UI server) and stays up until Ctrl-C.
 State lives in ${displayPath(localClusterDir)} (BATCH_DATA_DIR/cluster) and survives a restart.
 Use it with TEMPORAL_ADDRESS=127.0.0.1:7233, or run the demo on it: npm start -- --cluster.
-See docs/cluster.md.`;
+Ports: frontend 7233, Web UI 8233, PostgreSQL 5433 and the rest beside them; BATCH_CLUSTER_PORT_OFFSET=<n>
+adds n to every one. See docs/cluster.md.`;
 
 const log = (line: string) => console.log(`[cluster] ${line}`);
 

@@ -6,8 +6,27 @@ import { Cluster, ClusterInfo, ClusterOptions, ClusterPorts, defaultClusterPorts
 /** The local cluster's folder: PostgreSQL data, logs and cluster.json (git-ignored, under BATCH_DATA_DIR). */
 export const localClusterDir = path.join(dataDir, 'cluster');
 
+/**
+ * The local cluster's ports: the defaults, each moved by BATCH_CLUSTER_PORT_OFFSET when set (a
+ * second cluster beside the first, or beside a dev server on 7233/8233).
+ */
+export function localClusterPorts(env: NodeJS.ProcessEnv = process.env): ClusterPorts {
+  const raw = env.BATCH_CLUSTER_PORT_OFFSET;
+  if (!raw) return defaultClusterPorts;
+  const offset = Number(raw);
+  // Membership ports are stored as smallint: 6939 + offset must stay below 32768.
+  if (!Number.isInteger(offset) || offset < 0 || offset > 25_000) {
+    throw new Error(
+      `BATCH_CLUSTER_PORT_OFFSET=${raw} is not a whole number from 0 to 25000 (added to every cluster port).`,
+    );
+  }
+  return Object.fromEntries(
+    Object.entries(defaultClusterPorts).map(([name, port]) => [name, port + offset]),
+  ) as unknown as ClusterPorts;
+}
+
 /** The options `npm run cluster` and `npm start -- --cluster` use. */
-export function localClusterOptions(ports: ClusterPorts = defaultClusterPorts): ClusterOptions {
+export function localClusterOptions(ports: ClusterPorts = localClusterPorts()): ClusterOptions {
   return {
     dir: localClusterDir,
     ports,
@@ -23,7 +42,8 @@ export async function checkPortsFree(ports: ClusterPorts): Promise<void> {
     if (await portOpen(port)) {
       throw new Error(
         `Port ${port} (${name}) is already in use, so the local Temporal cluster cannot start.\n` +
-          'Stop what listens there (an `npm start` dev server uses 7233 and 8233), or, if it is a Temporal cluster, ' +
+          'Stop what listens there (an `npm start` dev server uses 7233 and 8233), move every cluster port with ' +
+          'BATCH_CLUSTER_PORT_OFFSET=<n>, or, if it is a Temporal cluster, ' +
           `use it: TEMPORAL_ADDRESS=127.0.0.1:${ports.frontend} npm start.`,
       );
     }

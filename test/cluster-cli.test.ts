@@ -1,0 +1,153 @@
+/**
+ * `npm run cluster` as a person runs it: it comes up on a fresh data folder and prints every
+ * address, a second one is refused while it runs, Ctrl-C (SIGINT to the terminal's process group)
+ * stops everything, and the next start reuses the database without setting anything up again.
+ */
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { runningCluster } from '../src/cluster/cluster';
+import { checkPortsFree, localClusterPorts } from '../src/cluster/local';
+import { ClusterPorts } from '../src/cluster/cluster';
+import { repoRoot } from '../src/runtime/paths';
+import { portOpen, waitFor } from '../src/runtime/wait';
+
+interface Terminal {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `npm run cluster` in its own process group, as a terminal runs it. */
+function npmRunCluster(env: NodeJS.ProcessEnv): Terminal {
+  const child = spawn('npm', ['run', 'cluster'], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function up(terminal: Terminal): Promise<void> {
+  await waitFor(
+    'npm run cluster to be up',
+    async () => {
+      if (terminal.child.exitCode !== null) throw new Error(`npm run cluster exited:\n${terminal.output()}`);
+      return terminal.output().includes('Press Ctrl-C');
+    },
+    180_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n${terminal.output()}`);
+  });
+}
+
+/**
+ * Ctrl-C: SIGINT to the whole process group (npm, the shell, node). npm itself ends on the signal at
+ * once; the cluster's own process says when it has stopped everything.
+ */
+async function ctrlC(terminal: Terminal): Promise<void> {
+  process.kill(-terminal.child.pid!, 'SIGINT');
+  await waitFor('the cluster to say it stopped', async () => /\[cluster\] Stopped\./.test(terminal.output()), 60_000);
+  await terminal.exited;
+}
+
+describe('npm run cluster', function () {
+  this.timeout(300_000);
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let ports: ClusterPorts;
+  const terminals: Terminal[] = [];
+
+  before(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-cluster-cli-'));
+    // PostgreSQL runs as the postgres user when we are root: it must pass through this folder.
+    fs.chmodSync(dataDir, 0o755);
+    for (let attempt = 0; ; attempt++) {
+      const offset = String(10_000 + Math.floor(Math.random() * 15_000));
+      ports = localClusterPorts({ BATCH_CLUSTER_PORT_OFFSET: offset });
+      try {
+        await checkPortsFree(ports);
+        env = { BATCH_DATA_DIR: dataDir, BATCH_CLUSTER_PORT_OFFSET: offset, TEMPORAL_ADDRESS: '' };
+        break;
+      } catch (error) {
+        if (attempt > 20) throw error;
+      }
+    }
+  });
+
+  after(async () => {
+    for (const t of terminals) {
+      if (t.child.exitCode === null) {
+        try {
+          process.kill(-t.child.pid!, 'SIGINT');
+        } catch {
+          // gone
+        }
+        await t.exited;
+      }
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('comes up, prints every address, refuses a second one, stops everything on Ctrl-C, and comes back on its database', async () => {
+    const first = npmRunCluster(env);
+    terminals.push(first);
+    await up(first);
+    const printed = first.output();
+    assert.match(printed, /Creating the PostgreSQL 15\.\d+ database cluster/);
+    for (const line of [
+      `Temporal frontend (gRPC): 127.0.0.1:${ports.frontend}`,
+      `Temporal frontend (HTTP): http://127.0.0.1:${ports.frontendHttp}`,
+      `Web UI:                   http://127.0.0.1:${ports.ui}`,
+      `History service:          127.0.0.1:${ports.history}`,
+      `Matching service:         127.0.0.1:${ports.matching}`,
+      `Worker service:           127.0.0.1:${ports.worker}`,
+      `PostgreSQL:               127.0.0.1:${ports.postgres}`,
+      `frontend http://127.0.0.1:${ports.frontendMetrics}/metrics`,
+      `Logs:                     ${path.join(dataDir, 'cluster', 'logs')}`,
+    ]) {
+      assert.ok(printed.includes(line), `prints ${line}\n${printed}`);
+    }
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.frontend}` });
+    try {
+      const attributes = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      assert.ok(attributes.customAttributes?.BatchRun, 'search attributes registered');
+    } finally {
+      await connection.close();
+    }
+    const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
+    assert.equal(ui.status, 200);
+
+    // npm start -- --cluster finds it; a second npm run cluster is refused with its pid.
+    const info = runningCluster(path.join(dataDir, 'cluster'));
+    assert.equal(info?.frontendAddress, `127.0.0.1:${ports.frontend}`);
+    const second = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'src/cli/cluster.ts'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    assert.equal(second.status, 1);
+    assert.match(second.stderr, new RegExp(`A local cluster already runs from .* \\(pid ${info!.pid}, frontend`));
+
+    await ctrlC(first);
+    assert.doesNotMatch(first.output(), /exited \(|error/i);
+    for (const port of [ports.frontend, ports.history, ports.matching, ports.postgres, ports.ui]) {
+      assert.equal(await portOpen(port), false, `nothing listens on ${port} after Ctrl-C`);
+    }
+    assert.equal(runningCluster(path.join(dataDir, 'cluster')), undefined);
+
+    const again = npmRunCluster(env);
+    terminals.push(again);
+    await up(again);
+    assert.doesNotMatch(again.output(), /Creating the PostgreSQL|setting up its schema|Registered namespace/);
+    await ctrlC(again);
+  });
+});
