@@ -5,12 +5,13 @@
  * merged sources served fairly; every item's line in the run's results parts, failures grouped.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { stageActivity } from '../src/activities/pipeline/stage-activity';
 import { stageActivities } from '../src/activities/pipeline';
-import { readResultLines, resultsParts } from '../src/activities/pipeline/results';
+import { readItemsPage, readResultLines, resultsParts } from '../src/activities/pipeline/results';
 import type { ResultLine } from '../src/activities/pipeline/results-types';
 import { listDeadLetters, redriveDeadLetters } from '../src/client/dead-letters';
 import { startPipelineRun } from '../src/client/pipeline-run';
@@ -18,6 +19,7 @@ import { PRIORITY_REDRIVE } from '../src/core/priorities';
 import type { BatchConfig } from '../src/runtime/config';
 import { BatchShards } from '../src/core/search-attributes';
 import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
+import { dataDir } from '../src/runtime/paths';
 import { waitFor } from '../src/runtime/wait';
 import { autoHeartbeat } from '../src/workers/auto-heartbeat';
 import { activityBacklog } from '../src/workers/work-stealer';
@@ -302,6 +304,49 @@ describe('pipelines on the dev server', function () {
       );
     } finally {
       for (const stop of stops.reverse()) await stop();
+    }
+  });
+  it('passes many items by reference and lists every dead letter from the results parts, past the 20 kept inline', async () => {
+    const config = isolatedConfig(env.address);
+    const spec: PipelineSpec = {
+      name: 'many-letters',
+      start: 'work',
+      partitionSize: 50,
+      stages: { work: { kind: 'activity', activity: 'fail-when', batchSize: 10 } },
+    };
+    const all = items('bad', 150, { fail: 'invalid', note: 'x'.repeat(500) });
+    const stops = [
+      await startWorkflowWorker(env, config),
+      await startWorker(env, { taskQueue: config.queues.stages, activities: stageActivities }),
+    ];
+    try {
+      const handle = await startPipelineRun(
+        env.client,
+        config,
+        spec,
+        { items: all },
+        { runName: `many-${Date.now()}` },
+      );
+      const result = await handle.result();
+      assert.equal(result.deadLettered, 150);
+      assert.ok(result.deadLetters.length <= 20, `${result.deadLetters.length} inline`);
+      const history = await handle.fetchHistory();
+      const started = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0].data!;
+      assert.ok(started.length < 10_000, `the run's input is a manifest, not 150 items: ${started.length} bytes`);
+      const letters = await listDeadLetters(env.client, handle.workflowId);
+      assert.equal(letters.length, 150, 'every dead letter, from the results parts');
+      assert.deepEqual(new Set(letters.map((l) => l.itemId)), new Set(all.map((i) => i.id)));
+      assert.equal(letters[0].input.data.note, 'x'.repeat(500), 'with its input, for a redrive');
+    } finally {
+      for (const stop of stops.reverse()) await stop();
+    }
+  });
+  it("reads item manifests only from the data folder's inputs, whatever a workflow input names", async () => {
+    for (const file of ['/etc/passwd', path.join(dataDir, 'inputs', '..', 'api-token'), 'relative.jsonl']) {
+      await assert.rejects(readItemsPage({ path: file, from: 0, count: 10 }), (error: Error) => {
+        assert.match(error.message, /must be a run's items\.jsonl under /);
+        return true;
+      });
     }
   });
 });

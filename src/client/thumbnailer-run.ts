@@ -29,6 +29,8 @@ export interface ThumbnailerRunOptions {
   /** Activity calls in flight per partition and stage (default 4). */
   concurrency?: number;
   retry?: RetrySpec;
+  /** Partitions (of 500 items) running at once (default 4). */
+  partitionWindow?: number;
   /** Items per activity call of each stage (see ThumbnailerSpecOptions). */
   batchSizes?: ThumbnailerSpecOptions['batchSizes'];
 }
@@ -66,5 +68,11 @@ export async function startThumbnailerRun(
     id,
     data: { path: path.resolve(payload.path), ...(sizes ? { sizes } : {}) },
   }));
-  return startPipelineRun(client, config, spec, { items }, { runName: options.runName });
+  return startPipelineRun(
+    client,
+    config,
+    spec,
+    { items },
+    { runName: options.runName, partitionWindow: options.partitionWindow },
+  );
 }

@@ -127,18 +127,11 @@ export async function writeResultsPart(
     },
   });
   const chunks = chunkLines(lines);
-  let path = '';
-  for (let chunk = 0; chunk < chunks.length; chunk++) {
-    ({ path } = await acts.writeResultsPart({
-      pipeline,
-      run,
-      part,
-      chunk,
-      chunks: chunks.length,
-      lines: chunks[chunk],
-    }));
-  }
-  return path;
+  const call = (chunk: number) =>
+    acts.writeResultsPart({ pipeline, run, part, chunk, chunks: chunks.length, lines: chunks[chunk] });
+  // Every chunk but the last at once; the last one joins them into the part.
+  await Promise.all(chunks.slice(0, -1).map((_, chunk) => call(chunk)));
+  return (await call(chunks.length - 1)).path;
 }
 
 /**

@@ -87,21 +87,53 @@ function videoPathOf(data: Record<string, unknown>, itemId: string): string {
   return path.resolve(file);
 }
 
+/** Work on a cache key going on in this process: a caller of the same key waits for it, then looks again. */
+const inFlight = new Map<string, Promise<unknown>>();
+
+/**
+ * The cached value (`lookup`), or `make` it: once per key at a time in this process, so a batch
+ * full of the same file makes it once while the others wait and then take the copy. A failed
+ * `make` is not cached: each caller then tries for itself (and gets its own error).
+ */
+async function cached<T>(key: string, lookup: () => Promise<T | undefined>, make: () => Promise<T>): Promise<T> {
+  const hit = await lookup();
+  if (hit !== undefined) return hit;
+  const running = inFlight.get(key);
+  if (running) {
+    await running.catch(() => undefined);
+    const after = await lookup();
+    if (after !== undefined) return after;
+  }
+  const made = make();
+  inFlight.set(key, made);
+  try {
+    return await made;
+  } finally {
+    if (inFlight.get(key) === made) inFlight.delete(key);
+  }
+}
+
 /** extractFrame, or a copy of the frame of the same bytes seen before. */
 async function cachedFrame(itemId: string, videoPath: string, outputDir: string): Promise<FrameData> {
   const key = await sha256Of(videoPath, 'Video');
   const png = path.join(cacheDir(outputDir), 'frames', `${key}.png`);
-  const info = await readJson<Omit<FrameData, 'path'>>(`${png}.json`);
   const own = path.join(itemOutputDir(outputDir, itemId), 'frame.png');
-  if (info && (await fileExists(png))) {
-    await copyTo(png, own);
-    return { path: own, ...info };
-  }
-  const frame: ExtractedFrame = await extractFrame({ itemId, videoPath, outputDir });
-  const { atSeconds, width, height } = frame;
-  await copyTo(frame.framePath, png);
-  await writeAtomically(`${png}.json`, (tmp) => fs.writeFile(tmp, JSON.stringify({ atSeconds, width, height })));
-  return { path: frame.framePath, atSeconds, width, height };
+  return cached(
+    png,
+    async () => {
+      const info = await readJson<Omit<FrameData, 'path'>>(`${png}.json`);
+      if (!info || !(await fileExists(png))) return undefined;
+      await copyTo(png, own);
+      return { path: own, ...info };
+    },
+    async () => {
+      const frame: ExtractedFrame = await extractFrame({ itemId, videoPath, outputDir });
+      const { atSeconds, width, height } = frame;
+      await copyTo(frame.framePath, png);
+      await writeAtomically(`${png}.json`, (tmp) => fs.writeFile(tmp, JSON.stringify({ atSeconds, width, height })));
+      return { path: frame.framePath, atSeconds, width, height };
+    },
+  );
 }
 
 /** makeThumbnails, or copies of the thumbnails of the same frame at the same sizes. */
@@ -113,21 +145,25 @@ async function cachedThumbnails(
 ): Promise<ThumbnailFile[]> {
   const key = `${await sha256Of(framePath, 'Frame')}-${sizes.map((s) => `${s.width}${s.format}`).join('-')}`;
   const dir = path.join(cacheDir(outputDir), 'thumbnails', key);
-  const cached = await readJson<ThumbnailFile[]>(path.join(dir, 'thumbnails.json'));
   const itemDir = itemOutputDir(outputDir, itemId);
-  if (cached) {
-    const copies = cached.map((t) => ({ ...t, path: path.join(itemDir, path.basename(t.path)) }));
-    const present = await Promise.all(cached.map((t) => fileExists(path.join(dir, path.basename(t.path)))));
-    if (present.every(Boolean)) {
-      for (const t of cached)
+  return cached(
+    dir,
+    async () => {
+      const known = await readJson<ThumbnailFile[]>(path.join(dir, 'thumbnails.json'));
+      if (!known) return undefined;
+      const present = await Promise.all(known.map((t) => fileExists(path.join(dir, path.basename(t.path)))));
+      if (!present.every(Boolean)) return undefined;
+      for (const t of known)
         await copyTo(path.join(dir, path.basename(t.path)), path.join(itemDir, path.basename(t.path)));
-      return copies;
-    }
-  }
-  const made = await makeThumbnails({ itemId, framePath, outputDir, sizes });
-  for (const t of made) await copyTo(t.path, path.join(dir, path.basename(t.path)));
-  await writeAtomically(path.join(dir, 'thumbnails.json'), (tmp) => fs.writeFile(tmp, JSON.stringify(made)));
-  return made;
+      return known.map((t) => ({ ...t, path: path.join(itemDir, path.basename(t.path)) }));
+    },
+    async () => {
+      const made = await makeThumbnails({ itemId, framePath, outputDir, sizes });
+      for (const t of made) await copyTo(t.path, path.join(dir, path.basename(t.path)));
+      await writeAtomically(path.join(dir, 'thumbnails.json'), (tmp) => fs.writeFile(tmp, JSON.stringify(made)));
+      return made;
+    },
+  );
 }
 
 /** Stage `extract-frame`: adds `frame: { path, atSeconds, width, height }` to the item's data. */

@@ -23,6 +23,7 @@ import {
   ResultsRef,
   ResultsSummary,
 } from './results-types';
+import { dataDir } from '../../runtime/paths';
 import { runResultsDir } from './run-outputs';
 
 const partPattern = /^part-\d{5}(\.[A-Za-z0-9_-]+)*$/;
@@ -113,15 +114,19 @@ function escapeRegExp(s: string): string {
 
 /**
  * A message with what varies per item masked, so alike failures group together: the item's ID,
- * quoted values, paths and numbers become `<id>`, `"…"`, `<path>`, `<n>`.
+ * quoted values, parenthesized details, paths and numbers become `<id>`, `"…"`, `(…)`, `<path>`, `<n>`.
  */
 export function messagePattern(message: string, itemId: string): string {
   let m = message.slice(0, 500);
   if (itemId) m = m.replace(new RegExp(escapeRegExp(itemId), 'g'), '<id>');
-  return m
-    .replace(/"[^"]*"/g, '"…"')
-    .replace(/(?:[A-Za-z]:)?(?:\/[^\s/:,;()"']+)+\/?/g, '<path>')
-    .replace(/\d+(?:\.\d+)?/g, '<n>');
+  return (
+    m
+      .replace(/"[^"]*"/g, '"…"')
+      // A library's words in parentheses vary from call to call (even for the same file).
+      .replace(/\([^()]*\)/g, '(…)')
+      .replace(/(?:[A-Za-z]:)?(?:\/[^\s/:,;()"']+)+\/?/g, '<path>')
+      .replace(/\d+(?:\.\d+)?/g, '<n>')
+  );
 }
 
 /** Counts, failure groups and examples of the parts of a run's results folder. */
@@ -170,6 +175,16 @@ export async function summarizeResults(ref: ResultsRef): Promise<ResultsSummary>
 
 /** Activity: items `from` … `from + count - 1` of a JSON Lines manifest (one item per line). */
 export async function readItemsPage(call: ItemsPageCall): Promise<PipelineItem[]> {
+  // Only manifests the client wrote for a run: a workflow input cannot make a worker read other files.
+  const inputs = path.join(dataDir, 'inputs') + path.sep;
+  if (typeof call.path !== 'string' || !path.resolve(call.path).startsWith(inputs) || call.path.includes('\0')) {
+    throw invalidInput(
+      `An item manifest must be a run's items.jsonl under ${inputs}; ${JSON.stringify(call.path)} is not.`,
+      {
+        path: call.path,
+      },
+    );
+  }
   const items: PipelineItem[] = [];
   let index = 0;
   let stream;

@@ -40,16 +40,27 @@ async function appearance(image: ImageFile): Promise<Appearance> {
  * Looks of images seen lately, by the SHA-256 of their bytes: the same file under many names
  * (re-uploads, a manifest naming one file many times) is decoded once per worker process.
  */
-const looks = new Map<string, Appearance>();
+const looks = new Map<string, Promise<Appearance>>();
 const maxLooks = 1000;
 
+/**
+ * Concurrent calls for the same bytes share one decode. A failed decode is forgotten and not
+ * shared: each caller then decodes for itself, so its error names its own file.
+ */
 async function cachedAppearance(image: ImageFile): Promise<Appearance> {
   const key = createHash('sha256').update(image.data).digest('hex');
   const known = looks.get(key);
-  if (known) return known;
-  const look = await decoding(image, () => appearance(image));
+  if (known) {
+    try {
+      return await known;
+    } catch {
+      // Decoded below, for this file's own error.
+    }
+  }
+  const look = decoding(image, () => appearance(image));
   if (looks.size >= maxLooks) looks.delete(looks.keys().next().value!);
   looks.set(key, look);
+  look.catch(() => looks.delete(key));
   return look;
 }
 
