@@ -11,7 +11,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { stageActivity } from '../src/activities/pipeline/stage-activity';
 import { stageActivities } from '../src/activities/pipeline';
-import { readItemsPage, readResultLines, resultsParts } from '../src/activities/pipeline/results';
+import { readItemsPage, readResultLines, resultsParts, writeResultsPart } from '../src/activities/pipeline/results';
 import type { ResultLine } from '../src/activities/pipeline/results-types';
 import { listDeadLetters, redriveDeadLetters } from '../src/client/dead-letters';
 import { startPipelineRun } from '../src/client/pipeline-run';
@@ -341,6 +341,22 @@ describe('pipelines on the dev server', function () {
       for (const stop of stops.reverse()) await stop();
     }
   });
+  it("writes results parts only inside the run's results folder, whatever a workflow input names", async () => {
+    const line = { id: 'a', status: 'completed' as const, stage: 's' };
+    const call = { pipeline: 'p', run: 'r', part: 'part-00000', chunk: 0, chunks: 1, lines: [line] };
+    for (const bad of [
+      { part: '../../../tmp/x' },
+      { part: 'part-00000/../../y' },
+      { run: '..' },
+      { pipeline: 'a/b' },
+    ]) {
+      await assert.rejects(writeResultsPart({ ...call, ...bad }), (error: Error) => {
+        assert.match(error.message, /part-NNNNN|cannot be used as a folder name/);
+        return true;
+      });
+    }
+  });
+
   it("reads item manifests only from the data folder's inputs, whatever a workflow input names", async () => {
     for (const file of ['/etc/passwd', path.join(dataDir, 'inputs', '..', 'api-token'), 'relative.jsonl']) {
       await assert.rejects(readItemsPage({ path: file, from: 0, count: 10 }), (error: Error) => {
