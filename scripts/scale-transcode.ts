@@ -1,7 +1,8 @@
 /**
  * The transcode flow at scale: N tiny inputs in one run on the pipeline engine, on a dev server of its own with
  * in-process workers and real ffprobe/ffmpeg; reports the run's counts, its summary (failures grouped by reason)
- * and the largest payload and history of every workflow of the run. Not a test (it takes minutes to hours).
+ * and the largest payload and history of every workflow of the run. Not a test (it takes minutes to hours); Ctrl-C
+ * stops it and still reports the largest payload and history so far.
  *
  *   node --require tsx/cjs scripts/scale-transcode.ts [--count 10000] [--valid 100] [--data-dir <temp dir>]
  *     [--partition-size 200] [--window 4] [--video-slots 2]
@@ -128,7 +129,13 @@ async function main(): Promise<void> {
     await ensureSearchAttributes(connection, 'default');
     const client = new Client({ connection });
     const store = new BlobStore(path.join(dataDir, 'blobs'));
-    const common = { connection: native, namespace: 'default', interceptors: { activity: [autoHeartbeat] } };
+    const common = {
+      connection: native,
+      namespace: 'default',
+      interceptors: { activity: [autoHeartbeat] },
+      // Ctrl-C: running ffmpeg is cancelled (killed) soon instead of awaited.
+      shutdownGraceTime: '2 seconds' as const,
+    };
     workers.push(
       await Worker.create({
         ...common,
@@ -155,7 +162,14 @@ async function main(): Promise<void> {
         () => undefined,
       );
     }, 30_000);
-    const result = await handle.result().finally(() => clearInterval(ticker));
+    // Ctrl-C: stop waiting, measure what ran so far, stop everything (the run ends with the server).
+    let interrupt: () => void = () => undefined;
+    const interrupted = new Promise<undefined>((resolve) => (interrupt = () => resolve(undefined)));
+    process.once('SIGINT', () => {
+      log('interrupted: measuring what ran so far');
+      interrupt();
+    });
+    const result = await Promise.race([handle.result(), interrupted]).finally(() => clearInterval(ticker));
     const seconds = (performance.now() - started) / 1000;
 
     // Every workflow of the run: the largest payload in any history, and the largest history.
@@ -191,6 +205,18 @@ async function main(): Promise<void> {
         }
       }
     }
+    const measured = [
+      `Largest payload: ${(largest.bytes / 1024).toFixed(1)} KiB — ${largest.where}`,
+      `Largest history: ${longest.events} events, ${(longest.bytes / 1024).toFixed(1)} KiB — ${longest.workflowId}`,
+      `Histories: ${executions} executions, ${events} events`,
+    ];
+    if (!result) {
+      const p = await handle.query<{ done: number; deadLettered: number }>('progress');
+      console.log(
+        [`\nScale run interrupted after ${seconds.toFixed(0)} s: ${p.done}/${count} done`, ...measured].join('\n'),
+      );
+      return;
+    }
     const lines = result.results
       ? await readSummaryLines(result.results.dir, result.results.failureGroups)
       : { completed: [], examples: new Map() };
@@ -200,9 +226,7 @@ async function main(): Promise<void> {
       [
         '',
         `Scale run: ${count} inputs (${valid} videos) in ${seconds.toFixed(0)} s on ${os.cpus().length} CPUs: ${result.completed} transcoded, ${result.deadLettered} dead-lettered, ${result.partitions} partitions`,
-        `Largest payload: ${(largest.bytes / 1024).toFixed(1)} KiB — ${largest.where}`,
-        `Largest history: ${longest.events} events, ${(longest.bytes / 1024).toFixed(1)} KiB — ${longest.workflowId}`,
-        `Histories: ${executions} executions, ${events} events (${(events / count).toFixed(2)} per input)`,
+        ...measured,
       ].join('\n'),
     );
   } finally {

@@ -46,7 +46,7 @@ export function transcodeStageActivities(
     const upload = uploadOf(item);
     const source = sourceOf(item);
     const renditions: RenditionReport[] = [];
-    for (const { rendition, width, height } of ladderOf(item)) {
+    for (const { rendition, width, height } of ladderOf(item, source)) {
       const spec = RENDITIONS[rendition];
       const outputUri = renditionUri(upload.sha256, rendition);
       const done = await renderToBlob(

@@ -5,7 +5,7 @@
  */
 import type { PipelineItem } from '../../pipelines/spec';
 import { invalidInput } from '../errors';
-import { RENDITIONS, type PlannedRendition } from './renditions';
+import { ladderFor, RENDITIONS, type PlannedRendition } from './renditions';
 import type { RenderedRendition, SourceVideo, Upload } from './types';
 
 /** What the transcode pipeline's items carry when a run starts: the upload without its ID (the item's ID). */
@@ -35,34 +35,47 @@ export function uploadOf(item: PipelineItem): Upload {
     bad(item, 'data.uri must be a blob://uploads/… URI');
   if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) bad(item, 'data.sha256 must be 64 hex digits');
   if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) bad(item, 'data.bytes must be a size');
+  // Renditions go under the hash: it must be the hash the upload is stored under, never another upload's.
+  if (
+    !/^blob:\/\/uploads\/([0-9a-f]{64})(\.[A-Za-z0-9]{1,10})?$/.test(uri) ||
+    !uri.startsWith(`blob://uploads/${sha256}`)
+  ) {
+    bad(item, 'data.uri must be blob://uploads/<data.sha256>.<ext>');
+  }
   return { id: item.id, name, uri, sha256, bytes };
 }
 
 /** The probe's reading, which the probe stage put into the item's data. */
 export function sourceOf(item: PipelineItem): SourceVideo {
   const s = item.data.source as Partial<SourceVideo> | undefined;
-  const numbers = ['width', 'height', 'durationSeconds', 'frameRate', 'streamIndex'] as const;
-  if (!s || typeof s !== 'object' || typeof s.codec !== 'string' || numbers.some((k) => typeof s[k] !== 'number')) {
-    bad(item, 'data.source (the probe of the upload) is missing or incomplete; enter the pipeline at "probe"');
-  }
+  const whole = (n: unknown, min: number) => Number.isInteger(n) && (n as number) >= min;
+  const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  const valid =
+    !!s &&
+    typeof s === 'object' &&
+    typeof s.codec === 'string' &&
+    whole(s.width, 1) &&
+    whole(s.height, 1) &&
+    whole(s.streamIndex, 0) &&
+    finite(s.durationSeconds) &&
+    finite(s.frameRate);
+  if (!valid) bad(item, 'data.source (the probe of the upload) is missing or not whole; enter the pipeline at "probe"');
   return s as SourceVideo;
 }
 
-/** The ladder the probe stage planned. */
-export function ladderOf(item: PipelineItem): PlannedRendition[] {
-  const ladder = item.data.ladder;
-  const valid =
-    Array.isArray(ladder) &&
-    ladder.length > 0 &&
-    ladder.every(
-      (r: Partial<PlannedRendition>) =>
-        typeof r?.rendition === 'string' &&
-        Object.hasOwn(RENDITIONS, r.rendition) &&
-        Number.isInteger(r.width) &&
-        Number.isInteger(r.height),
+/**
+ * The ladder the probe stage planned, which must be the ladder of the item's source: render never takes sizes
+ * from item data alone (a ladder above the source, or one of 100,000 pixels, is refused).
+ */
+export function ladderOf(item: PipelineItem, source: SourceVideo): PlannedRendition[] {
+  const planned = ladderFor(source);
+  if (JSON.stringify(item.data.ladder) !== JSON.stringify(planned)) {
+    bad(
+      item,
+      `data.ladder is not the ladder of its source ${source.width}x${source.height}; enter the pipeline at "probe"`,
     );
-  if (!valid) bad(item, 'data.ladder (the planned renditions) is missing or invalid; enter the pipeline at "probe"');
-  return ladder as PlannedRendition[];
+  }
+  return planned;
 }
 
 /** The renditions the render stage reported. */
