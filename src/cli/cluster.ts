@@ -52,16 +52,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  for (const [service, proc] of cluster.services) {
-    void proc.exited.then(() => {
-      if (!stopping && cluster.services.get(service) === proc) {
-        console.error(
-          `[cluster] The ${service} service exited (${proc.exitDescription}); see ${cluster.logDir}/temporal-${service}.log. Stopping.`,
-        );
-        void shutdown(1);
-      }
-    });
-  }
+  // A service that dies is started again; one that keeps dying stops everything with its log named.
+  await cluster.supervise(log, (message) => {
+    console.error(`[cluster] ${message}. Stopping.`);
+    void shutdown(1);
+  });
+  void cluster.postgres.exited.then(() => {
+    if (stopping) return;
+    console.error(`[cluster] PostgreSQL exited; see ${cluster.logDir}/postgres.log. Stopping.`);
+    void shutdown(1);
+  });
 }
 
 main().catch(async (error: unknown) => {

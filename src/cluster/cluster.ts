@@ -10,7 +10,8 @@ import { ensureTemporalServer } from '../runtime/tools/temporal-server';
 import { ensureUiServer } from '../runtime/tools/ui-server';
 import { Postgres } from './postgres';
 import { ensureSchemas } from './schema';
-import { ServicesOptions, TemporalService, startService, temporalServices } from './temporal-services';
+import { Supervisor } from '../runtime/supervisor';
+import { ServicesOptions, TemporalService, serviceLogFile, startService, temporalServices } from './temporal-services';
 import { startUiServer } from './ui-server';
 
 /**
@@ -79,6 +80,8 @@ export interface ClusterInfo {
   numHistoryShards: number;
   logDir: string;
   startedAt: string;
+  /** Process ids of the services as started (a restarted service gets a new one). */
+  servicePids: Partial<Record<TemporalService, number>>;
 }
 
 export const clusterInfoFile = (dir: string) => path.join(dir, 'cluster.json');
@@ -114,6 +117,7 @@ export async function freeClusterPorts(): Promise<ClusterPorts> {
 
 export class Cluster {
   readonly services = new Map<TemporalService, ManagedProcess>();
+  private supervisors?: Map<TemporalService, Supervisor>;
   ui?: ManagedProcess;
 
   private constructor(
@@ -170,9 +174,9 @@ export class Cluster {
     try {
       await ensureSchemas(postgres, tools.sqlTool, log);
       log('Starting the Temporal services: history, matching, frontend, worker...');
-      await Promise.all((['history', 'matching'] as const).map((s) => cluster.startService(s)));
-      await cluster.startService('frontend');
-      await cluster.startService('worker');
+      // One after the other: on a fresh database the first service writes the cluster metadata,
+      // and two services doing it at once make one of them exit (duplicate key).
+      for (const service of ['history', 'matching', 'frontend', 'worker'] as const) await cluster.startService(service);
       await cluster.registerNamespace(log);
       if (uiServerPath) {
         cluster.ui = await startUiServer({
@@ -275,6 +279,7 @@ export class Cluster {
       numHistoryShards: this.options.numHistoryShards,
       logDir: this.logDir,
       startedAt: new Date().toISOString(),
+      servicePids: Object.fromEntries([...this.services].map(([s, p]) => [s, p.child.pid])),
     };
     fs.writeFileSync(clusterInfoFile(this.options.dir), `${JSON.stringify(info, null, 2)}\n`);
   }
@@ -295,6 +300,33 @@ export class Cluster {
     ];
   }
 
+  /**
+   * `npm run cluster`: a service that dies is started again, as an operator's process manager
+   * would (src/runtime/supervisor.ts: a line says so; more than 5 restarts in 10 minutes gives up).
+   * The fault tests restart services themselves instead.
+   */
+  supervise(log: (line: string) => void, onGiveUp: (message: string) => void): Promise<void> {
+    const supervisors = new Map<TemporalService, Supervisor>();
+    this.supervisors = supervisors;
+    return Promise.all(
+      temporalServices.map(async (service) => {
+        let first = true;
+        const supervisor = await Supervisor.start({
+          name: `the Temporal ${service} service`,
+          logFile: serviceLogFile(this.servicesOptions, service),
+          log,
+          onGiveUp,
+          start: async () => {
+            if (!first) return this.startService(service);
+            first = false;
+            return this.services.get(service)!;
+          },
+        });
+        supervisors.set(service, supervisor);
+      }),
+    ).then(() => undefined);
+  }
+
   /** Stops the UI, the services (worker and frontend first) and PostgreSQL last. */
   async stop(): Promise<void> {
     fs.rmSync(clusterInfoFile(this.options.dir), { force: true });
@@ -303,7 +335,7 @@ export class Cluster {
       ['worker', 'frontend'],
       ['history', 'matching'],
     ] as TemporalService[][]) {
-      await Promise.all(group.map((s) => this.services.get(s)?.stop()));
+      await Promise.all(group.map((s) => this.supervisors?.get(s)?.stop() ?? this.services.get(s)?.stop()));
     }
     await this.postgres.stop();
   }

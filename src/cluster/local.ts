@@ -14,10 +14,11 @@ export function localClusterPorts(env: NodeJS.ProcessEnv = process.env): Cluster
   const raw = env.BATCH_CLUSTER_PORT_OFFSET;
   if (!raw) return defaultClusterPorts;
   const offset = Number(raw);
-  // Membership ports are stored as smallint: 6939 + offset must stay below 32768.
-  if (!Number.isInteger(offset) || offset < 0 || offset > 25_000) {
+  // Every port stays below 32768: membership ports are stored as smallint, and the kernel hands
+  // out ports from 32768 up to outgoing connections.
+  if (!Number.isInteger(offset) || offset < 0 || offset > 23_000) {
     throw new Error(
-      `BATCH_CLUSTER_PORT_OFFSET=${raw} is not a whole number from 0 to 25000 (added to every cluster port).`,
+      `BATCH_CLUSTER_PORT_OFFSET=${raw} is not a whole number from 0 to 23000 (added to every cluster port).`,
     );
   }
   return Object.fromEntries(

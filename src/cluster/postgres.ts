@@ -116,6 +116,11 @@ export class Postgres {
     return this.process?.child.pid;
   }
 
+  /** Settles when the server process running now exits. */
+  get exited(): Promise<unknown> {
+    return this.process?.exited ?? Promise.resolve();
+  }
+
   /** initdb on the first start (the folder keeps every database afterwards), then starts the server. */
   static async start(options: PostgresOptions, log: (line: string) => void): Promise<Postgres> {
     const pg = new Postgres(options, postgresBinDir(), runAs());
