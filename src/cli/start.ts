@@ -150,7 +150,7 @@ async function main(): Promise<void> {
       items,
       concurrency: args.concurrency,
     });
-    const webUi = workflowUrl(config, handle.workflowId);
+    const webUi = workflowUrl(config, handle.workflowId, (await handle.describe()).runId);
     log(`Started ${handle.workflowId} with ${items.length} items. Follow it in the Web UI: ${webUi}`);
     const result = await watchRun(withLiveProgress(client, handle), pipelineProgressQuery, formatProgress, log, 2000);
     console.log('\n' + formatThumbnailerSummary(result, { webUi, outputDir }) + '\n');
