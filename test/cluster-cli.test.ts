@@ -1,7 +1,8 @@
 /**
  * `npm run cluster` as a person runs it: it comes up on a fresh data folder and prints every
- * address, a SIGKILLed service is started again, a second one is refused while it runs, Ctrl-C (SIGINT to the terminal's process group)
- * stops everything, and the next start reuses the database without setting anything up again.
+ * address, a SIGKILLed service is started again, a second one is refused while it runs, Ctrl-C
+ * (SIGINT to the terminal's process group) stops everything, the next start reuses the database
+ * without setting anything up again, and a SIGKILL of it leaves no server running.
  */
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -97,7 +98,7 @@ describe('npm run cluster', function () {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('comes up, prints every address, restarts a killed service, refuses a second one, stops everything on Ctrl-C, and comes back on its database', async () => {
+  it('comes up, prints every address, restarts a killed service, refuses a second one, stops everything on Ctrl-C, comes back on its database, and leaves nothing behind when SIGKILLed', async () => {
     const first = npmRunCluster(env);
     terminals.push(first);
     await up(first);
@@ -159,6 +160,15 @@ describe('npm run cluster', function () {
     terminals.push(again);
     await up(again);
     assert.doesNotMatch(again.output(), /Creating the PostgreSQL|setting up its schema|Registered namespace/);
-    await ctrlC(again);
+
+    // Killed outright (no clean-up runs): PostgreSQL, the services and the UI server die with it.
+    process.kill(runningCluster(path.join(dataDir, 'cluster'))!.pid, 'SIGKILL');
+    await again.exited;
+    const all = [ports.frontend, ports.history, ports.matching, ports.postgres, ports.ui, ports.workerMembership];
+    await waitFor(
+      'every cluster port to close after a SIGKILL of npm run cluster',
+      async () => (await Promise.all(all.map((port) => portOpen(port)))).every((open) => !open),
+      30_000,
+    );
   });
 });

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { findOnPath, isExecutableFile, runProgram } from '../runtime/exec';
 import { ManagedProcess, startProcess } from '../runtime/processes';
 import { waitFor } from '../runtime/wait';
+import { withDieWithParent } from './die-with-parent';
 
 /**
  * The cluster's PostgreSQL: Debian's server binaries (PostgreSQL 15 here), a database cluster made
@@ -165,8 +166,16 @@ export class Postgres {
       'shared_buffers=128MB',
       ...(this.options.fast ? ['-c', 'fsync=off', '-c', 'full_page_writes=off'] : []),
     ];
-    const [program, ...prefixArgs] = [...this.as.prefix, this.bin('postgres')];
-    const proc = startProcess('postgres', program, [...prefixArgs, ...args], { output: this.options.logFile });
+    // Fast shutdown (SIGINT) when we die, even by SIGKILL: no orphaned server keeps the port and data.
+    // As root, in the same setpriv that switches users: a change of user clears the setting.
+    const [wrapped, wrappedArgs] =
+      this.as.prefix.length > 0
+        ? [
+            this.as.prefix[0],
+            [...this.as.prefix.slice(1, -1), '--pdeathsig', 'INT', '--', this.bin('postgres'), ...args],
+          ]
+        : withDieWithParent('INT', this.bin('postgres'), args);
+    const proc = startProcess('postgres', wrapped, wrappedArgs, { output: this.options.logFile });
     this.process = proc;
     await waitFor(
       `PostgreSQL on 127.0.0.1:${this.options.port} (log: ${this.options.logFile})`,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ManagedProcess, startProcess } from '../runtime/processes';
+import { withDieWithParent } from './die-with-parent';
 import { repoRoot } from '../runtime/paths';
 import { portOpen, waitFor } from '../runtime/wait';
 
@@ -73,7 +74,9 @@ export async function startService(options: ServicesOptions, service: TemporalSe
   const logFile = serviceLogFile(options, service);
   // After a SIGKILL the old ports may take a moment to be released.
   await waitFor(`port ${port} (${service}) to be free`, async () => !(await portOpen(port)), 30_000);
-  const proc = startProcess(`temporal ${service}`, options.serverPath, serverArgs('start', '--service', service), {
+  // Killed with us even when we are SIGKILLed: no orphaned service holds the ports.
+  const [program, args] = withDieWithParent('KILL', options.serverPath, serverArgs('start', '--service', service));
+  const proc = startProcess(`temporal ${service}`, program, args, {
     env: { ...process.env, ...serviceEnv(options, service) },
     output: logFile,
   });

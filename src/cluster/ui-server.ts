@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ManagedProcess, startProcess } from '../runtime/processes';
 import { portOpen, waitFor } from '../runtime/wait';
+import { withDieWithParent } from './die-with-parent';
 import { deployTemporalDir } from './temporal-services';
 
 /**
@@ -17,21 +18,25 @@ export interface UiServerOptions {
 }
 
 export async function startUiServer(options: UiServerOptions): Promise<ManagedProcess> {
-  const proc = startProcess(
-    'temporal ui-server',
-    options.uiServerPath,
-    ['--root', '/', '--config', path.join(deployTemporalDir, 'ui'), '--env', 'ui', 'start'],
-    {
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: options.frontendAddress,
-        TEMPORAL_UI_HOST: '127.0.0.1',
-        TEMPORAL_UI_PORT: String(options.port),
-        TEMPORAL_DEFAULT_NAMESPACE: options.namespace,
-      },
-      output: options.logFile,
+  const [program, args] = withDieWithParent('KILL', options.uiServerPath, [
+    '--root',
+    '/',
+    '--config',
+    path.join(deployTemporalDir, 'ui'),
+    '--env',
+    'ui',
+    'start',
+  ]);
+  const proc = startProcess('temporal ui-server', program, args, {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: options.frontendAddress,
+      TEMPORAL_UI_HOST: '127.0.0.1',
+      TEMPORAL_UI_PORT: String(options.port),
+      TEMPORAL_DEFAULT_NAMESPACE: options.namespace,
     },
-  );
+    output: options.logFile,
+  });
   try {
     await waitFor(
       `the Temporal UI server on 127.0.0.1:${options.port} (log: ${options.logFile})`,
