@@ -12,6 +12,7 @@ import type { ResultLine } from '../activities/pipeline/results-types';
 import type { PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { ItemPositions, Position } from './item-positions';
 import { shardQueue } from './patterns/sharder';
+import { itemText } from '../pipelines/item-text';
 
 /** ItemPositions that also remember each item's last stage and which item moved last. */
 export class RecordingPositions extends ItemPositions {
@@ -61,7 +62,7 @@ export class ItemResults {
       this.letters.set(`${l.stage}\u0000${l.itemId}`, l);
     }
     const stage = this.positions.lastStage.get(token);
-    const id = typeof item?.id === 'string' ? item.id : JSON.stringify(item?.id ?? null);
+    const id = typeof item?.id === 'string' ? item.id : itemText(item?.id); // as the engine's dead letter names it
     // An item refused before its first stage (bad shape) has no stage: its letter names the entry.
     const letter =
       stage === undefined

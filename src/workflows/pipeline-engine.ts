@@ -37,6 +37,7 @@ import { passesFilter } from './patterns/filter';
 import { routeOf } from './patterns/splitter';
 import { shardOf, shardQueue } from './patterns/sharder';
 import { addToReduce, emptyReduce, mergeReduce } from './patterns/reduce';
+import { itemText } from '../pipelines/item-text';
 import { StageItemMetrics, stageOutcomeLabels } from './metrics';
 
 export interface StageCounts {
@@ -234,13 +235,21 @@ export class PartitionEngine {
     let at: string | undefined = entry;
     const move = (stage: string, state: Position) => this.positions.set(token, stage, state);
     try {
+      const shapeProblem = itemShapeProblem(start);
+      if (shapeProblem) {
+        this.outcome.stages[entry].entered += 1;
+        return this.deadLetterItem(entry, start, { type: 'InvalidItem', message: shapeProblem }, 0);
+      }
       while (at !== undefined && item !== undefined) {
         const stage: PipelineSpec['stages'][string] = this.spec.stages[at];
+        const here: PipelineItem = item;
         this.outcome.stages[at].entered += 1;
         move(at, 'moving');
         switch (stage.kind) {
-          case 'filter':
-            if (!passesFilter(stage, item)) {
+          case 'filter': {
+            const passes = this.decide(at, here, () => passesFilter(stage, here));
+            if (passes === undefined) return;
+            if (!passes) {
               this.count(at, 'dropped');
               this.outcome.dropped += 1;
               return;
@@ -248,20 +257,27 @@ export class PartitionEngine {
             this.count(at, 'passed');
             at = stage.next;
             break;
-          case 'split':
+          }
+          case 'split': {
+            const to = this.decide(at, here, () => routeOf(stage, here));
+            if (to === undefined) return;
             this.count(at, 'passed');
-            at = routeOf(stage, item);
+            at = to;
             break;
+          }
           case 'activity':
           case 'shard': {
-            item = await this.enqueue(token, at, this.queueFor(at, stage, item), item);
+            const name = at;
+            const queue = this.decide(at, here, () => this.queueFor(name, stage, here));
+            if (queue === undefined) return;
+            item = await this.enqueue(token, at, queue, here);
             if (item === undefined) return; // dead-lettered
             this.count(at, 'passed');
             at = stage.next;
             break;
           }
           case 'copy': {
-            item = await this.enqueue(token, at, this.copyQueue(at), item);
+            item = await this.enqueue(token, at, this.copyQueue(at), here);
             if (item === undefined) return;
             this.count(at, 'passed');
             at = undefined; // the branches carried the item on
@@ -273,16 +289,37 @@ export class PartitionEngine {
             this.count(at, 'passed');
             at = stage.next;
             break;
-          case 'reduce':
-            this.outcome.reduce[at] = addToReduce(stage, this.outcome.reduce[at] ?? emptyReduce(), item);
+          case 'reduce': {
+            const acc = this.outcome.reduce[at] ?? emptyReduce();
+            if (this.decide(at, here, () => addToReduce(stage, acc, here)) === undefined) return;
+            this.outcome.reduce[at] = acc;
             this.count(at, 'passed');
             at = undefined;
             break;
+          }
         }
       }
       this.outcome.completed += 1;
     } finally {
       this.positions.delete(token);
+    }
+  }
+
+  /**
+   * A decision made in workflow code on item data (predicate, route, shard key, reduction). Item
+   * data is untrusted: whatever it makes the decision throw ends as that item's dead letter
+   * (`undefined`), never as a failed workflow task, which the server would retry forever.
+   */
+  private decide<T>(stage: string, item: PipelineItem, decision: () => T): T | undefined {
+    try {
+      return decision();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : itemText(error);
+      this.deadLetterItem(stage, item, {
+        type: 'InvalidItem',
+        message: `stage "${stage}" cannot decide on this item's data (${reason}); fix the item and redrive it`,
+      });
+      return undefined;
     }
   }
 
@@ -485,21 +522,44 @@ export class PartitionEngine {
   }
 
   private deadLetter(q: WorkQueue, w: Waiting, error: { type: string; message: string }, attempts: number): void {
+    this.deadLetterItem(q.stage, w.item, error, attempts);
+    w.resolve(undefined);
+  }
+
+  private deadLetterItem(
+    stage: string,
+    item: PipelineItem,
+    error: { type: string; message: string },
+    attempts = 0,
+  ): void {
     this.outcome.deadLettered += 1;
-    this.count(q.stage, 'deadLettered');
+    this.count(stage, 'deadLettered');
+    const itemId = typeof item?.id === 'string' ? item.id : itemText(item?.id);
     // Through the worker's logger (JSON with workflowId and runId); not logged again on replay.
     log.warn('item dead-lettered', {
       pipeline: this.ctx.pipeline,
       run: this.ctx.run,
-      stage: q.stage,
-      itemId: w.item.id,
+      stage,
+      itemId,
       errorType: error.type,
       error: error.message,
       attempts,
     });
-    this.outcome.deadLetters.push({ itemId: w.item.id, stage: q.stage, error, attempts, input: w.item });
-    w.resolve(undefined);
+    this.outcome.deadLetters.push({ itemId, stage, error, attempts, input: item });
   }
+}
+
+/** Why an item (untrusted input) cannot walk the graph, or undefined when its shape is sound. */
+function itemShapeProblem(item: unknown): string | undefined {
+  if (typeof item !== 'object' || item === null || Array.isArray(item))
+    return `an item must be an object {id, data}, not ${itemText(item)}`;
+  const { id, data, origin } = item as Record<string, unknown>;
+  if (typeof id !== 'string' || id === '') return `the item's id must be a non-empty string, not ${itemText(id)}`;
+  if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data)))
+    return `item "${id}": data must be an object, not ${itemText(data)}`;
+  if (origin !== undefined && typeof origin !== 'string')
+    return `item "${id}": origin must be a string, not ${itemText(origin)}`;
+  return undefined;
 }
 
 function describe(error: unknown): { type: string; message: string } {
