@@ -4,8 +4,9 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { ensureSearchAttributes } from '../client/search-attributes';
+import { allSearchAttributes } from '../core/search-attributes';
 import type { ManagedProcess } from '../runtime/processes';
-import { freePort, waitFor } from '../runtime/wait';
+import { freePort, sleep, waitFor } from '../runtime/wait';
 import { ensureTemporalServer } from '../runtime/tools/temporal-server';
 import { ensureUiServer } from '../runtime/tools/ui-server';
 import { Postgres } from './postgres';
@@ -237,10 +238,13 @@ export class Cluster {
         90_000,
         500,
       );
+      let added = false;
       await waitFor(
         'the search attributes to be registered',
         async () => {
           try {
+            const listed = await connection.operatorService.listSearchAttributes({ namespace });
+            added ||= allSearchAttributes.some((key) => !listed.customAttributes?.[key.name]);
             await ensureSearchAttributes(connection, namespace);
             return true;
           } catch {
@@ -250,6 +254,10 @@ export class Cluster {
         60_000,
         500,
       );
+      // The history hosts learn new attributes with their namespace cache (refreshed every 2 s,
+      // system.namespaceCacheRefreshInterval): a workflow setting them sooner fails a task
+      // ("BadSearchAttributes: no mapping defined") and is retried. Let two refreshes pass.
+      if (added) await sleep(5000);
       // Every frontend, history and matching host caches namespaces; wait until a visibility query answers.
       await waitFor(
         `namespace ${namespace} to answer visibility queries`,
