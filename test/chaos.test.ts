@@ -138,7 +138,10 @@ describe('chaos: the dev server SIGKILLed mid-run', function () {
     const code = await cli.exited;
     const output = cli.output();
     assert.equal(code, 0, output);
-    assert.match(output, /Waiting for Temporal: it does not answer \(.+\)\. Retrying for up to 5 minutes/);
+    assert.match(
+      output,
+      /Waiting for Temporal at 127\.0\.0\.1:\d+: it does not answer \(.+\)\. Retrying for up to 5 minutes/,
+    );
     assert.match(output, /Temporal answers again after \d+ s; following the run\./);
     assert.match(
       output,
@@ -167,6 +170,14 @@ describe('chaos: the dev server SIGKILLed mid-run', function () {
     const result = await handle.result();
     assert.deepEqual([result.total, result.completed, result.deadLettered], [items, items, 0]);
     assert.equal(result.reduce.count.count, items);
+
+    // A CLI that gave up waiting re-attaches with `watch`: the same summary, from the server.
+    const watcher = startCli(['watch', workflowId], { TEMPORAL_ADDRESS: address });
+    assert.equal(await watcher.exited, 0, watcher.output());
+    assert.match(watcher.output(), new RegExp(`Pipeline chaos: ${items} items, ${items} completed`));
+    const notARun = startCli(['watch', `${workflowId}/p0`], { TEMPORAL_ADDRESS: address });
+    assert.equal(await notARun.exited, 1);
+    assert.match(notARun.output(), /is a pipelinePartition workflow, not a pipeline run/);
   });
 });
 
@@ -196,6 +207,29 @@ describe('CLI waits: Temporal away or answering', function () {
       .catch((e: unknown) => e);
     assert.equal(isTransientTemporalError(answered), false, String(answered));
     assert.equal(isTransientTemporalError(new Error('Workflow execution failed')), false);
+  });
+
+  it('names the address it waits for and, at its limit, the command that re-attaches to the run', async () => {
+    const { client, connection } = await awayClient();
+    const lines: string[] = [];
+    try {
+      const handle = client.workflow.getHandle('chaos/none');
+      const first = await handle.result().catch((e: unknown) => e);
+      await assert.rejects(
+        waitForTemporal(first, {
+          log: (l) => lines.push(l),
+          probe: () => handle.describe(),
+          limitMs: 500,
+          everyMs: 200,
+          address: '127.0.0.1:1',
+          workflowId: 'chaos/none',
+        }),
+        /^Error: Temporal at 127\.0\.0\.1:1 did not answer for 1 s \(last: .+\); stopped waiting\. The run is kept by the server: once it is back, re-attach with npm run cli -- watch chaos\/none, or follow it in the Web UI\.$/,
+      );
+      assert.match(lines[0], /^Waiting for Temporal at 127\.0\.0\.1:1: it does not answer/);
+    } finally {
+      await connection.close();
+    }
   });
 
   it('stops waiting after its limit, saying for how long and what to do', async () => {

@@ -294,7 +294,10 @@ describe('a Temporal cluster on PostgreSQL: four services, faults mid-run', func
     });
     await assertExactlyOnce(cli, 'frontend-kill', items);
     const output = cli.output();
-    assert.match(output, /Waiting for Temporal: it does not answer \(.+\)\. Retrying for up to 5 minutes/);
+    assert.match(
+      output,
+      /Waiting for Temporal at 127\.0\.0\.1:\d+: it does not answer \(.+\)\. Retrying for up to 5 minutes/,
+    );
     assert.match(output, /Temporal answers again after \d+ s; following the run\./);
     measured.push(`frontend SIGKILL → progress again (restarted once the CLI waited): ${recovery.toFixed(1)} s`);
   });

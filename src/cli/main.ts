@@ -3,6 +3,7 @@
  *
  *   run <flow> <inputs...>     one of the hands-on flows (src/cli/flows)
  *   run <spec.yaml|spec.json|example-name> <items.jsonl | --generate N> [--run NAME] [--wait]
+ *   watch <workflowId>          re-attach to a pipeline run: progress bar and summary
  *   dlq list <workflowId>       dlq redrive <workflowId>
  *   examples
  *   verify <userId> <code>     a sign-up's verification code (flow signup)
@@ -11,7 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { connectToTemporal } from '../client/connect';
 import { listDeadLetters, redriveDeadLetters } from '../client/dead-letters';
 import { pipelineWorkflowId, startPipelineRun } from '../client/pipeline-run';
@@ -23,7 +24,7 @@ import { loadPipelineSpecFile } from '../pipelines/load';
 import { loadConfig, workflowUrl } from '../runtime/config';
 import { dataDir } from '../runtime/paths';
 import { readPipelineItems } from '../sources/pipeline-items';
-import { ItemSource } from '../workflows/pipeline';
+import { ItemSource, pipelineRun } from '../workflows/pipeline';
 import { autoscalerStatusReport } from './autoscaler-status';
 import { findFlow, flows } from './flows';
 import { formatVerifyOutcome } from './flows/signup-summary';
@@ -43,6 +44,8 @@ Commands:
       [--run NAME] [--wait]      {"id": ..., "data": {...}}, or N generated items (--generate N).
                                  --wait shows a live progress bar and the summary; while
                                  Temporal does not answer it waits up to 5 minutes for it.
+  watch <workflowId>             re-attach to a pipeline run (e.g. after a CLI gave up waiting
+                                 for Temporal): live progress bar, then the summary
   dlq list <workflowId>          a finished run's dead letters: item, stage, attempts, error
   dlq redrive <workflowId>       run them again from the stage they failed at, at a lower
                                  priority than new work (redriving twice starts nothing new)
@@ -112,16 +115,37 @@ async function runCommand(args: string[]): Promise<void> {
   const { client, connection } = await connect();
   try {
     const handle = await startPipelineRun(client, config, spec, source, { runName });
-    const webUi = workflowUrl(config, handle.workflowId);
-    console.log(`Started ${pipelineWorkflowId(spec.name, runName)}. Web UI: ${webUi}`);
-    if (!wait) return;
-    // On a terminal the progress bar rewrites one line; other lines (waiting for Temporal) start a new one.
-    const tty = process.stdout.isTTY;
-    const result = await watchPipelineRun(handle, (line) => console.log(tty ? `\n${line}` : line), {
-      show: tty ? (line) => process.stdout.write(`\r${line}   `) : undefined,
-    });
-    if (tty) process.stdout.write('\n');
-    console.log(formatPipelineSummary(spec.name, result, webUi));
+    console.log(`Started ${pipelineWorkflowId(spec.name, runName)}. Web UI: ${workflowUrl(config, handle.workflowId)}`);
+    if (wait) await followPipelineRun(handle, spec.name);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Progress bar (one rewritten line on a terminal), then the run's summary. */
+async function followPipelineRun(handle: WorkflowHandle<typeof pipelineRun>, pipeline: string): Promise<void> {
+  // Other lines (waiting for Temporal) start a new line below the bar.
+  const tty = process.stdout.isTTY;
+  const result = await watchPipelineRun(handle, (line) => console.log(tty ? `\n${line}` : line), {
+    show: tty ? (line) => process.stdout.write(`\r${line}   `) : undefined,
+  });
+  if (tty) process.stdout.write('\n');
+  console.log(formatPipelineSummary(pipeline, result, workflowUrl(loadConfig(), handle.workflowId)));
+}
+
+/** `watch <workflowId>`: re-attach to a pipeline run, running or finished. */
+async function watchCommand(args: string[]): Promise<void> {
+  const [workflowId, ...extra] = args;
+  if (!workflowId || extra.length > 0) throw new Error(`watch needs a run's workflow ID.\n\n${usage}`);
+  const { client, connection } = await connect();
+  try {
+    const handle = client.workflow.getHandle<typeof pipelineRun>(workflowId);
+    const { type } = await handle.describe();
+    if (type !== 'pipelineRun')
+      throw new Error(
+        `${workflowId} is a ${type} workflow, not a pipeline run; watch follows pipeline runs (run IDs such as <pipeline>/<run>).`,
+      );
+    await followPipelineRun(handle, workflowId.split('/')[0]);
   } finally {
     await connection.close();
   }
@@ -171,6 +195,8 @@ async function main(): Promise<void> {
   switch (command) {
     case 'run':
       return runCommand(args);
+    case 'watch':
+      return watchCommand(args);
     case 'dlq':
       return dlqCommand(args);
     case 'verify':

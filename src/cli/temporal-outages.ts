@@ -47,6 +47,10 @@ export interface OutageOptions {
   limitMs?: number;
   /** Between probes (default 2 s). */
   everyMs?: number;
+  /** The frontend waited for (`host:port`), named in the lines for people. */
+  address?: string;
+  /** The workflow waited on: after the limit, how to re-attach to it. */
+  workflowId?: string;
 }
 
 /**
@@ -57,8 +61,9 @@ export async function waitForTemporal(error: unknown, options: OutageOptions): P
   if (!isTransientTemporalError(error)) throw error;
   const limitMs = options.limitMs ?? temporalOutageLimitMs;
   const started = Date.now();
+  const at = options.address ? ` at ${options.address}` : '';
   options.log(
-    `Waiting for Temporal: it does not answer (${reasonOf(error)}). Retrying for up to ${duration(limitMs)}; the run itself goes on on the server.`,
+    `Waiting for Temporal${at}: it does not answer (${reasonOf(error)}). Retrying for up to ${duration(limitMs)}; the run itself goes on on the server.`,
   );
   let last = error;
   while (Date.now() - started < limitMs) {
@@ -72,9 +77,11 @@ export async function waitForTemporal(error: unknown, options: OutageOptions): P
       last = probeError;
     }
   }
+  const reattach = options.workflowId
+    ? `The run is kept by the server: once it is back, re-attach with npm run cli -- watch ${options.workflowId}, or follow it in the Web UI.`
+    : 'The run is kept by the server: once it is back, follow the run in the Web UI.';
   throw new Error(
-    `Temporal did not answer for ${duration(limitMs)} (last: ${reasonOf(last)}); stopped waiting. ` +
-      'The run is kept by the server: once it is back, follow the run in the Web UI.',
+    `Temporal${at} did not answer for ${duration(limitMs)} (last: ${reasonOf(last)}); stopped waiting. ${reattach}`,
   );
 }
 

@@ -15,6 +15,10 @@ interface WatchedRun<R> {
   result(): Promise<R>;
   /** Asked while waiting for Temporal: answers once the server is back. */
   describe(): Promise<unknown>;
+  /** Named when waiting for Temporal: where to re-attach. */
+  readonly workflowId?: string;
+  /** Its client's connection: the address waited for, when it says. */
+  readonly client?: { readonly connection: unknown };
 }
 
 export interface WatchOptions {
@@ -70,12 +74,24 @@ export async function watchRun<R, P>(
           throw error;
         }
       },
-      { log, probe: () => handle.describe(), limitMs: outageLimitMs },
+      {
+        log,
+        probe: () => handle.describe(),
+        limitMs: outageLimitMs,
+        address: frontendAddressOf(handle),
+        workflowId: handle.workflowId,
+      },
     );
   } finally {
     running = false;
     clearInterval(ticker);
   }
+}
+
+/** The `host:port` a handle's client talks to, when its connection says (a Connection does). */
+function frontendAddressOf(handle: WatchedRun<unknown>): string | undefined {
+  const connection = handle.client?.connection as { options?: { address?: unknown } } | undefined;
+  return typeof connection?.options?.address === 'string' ? connection.options.address : undefined;
 }
 
 export function watchPipelineRun(
