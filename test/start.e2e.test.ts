@@ -148,10 +148,12 @@ describe('npm start (embedded stack)', function () {
       const client = new Client({ connection });
       const ids: string[] = [];
       await waitFor(
-        'all three runs to be listed',
+        'all three runs to be listed (runs, not their partitions)',
         async () => {
           ids.length = 0;
-          for await (const wf of client.workflow.list({ query: `BatchPipeline = 'thumbnailer'` }))
+          for await (const wf of client.workflow.list({
+            query: `BatchPipeline = 'thumbnailer' AND WorkflowType = 'pipelineRun'`,
+          }))
             ids.push(wf.workflowId);
           return ids.length >= 3;
         },
