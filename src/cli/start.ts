@@ -36,7 +36,7 @@ Options:
   --no-flows        run only the thumbnailer
   --cluster         run on the local Temporal cluster on PostgreSQL: the one \`npm run cluster\` runs, or one
                     started here and stopped at the end (docs/cluster.md)
-  --concurrency N   videos processed at once (default 4)
+  --concurrency N   thumbnailer activity calls at once per stage and partition (default 4)
   --run NAME        run name (default: demo-<timestamp>); workflow ID thumbnailer/<NAME>
   --help            this text
 
