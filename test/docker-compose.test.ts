@@ -128,8 +128,23 @@ describe('docker-compose.yml', () => {
     const fromCompose = loadConfig(env);
     assert.deepEqual(fromCompose.queues, config.queues);
     const command = services.worker.command as string[];
-    const entry = command.find((part) => part.endsWith('.ts'));
-    assert.ok(entry && fs.existsSync(path.join(repoRoot, entry)), `worker entry ${entry} exists`);
+    // The image runs the compiled build (Dockerfile): dist/x.js, compiled from src/x.ts.
+    const entry = command.find((part) => part.endsWith('.js'));
+    assert.match(entry ?? '', /^dist\//, 'the worker runs the compiled entry');
+    const source = (entry ?? '').replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+    assert.ok(fs.existsSync(path.join(repoRoot, source)), `worker entry ${entry} is compiled from ${source}`);
+  });
+
+  it('builds the worker image in two stages: compiled with dev dependencies, run with production ones only', () => {
+    const dockerfile = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    assert.equal(stages.length, 2, 'a build stage and a runtime stage');
+    assert.match(stages[0], /RUN npm ci\n/);
+    assert.match(stages[0], /RUN npm run build/);
+    assert.match(stages[1], /RUN npm ci --omit=dev/);
+    assert.match(stages[1], /COPY --from=build \/app\/dist \.\/dist/);
+    assert.doesNotMatch(stages[1], /tsx|COPY src/, 'no TypeScript sources or tsx at run time');
+    assert.match(stages[1], /CMD \["node", "dist\/workers\/main\.js"/);
   });
 
   it('runs the mail catcher of the embedded stack, and the worker mails through it and serves the sign-up shards', () => {

@@ -148,8 +148,11 @@ describe('deploy/k8s manifests', () => {
         .version;
       assert.equal(container.image, `temporal-batch-worker:${version}`);
       assert.ok(fs.existsSync(path.join(repoRoot, 'Dockerfile')), 'the image is built from the Dockerfile');
-      const entry = container.command.find((part) => part.endsWith('.ts'));
-      assert.ok(entry && fs.existsSync(path.join(repoRoot, entry)), `entry ${entry} exists`);
+      // The image runs the compiled build (Dockerfile): dist/x.js, compiled from src/x.ts.
+      const entry = container.command.find((part) => part.endsWith('.js')) ?? '';
+      assert.match(entry, /^dist\//, 'runs the compiled entry');
+      const source = entry.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+      assert.ok(fs.existsSync(path.join(repoRoot, source)), `entry ${entry} is compiled from ${source}`);
       // The worker arguments serve exactly the pool's task queue, read with the worker's own parsers.
       const args = container.args;
       const value = (option: string) => (args.includes(option) ? args[args.indexOf(option) + 1] : undefined);

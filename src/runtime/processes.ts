@@ -94,10 +94,21 @@ export function startProcess(name: string, program: string, args: string[], opti
   return managed;
 }
 
-/** Runs a TypeScript entry point of this project in a fresh Node process. */
+/** This code runs compiled (`npm run build`: dist/…js, no tsx in a production install), not from src/ under tsx. */
+const compiled = path.extname(__filename) === '.js';
+
+/** `src/x/y.ts` as this process runs it: itself under tsx, or `dist/x/y.js` when compiled. */
+function runnableEntry(entry: string): string {
+  const source = path.resolve(repoRoot, entry);
+  if (!compiled) return source;
+  const relative = path.relative(path.join(repoRoot, 'src'), source).replace(/\.ts$/, '.js');
+  return path.join(__dirname, '..', relative);
+}
+
+/** Runs a TypeScript entry point of this project (`src/….ts`) in a fresh Node process; its compiled file when this runs from dist/. */
 export function startTsProcess(name: string, entry: string, args: string[], options: StartOptions): ManagedProcess {
   const watchParent = options.exitWithParent
-    ? ['--require', path.join(repoRoot, 'src', 'runtime', 'exit-with-parent.ts')]
+    ? ['--require', runnableEntry(path.join('src', 'runtime', 'exit-with-parent.ts'))]
     : [];
   const env = options.exitWithParent
     ? { ...(options.env ?? process.env), BATCH_PARENT_PID: String(process.pid) }
@@ -105,7 +116,7 @@ export function startTsProcess(name: string, entry: string, args: string[], opti
   return startProcess(
     name,
     process.execPath,
-    ['--require', 'tsx/cjs', ...watchParent, path.resolve(repoRoot, entry), ...args],
+    [...(compiled ? [] : ['--require', 'tsx/cjs']), ...watchParent, runnableEntry(entry), ...args],
     { ...options, env },
   );
 }

@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { buildDir, repoRoot } from '../runtime/paths';
+import { buildDir } from '../runtime/paths';
 
-export const workflowsEntry = path.join(repoRoot, 'src', 'workflows', 'index.ts');
+/**
+ * The workflows' entry beside this file: src/workflows/index.ts under tsx, dist/workflows/index.js
+ * in the compiled build (`npm run build`), which the SDK bundles just the same.
+ */
+export const workflowsEntry = path.join(__dirname, '..', 'workflows', `index${path.extname(__filename)}`);
 export const workflowBundlePath = path.join(buildDir, 'workflow-bundle.js');
 
 /**
