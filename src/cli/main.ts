@@ -223,7 +223,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
-});
+main().then(
+  // Exit once the command is done: a progress query still in the client's retry timer would
+  // otherwise fire on the closed connection ("Channel has been shut down") and fail a finished run.
+  () => process.exit(Number(process.exitCode ?? 0)),
+  (error) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  },
+);
