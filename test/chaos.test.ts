@@ -6,7 +6,6 @@
  * prints the right summary and exits 0.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,35 +16,16 @@ import { ensureSearchAttributes } from '../src/client/search-attributes';
 import type { PipelineSpec } from '../src/pipelines/spec';
 import { loadConfig } from '../src/runtime/config';
 import { DevServerOptions, startDevServer } from '../src/runtime/dev-server';
-import { repoRoot } from '../src/runtime/paths';
 import type { ManagedProcess } from '../src/runtime/processes';
 import { ensureTemporalCli } from '../src/runtime/tools/temporal-cli';
 import { freePort, portOpen, waitFor } from '../src/runtime/wait';
 import { startWorkerProcess } from '../src/runtime/worker-process';
 import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
 import { pipelineProgressQuery } from '../src/workflows/pipeline';
+import { CliRun, startCli } from './support/cluster-run';
 import { sharedDevServer } from './support/servers';
 
 const items = 3000;
-
-interface CliRun {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/cli/main.ts', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
 
 describe('chaos: the dev server SIGKILLed mid-run', function () {
   let dir: string;
