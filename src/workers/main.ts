@@ -15,6 +15,8 @@ import { parseSteal, stealPlan } from './steal-option';
 import { WorkStealer } from './work-stealer';
 import { shardQueueActivities } from './shard-activities';
 import { installTelemetry } from '../runtime/telemetry/install';
+import { checkStorage } from '../storage/storage';
+import { removeOrphanScratch } from '../storage/scratch';
 
 function argValue(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -29,7 +31,8 @@ async function main(): Promise<void> {
     console.log(
       'Usage: worker [--roles workflows,video,image,stages|all] [--shards queue:count|queue#k,...] [--steal queue:shards:own]\n' +
         '  --steal: serve shard <own> and, while it has no backlog, the sibling shard with the largest backlog\n' +
-        'Env: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE, BATCH_WORKER_ROLES, BATCH_SHARD_QUEUES, BATCH_STEAL,\n' +
+        'Env: BATCH_STORAGE (local|s3) and BATCH_S3_ENDPOINT, _BUCKET, _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY, _FORCE_PATH_STYLE, _PREFIX;\n' +
+        "     BATCH_DATA_DIR (this host's data and scratch), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BATCH_WORKFLOW_BUNDLE, BATCH_WORKER_ROLES, BATCH_SHARD_QUEUES, BATCH_STEAL,\n" +
         '     BATCH_METRICS_PORT (port or host:port of /metrics; unset: none), BATCH_LOG_FORMAT (json|text), BATCH_LOG_LEVEL',
     );
     return;
@@ -47,6 +50,10 @@ async function main(): Promise<void> {
   const stealing = steal && stealPlan(steal);
   // A worker that steals serves its own shard as well.
   if (stealing && !shardQueues.includes(stealing.own)) shardQueues.push(stealing.own);
+  // Before polling: a wrong S3 credential or a missing bucket stops the worker here with what to
+  // fix, instead of failing item by item; scratch left by a killed worker on this host goes.
+  const store = await checkStorage();
+  const orphans = await removeOrphanScratch();
   const connection = await NativeConnection.connect({ address: frontendAddress(config) });
   try {
     const workers = await createWorkers({
@@ -61,6 +68,8 @@ async function main(): Promise<void> {
       roles,
       ...(shardQueues.length ? { shards: shardQueues } : {}),
       address: frontendAddress(config),
+      storage: store.description,
+      ...(orphans ? { removedOrphanScratch: orphans } : {}),
       metrics: telemetry.metricsUrl ?? 'off (BATCH_METRICS_PORT unset)',
     });
     const stealer =
