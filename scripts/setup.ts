@@ -8,8 +8,9 @@ async function main(): Promise<void> {
   const forTests = process.argv.includes('--test');
   const devServer = forTests || !process.env.TEMPORAL_ADDRESS;
   const started = Date.now();
-  const tools = await ensureTools({ devServer, testServer: forTests, browser: forTests, cluster: forTests }, (line) =>
-    console.log(`[setup] ${line}`),
+  const tools = await ensureTools(
+    { devServer, testServer: forTests, browser: forTests, cluster: forTests, s3: forTests },
+    (line) => console.log(`[setup] ${line}`),
   );
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(

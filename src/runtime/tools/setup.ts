@@ -4,6 +4,7 @@ import { ensureTestServer } from './test-server';
 import { ensureFfmpeg } from './ffmpeg-install';
 import { ensureTemporalServer } from './temporal-server';
 import { ensureUiServer } from './ui-server';
+import { ensureVersitygw } from './versitygw';
 
 export interface ToolNeeds {
   /** The Temporal CLI dev server (not needed when TEMPORAL_ADDRESS points at a cluster). */
@@ -14,6 +15,8 @@ export interface ToolNeeds {
   browser: boolean;
   /** Temporal Server, temporal-sql-tool and the UI server of the local cluster (npm run cluster, its tests). */
   cluster?: boolean;
+  /** The Versity S3 gateway (npm start -- --s3, the object-store tests). */
+  s3?: boolean;
 }
 
 export interface Tools {
@@ -22,6 +25,7 @@ export interface Tools {
   chromium?: string;
   temporalServer?: string;
   uiServer?: string;
+  versitygw?: string;
   ffmpeg: string;
   ffprobe: string;
 }
@@ -40,5 +44,6 @@ export async function ensureTools(needs: ToolNeeds, log: (line: string) => void)
     tools.temporalServer = (await ensureTemporalServer(log)).server;
     tools.uiServer = await ensureUiServer(log);
   }
+  if (needs.s3) tools.versitygw = await ensureVersitygw(log);
   return tools;
 }
