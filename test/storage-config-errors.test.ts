@@ -1,0 +1,89 @@
+/**
+ * A wrong S3 setting stops a worker at start, not item by item mid-run: a real worker process
+ * (startWorkerProcess) against the real Versity gateway exits non-zero at once with a message
+ * naming the setting to fix, and never even connects to Temporal. Its "Temporal" here is a TCP
+ * listener that counts connections: a worker that went on to poll would connect to it.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { loadConfig } from '../src/runtime/config';
+import { freePort } from '../src/runtime/wait';
+import { startWorkerProcess } from '../src/runtime/worker-process';
+import { outputFolder } from './support/media';
+import { startTestS3, TestS3 } from './support/s3';
+
+describe('storage: bad configuration stops a worker process at start', function () {
+  this.timeout(60_000);
+  let s3: TestS3;
+  let temporal: net.Server;
+  let connections = 0;
+  let address: string;
+  const dir = outputFolder('storage-config-errors');
+
+  before(async () => {
+    s3 = await startTestS3('config-errors');
+    temporal = net.createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => temporal.listen(0, '127.0.0.1', resolve));
+    address = `127.0.0.1:${(temporal.address() as net.AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => temporal?.close(() => resolve()));
+    await s3?.stop();
+  });
+
+  /** Starts a worker with the gateway's settings changed by `env`; returns the error it failed with. */
+  async function failedStart(name: string, env: Record<string, string>): Promise<{ message: string; log: string }> {
+    const logFile = path.join(dir, `${name}.log`);
+    fs.rmSync(logFile, { force: true });
+    const before = connections;
+    let message = '';
+    await assert.rejects(
+      startWorkerProcess({
+        name: `worker (${name})`,
+        config: loadConfig({ TEMPORAL_ADDRESS: address }),
+        logFile,
+        roles: 'stages',
+        // Far longer than a check takes: a worker that hung instead of exiting would show as a timeout.
+        readyTimeoutMs: 45_000,
+        env: { ...s3.env, ...env, BATCH_DATA_DIR: path.join(dir, name), BATCH_LOG_FORMAT: 'text' },
+      }),
+      (error: Error) => {
+        message = error.message;
+        return true;
+      },
+    );
+    assert.match(message, new RegExp(`worker \\(${name}\\) exited at start \\(code 1\\)`), message);
+    const log = fs.readFileSync(logFile, 'utf8');
+    assert.doesNotMatch(log, /worker ready/);
+    assert.equal(connections - before, 0, 'the worker never connected to Temporal');
+    return { message, log };
+  }
+
+  it('wrong credentials: names BATCH_S3_ACCESS_KEY_ID and BATCH_S3_SECRET_ACCESS_KEY', async () => {
+    const { log } = await failedStart('wrong-credentials', { BATCH_S3_SECRET_ACCESS_KEY: 'not-the-secret' });
+    assert.match(log, /access denied\. Check BATCH_S3_ACCESS_KEY_ID and BATCH_S3_SECRET_ACCESS_KEY/);
+    assert.doesNotMatch(log, /not-the-secret/, 'the secret is never logged');
+  });
+
+  it('missing bucket: names the bucket and BATCH_S3_BUCKET', async () => {
+    const { log } = await failedStart('missing-bucket', { BATCH_S3_BUCKET: 'no-such-bucket' });
+    assert.match(log, /bucket no-such-bucket does not exist\. Create it, or set BATCH_S3_BUCKET/);
+  });
+
+  it('unreachable endpoint: names the endpoint and BATCH_S3_ENDPOINT', async () => {
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const { log } = await failedStart('unreachable', { BATCH_S3_ENDPOINT: endpoint });
+    assert.match(log, new RegExp(`\\(${endpoint.replace(/[.:/]/g, '\\$&')}\\): the S3 endpoint is unreachable`));
+    assert.match(log, /Check BATCH_S3_ENDPOINT and that the server runs/);
+  });
+
+  it('incomplete settings: BATCH_STORAGE=s3 without a bucket', async () => {
+    const { log } = await failedStart('no-bucket', { BATCH_S3_BUCKET: '' });
+    assert.match(log, /BATCH_STORAGE=s3 needs BATCH_S3_BUCKET/);
+  });
+});
