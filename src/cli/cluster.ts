@@ -5,15 +5,18 @@
  * Ctrl-C, which stops everything. State (PostgreSQL data) lives in .data/cluster/ and survives a
  * restart. See docs/cluster.md.
  */
-import { Cluster, runningCluster } from '../cluster/cluster';
+import { Cluster, ClusterOptions, runningCluster } from '../cluster/cluster';
+import { gatewayPlan } from '../runtime/stack-storage';
 import { checkPortsFree, localClusterDir, localClusterOptions } from '../cluster/local';
 import { displayPath } from '../runtime/paths';
 import { stopAll } from '../runtime/processes';
 
-const usage = `Usage: npm run cluster
+const usage = `Usage: npm run cluster [-- --s3]
 
 Starts a local Temporal cluster (Temporal Server 1.29.1 on PostgreSQL: frontend, history, matching
 and worker as separate processes, plus the Web UI server) and stays up until Ctrl-C.
+--s3 also runs the project's S3 server (Versity S3 Gateway) on 127.0.0.1:BATCH_S3_PORT (7070), bucket
+BATCH_S3_BUCKET (batch), files in BATCH_DATA_DIR/s3; npm start -- --cluster --s3 then runs on it (docs/storage.md).
 State lives in ${displayPath(localClusterDir)} (BATCH_DATA_DIR/cluster) and survives a restart.
 Use it with TEMPORAL_ADDRESS=127.0.0.1:7233, or run the demo on it: npm start -- --cluster.
 Ports: frontend 7233, Web UI 8233, PostgreSQL 5433 and the rest beside them; BATCH_CLUSTER_PORT_OFFSET=<n>
@@ -24,7 +27,9 @@ const log = (line: string) => console.log(`[cluster] ${line}`);
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) return void console.log(usage);
-  if (args.length > 0) throw new Error(`Unknown argument ${args[0]}.\n\n${usage}`);
+  const s3 = args.includes('--s3');
+  const unknown = args.find((arg) => arg !== '--s3');
+  if (unknown !== undefined) throw new Error(`Unknown argument ${unknown}.\n\n${usage}`);
   const running = runningCluster(localClusterDir);
   if (running) {
     throw new Error(
@@ -32,7 +37,7 @@ async function main(): Promise<void> {
         `${running.uiUrl ? `, Web UI ${running.uiUrl}` : ''}). Use it, or stop it with Ctrl-C where it runs.`,
     );
   }
-  const options = localClusterOptions();
+  const options: ClusterOptions = { ...localClusterOptions(), ...(s3 ? { s3Gateway: gatewayPlan() } : {}) };
   await checkPortsFree(options.ports);
   const started = Date.now();
   const cluster = await Cluster.start(options, log);
@@ -44,7 +49,7 @@ async function main(): Promise<void> {
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    log('Stopping the UI server, the Temporal services and PostgreSQL...');
+    log(`Stopping the UI server, the Temporal services${s3 ? ', the S3 gateway' : ''} and PostgreSQL...`);
     await cluster.stop();
     await stopAll();
     log('Stopped.');

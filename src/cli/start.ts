@@ -3,7 +3,9 @@
  * embedded default. Starts Temporal (unless TEMPORAL_ADDRESS is set) and the workers, runs the
  * video thumbnailer on the inputs (or on generated sample videos), then each hands-on flow on its
  * demo inputs (unless inputs or --no-flows are given), prints summaries, and stays up with the
- * Web UI, the HTTP API and the inbox watchers (src/api/services.ts) until Ctrl-C.
+ * Web UI, the HTTP API and the inbox watchers (src/api/services.ts) until Ctrl-C. With `--s3` the
+ * data lives in the project's S3 gateway (started and supervised with the stack); with
+ * BATCH_STORAGE=s3 in an S3 service of the environment (docs/storage.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +24,12 @@ import { generateSampleVideos } from '../runtime/sample-videos';
 import { collect, sourcesFromInputs } from '../sources';
 import { pipelineProgressQuery } from '../workflows/pipeline';
 import { flows } from './flows';
+import { ObjectStore } from '../storage/object-store';
+import { S3ObjectStore } from '../storage/s3-store';
+import { checkStorage, openStorage, useStorage } from '../storage/storage';
+import { StorageConfig, storageEnv } from '../storage/storage-config';
+import { chooseStackStorage, describeStorage, runningGatewayStorage } from '../runtime/stack-storage';
+import { uploadInputs } from '../runtime/upload-inputs';
 import { watchRun } from './watch-run';
 import { formatProgress, formatThumbnailerSummary } from './summary';
 
@@ -36,6 +44,10 @@ Options:
   --no-flows        run only the thumbnailer
   --cluster         run on the local Temporal cluster on PostgreSQL: the one \`npm run cluster\` runs, or one
                     started here and stopped at the end (docs/cluster.md)
+  --s3              keep media, outputs and results in S3: starts the project's S3 server (Versity S3 Gateway)
+                    on 127.0.0.1:BATCH_S3_PORT (7070) over BATCH_DATA_DIR/s3/, bucket BATCH_S3_BUCKET (batch),
+                    uploads the inputs and runs on s3:// URIs (with --cluster: the gateway of \`npm run cluster -- --s3\`
+                    when it runs one). With BATCH_STORAGE=s3 set, that S3 service is used and no gateway starts.
   --concurrency N   thumbnailer activity calls at once per stage and partition (default 4)
   --run NAME        run name (default: demo-<timestamp>); workflow ID thumbnailer/<NAME>
   --help            this text
@@ -43,7 +55,9 @@ Options:
 Environment: TEMPORAL_ADDRESS (use a cluster instead of the embedded server), TEMPORAL_NAMESPACE,
 TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data), BATCH_API_PORT (8088),
 BATCH_SMTP_HOST (an SMTP server instead of the local mail catcher), BATCH_SMTP_PORT (1025),
-BATCH_MAIL_UI_PORT (1080; the mail catcher's web UI).`;
+BATCH_MAIL_UI_PORT (1080; the mail catcher's web UI), BATCH_STORAGE (local|s3) and BATCH_S3_ENDPOINT, _BUCKET,
+_REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY, _FORCE_PATH_STYLE, _PREFIX (an S3 service; docs/storage.md),
+BATCH_S3_PORT (7070; the gateway of --s3).`;
 
 interface StartArgs {
   once: boolean;
@@ -52,10 +66,19 @@ interface StartArgs {
   runName: string;
   inputs: string[];
   cluster: boolean;
+  s3: boolean;
 }
 
 function parseArgs(argv: string[]): StartArgs {
-  const args: StartArgs = { once: false, flows: true, concurrency: 4, runName: '', inputs: [], cluster: false };
+  const args: StartArgs = {
+    once: false,
+    flows: true,
+    concurrency: 4,
+    runName: '',
+    inputs: [],
+    cluster: false,
+    s3: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -64,6 +87,7 @@ function parseArgs(argv: string[]): StartArgs {
     } else if (arg === '--once') args.once = true;
     else if (arg === '--no-flows') args.flows = false;
     else if (arg === '--cluster') args.cluster = true;
+    else if (arg === '--s3') args.s3 = true;
     else if (arg === '--concurrency') {
       args.concurrency = Number(argv[++i]);
       if (!Number.isInteger(args.concurrency) || args.concurrency < 1)
@@ -101,14 +125,36 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   // First, before anything creates the SDK Runtime: the API's request metrics.
   const telemetry = apiTelemetry();
+  // Storage first: a wrong S3 setting stops here, before any server or run starts.
+  let storageChoice = chooseStackStorage(args.s3);
+  if (storageChoice.kind === 'external') await checkedStore(storageChoice.config);
   // --cluster: the local cluster's frontend and UI (src/cluster/local.ts) stand in for TEMPORAL_ADDRESS.
   const cluster = args.cluster ? await useLocalCluster(log) : undefined;
   if (cluster) {
     process.env.TEMPORAL_ADDRESS = cluster.frontendAddress;
     if (cluster.uiUrl) process.env.TEMPORAL_UI_URL = cluster.uiUrl;
   }
+  let gatewayDir = storageChoice.kind === 'gateway' ? storageChoice.gateway.dir : undefined;
+  if (storageChoice.kind === 'gateway' && cluster?.s3) {
+    // `npm run cluster -- --s3` runs the gateway already: use it rather than start a second one.
+    log(`Using the running cluster's S3 gateway at ${cluster.s3.endpoint} (bucket ${cluster.s3.bucket}).`);
+    storageChoice = {
+      kind: 'external',
+      config: runningGatewayStorage(cluster.s3.dir, cluster.s3.endpoint, cluster.s3.bucket),
+    };
+    gatewayDir = cluster.s3.dir;
+    await checkedStore(storageChoice.config);
+  }
   const config = loadConfig();
-  const stack = await startStack(config, log);
+  const stack = await startStack(config, log, {
+    s3Gateway: storageChoice.kind === 'gateway' ? storageChoice.gateway : undefined,
+    storage: storageChoice.kind === 'external' ? storageChoice.config : undefined,
+  });
+  // This process (the API, the flows' demos, the summaries) uses the workers' store too.
+  Object.assign(process.env, storageEnv(stack.storage));
+  const store = openStorage(stack.storage);
+  useStorage(store);
+  log(`Data (inputs, outputs, results) in ${describeStorage(stack.storage, gatewayDir)}.`);
   let services: ApiServices | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -139,7 +185,9 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(samples, 'not-a-video.mp4'), 'this is text, not a video\n');
       inputs = [samples];
     }
-    const items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
+    let items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
+    // On S3 the workers read the inputs from the bucket, never from this machine's disk.
+    if (store.kind === 's3') items = await uploadInputs(items, store, log);
     const outputDir = thumbnailerOutputDir(args.runName);
     const client = new Client({ connection: stack.connection, namespace: config.namespace });
     services = await startApiServices({ client, config, dataDir, log, meter: telemetry.meter });
@@ -153,7 +201,9 @@ async function main(): Promise<void> {
     const webUi = workflowUrl(config, handle.workflowId, (await handle.describe()).runId);
     log(`Started ${handle.workflowId} with ${items.length} items. Follow it in the Web UI: ${webUi}`);
     const result = await watchRun(withLiveProgress(client, handle), pipelineProgressQuery, formatProgress, log, 2000);
-    console.log('\n' + formatThumbnailerSummary(result, { webUi, outputDir }) + '\n');
+    let summary = formatThumbnailerSummary(result, { webUi, outputDir });
+    if (store.kind === 's3') summary = summary.replace(/^Outputs:.*$/m, s3OutputLines(store, args.runName, gatewayDir));
+    console.log('\n' + summary + '\n');
     if (args.flows && args.inputs.length === 0) await runFlowDemos(client, config, args.runName);
   } catch (error) {
     console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
@@ -171,7 +221,35 @@ async function main(): Promise<void> {
   log('  npm run cli -- --help   (every flow and command)');
   for (const line of services?.usage ?? []) log(line);
   if (stack.mailCatcher) log(`Mail catcher (the sign-up flow's mails): ${config.mail.uiUrl}`);
+  if (stack.s3Gateway) {
+    log(
+      `S3 gateway: ${stack.s3Gateway.endpoint}, bucket ${stack.s3Gateway.storage.s3.bucket}; credentials in ` +
+        `${displayPath(path.join(gatewayDir!, 'credentials.json'))} (docs/storage.md).`,
+    );
+  }
   log(`Temporal Web UI: ${config.webUiUrl} — the stack stays up; press Ctrl-C to stop it.`);
+}
+
+/** Opens and checks an S3 store before anything starts: a StorageConfigError names the setting to fix. */
+async function checkedStore(config: StorageConfig): Promise<void> {
+  const store = openStorage(config);
+  try {
+    await checkStorage(store);
+  } finally {
+    if (store instanceof S3ObjectStore) store.client.destroy();
+  }
+}
+
+/** Where a thumbnailer run's outputs and results are in the bucket (and, for the project's gateway, on disk). */
+function s3OutputLines(store: ObjectStore, runName: string, gatewayDir: string | undefined): string {
+  const outputs = store.uriOf(`outputs/thumbnailer/${runName}/x`).slice(0, -1);
+  const results = store.uriOf(`results/thumbnailer/${runName}/x`).slice(0, -1);
+  const lines = [`Outputs:       ${outputs}<item>/`, `Results:       ${results}part-NNNNN.jsonl, manifest.json`];
+  if (gatewayDir && store instanceof S3ObjectStore) {
+    const folder = path.join(gatewayDir, 'root', store.settings.bucket, 'outputs', 'thumbnailer', runName);
+    lines.push(`               (the gateway keeps them as files in ${displayPath(folder)}/)`);
+  }
+  return lines.join('\n');
 }
 
 main().catch(async (error) => {

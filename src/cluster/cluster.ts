@@ -6,7 +6,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { ensureSearchAttributes } from '../client/search-attributes';
 import { allSearchAttributes } from '../core/search-attributes';
 import type { ManagedProcess } from '../runtime/processes';
-import { freePort, sleep, waitFor } from '../runtime/wait';
+import { freePort, portOpen, sleep, waitFor } from '../runtime/wait';
 import { ensureTemporalServer } from '../runtime/tools/temporal-server';
 import { ensureUiServer } from '../runtime/tools/ui-server';
 import { Postgres } from './postgres';
@@ -14,6 +14,8 @@ import { ensureSchemas } from './schema';
 import { Supervisor } from '../runtime/supervisor';
 import { ServicesOptions, TemporalService, serviceLogFile, startService, temporalServices } from './temporal-services';
 import { startUiServer } from './ui-server';
+import { S3Gateway, startS3Gateway } from '../runtime/s3-gateway';
+import type { GatewayPlan } from '../runtime/stack-storage';
 
 /**
  * A Temporal cluster on this machine, as an operator would run it: PostgreSQL, the four services
@@ -69,6 +71,15 @@ export interface ClusterOptions {
   fastDb?: boolean;
   /** Skip the Web UI server. */
   noUi?: boolean;
+  /** `npm run cluster -- --s3`: the project's S3 gateway as one more service of the cluster. */
+  s3Gateway?: GatewayPlan;
+}
+
+/** The cluster's S3 gateway in cluster.json: where it is, not its credentials (they stay in `dir`, mode 0600). */
+export interface ClusterS3Info {
+  endpoint: string;
+  bucket: string;
+  dir: string;
 }
 
 /** What cluster.json in the cluster folder says: how to reach a running cluster. */
@@ -83,6 +94,7 @@ export interface ClusterInfo {
   startedAt: string;
   /** Process ids of the services as started (a restarted service gets a new one). */
   servicePids: Partial<Record<TemporalService, number>>;
+  s3?: ClusterS3Info;
 }
 
 export const clusterInfoFile = (dir: string) => path.join(dir, 'cluster.json');
@@ -119,7 +131,10 @@ export async function freeClusterPorts(): Promise<ClusterPorts> {
 export class Cluster {
   readonly services = new Map<TemporalService, ManagedProcess>();
   private supervisors?: Map<TemporalService, Supervisor>;
+  private gatewaySupervisor?: Supervisor;
   ui?: ManagedProcess;
+  /** The S3 gateway running now (`s3Gateway` option); a restart replaces it on the same port and folder. */
+  s3Gateway?: S3Gateway;
 
   private constructor(
     readonly options: ClusterOptions,
@@ -188,6 +203,7 @@ export class Cluster {
           logFile: path.join(logDir, 'ui-server.log'),
         });
       }
+      if (options.s3Gateway) await cluster.startGateway(log);
       cluster.writeInfo();
     } catch (error) {
       await cluster.stop();
@@ -200,6 +216,13 @@ export class Cluster {
     const proc = await startService(this.servicesOptions, service);
     this.services.set(service, proc);
     return proc;
+  }
+
+  private async startGateway(log: (line: string) => void): Promise<ManagedProcess> {
+    const plan = this.options.s3Gateway!;
+    log(`Starting the S3 gateway (Versity) on http://127.0.0.1:${plan.port}, bucket ${plan.bucket}...`);
+    this.s3Gateway = await startS3Gateway({ dir: plan.dir, port: plan.port, buckets: [plan.bucket], log });
+    return this.s3Gateway.process;
   }
 
   /** SIGKILL, as a crash would (fault tests). */
@@ -288,6 +311,15 @@ export class Cluster {
       logDir: this.logDir,
       startedAt: new Date().toISOString(),
       servicePids: Object.fromEntries([...this.services].map(([s, p]) => [s, p.child.pid])),
+      ...(this.s3Gateway && this.options.s3Gateway
+        ? {
+            s3: {
+              endpoint: this.s3Gateway.endpoint,
+              bucket: this.options.s3Gateway.bucket,
+              dir: this.options.s3Gateway.dir,
+            },
+          }
+        : {}),
     };
     fs.writeFileSync(clusterInfoFile(this.options.dir), `${JSON.stringify(info, null, 2)}\n`);
   }
@@ -304,6 +336,12 @@ export class Cluster {
       `Worker service:           127.0.0.1:${p.worker} (membership ${p.workerMembership})`,
       `PostgreSQL:               127.0.0.1:${p.postgres} (user temporal; databases temporal, temporal_visibility; data ${this.postgres.dataDir})`,
       `Prometheus metrics:       ${temporalServices.map((s) => `${s} http://127.0.0.1:${p[`${s}Metrics`]}/metrics`).join(', ')}`,
+      ...(this.s3Gateway && this.options.s3Gateway
+        ? [
+            `S3 gateway (Versity):     ${this.s3Gateway.endpoint} bucket ${this.options.s3Gateway.bucket}, files in ${path.join(this.options.s3Gateway.dir, 'root')}, ` +
+              `credentials in ${path.join(this.options.s3Gateway.dir, 'credentials.json')} (npm start -- --cluster --s3 uses it)`,
+          ]
+        : []),
       `Logs:                     ${this.logDir}`,
     ];
   }
@@ -316,8 +354,8 @@ export class Cluster {
   supervise(log: (line: string) => void, onGiveUp: (message: string) => void): Promise<void> {
     const supervisors = new Map<TemporalService, Supervisor>();
     this.supervisors = supervisors;
-    return Promise.all(
-      temporalServices.map(async (service) => {
+    return Promise.all([
+      ...temporalServices.map(async (service) => {
         let first = true;
         const supervisor = await Supervisor.start({
           name: `the Temporal ${service} service`,
@@ -332,13 +370,36 @@ export class Cluster {
         });
         supervisors.set(service, supervisor);
       }),
-    ).then(() => undefined);
+      this.superviseGateway(log, onGiveUp),
+    ]).then(() => undefined);
+  }
+
+  /** The S3 gateway, when there is one: restarted on the same port, folder and credentials. */
+  private async superviseGateway(log: (line: string) => void, onGiveUp: (message: string) => void): Promise<void> {
+    const plan = this.options.s3Gateway;
+    if (!plan || !this.s3Gateway) return;
+    let first = true;
+    this.gatewaySupervisor = await Supervisor.start({
+      name: 'the S3 gateway',
+      logFile: this.s3Gateway.logFile,
+      log,
+      onGiveUp,
+      start: async () => {
+        if (first) {
+          first = false;
+          return this.s3Gateway!.process;
+        }
+        await waitFor(`port ${plan.port} to be free`, async () => !(await portOpen(plan.port)), 30_000);
+        return this.startGateway(log);
+      },
+    });
   }
 
   /** Stops the UI, the services (worker and frontend first) and PostgreSQL last. */
   async stop(): Promise<void> {
     fs.rmSync(clusterInfoFile(this.options.dir), { force: true });
     await this.ui?.stop();
+    await (this.gatewaySupervisor?.stop() ?? this.s3Gateway?.stop());
     for (const group of [
       ['worker', 'frontend'],
       ['history', 'matching'],

@@ -1,7 +1,15 @@
 import path from 'node:path';
 import { dataDir } from '../runtime/paths';
 import { portOpen } from '../runtime/wait';
-import { Cluster, ClusterInfo, ClusterOptions, ClusterPorts, defaultClusterPorts, runningCluster } from './cluster';
+import {
+  Cluster,
+  ClusterInfo,
+  ClusterOptions,
+  ClusterPorts,
+  ClusterS3Info,
+  defaultClusterPorts,
+  runningCluster,
+} from './cluster';
 
 /** The local cluster's folder: PostgreSQL data, logs and cluster.json (git-ignored, under BATCH_DATA_DIR). */
 export const localClusterDir = path.join(dataDir, 'cluster');
@@ -54,6 +62,8 @@ export async function checkPortsFree(ports: ClusterPorts): Promise<void> {
 export interface UsedCluster {
   frontendAddress: string;
   uiUrl?: string;
+  /** The running cluster's S3 gateway (`npm run cluster -- --s3`), when it has one. */
+  s3?: ClusterS3Info;
   /** Stops the cluster when this process started it; leaves a running one alone. */
   stop(): Promise<void>;
 }
@@ -72,7 +82,12 @@ export async function useLocalCluster(log: (line: string) => void): Promise<Used
   const running: ClusterInfo | undefined = runningCluster(localClusterDir);
   if (running) {
     log(`Using the running local cluster at ${running.frontendAddress} (started by pid ${running.pid}).`);
-    return { frontendAddress: running.frontendAddress, uiUrl: running.uiUrl, stop: async () => undefined };
+    return {
+      frontendAddress: running.frontendAddress,
+      uiUrl: running.uiUrl,
+      s3: running.s3,
+      stop: async () => undefined,
+    };
   }
   const options = localClusterOptions();
   await checkPortsFree(options.ports);

@@ -134,6 +134,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BatchConfig {
   };
 }
 
+/** BATCH_S3_PORT: where `npm start -- --s3` and `npm run cluster -- --s3` run the S3 gateway (default 7070). */
+export function s3GatewayPortFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return intFromEnv('BATCH_S3_PORT', 7070, env);
+}
+
 /** The frontend address to connect to: the configured cluster or the embedded dev server. */
 export function frontendAddress(config: BatchConfig): string {
   return config.temporalAddress ?? `127.0.0.1:${config.devServerPort}`;

@@ -13,6 +13,10 @@ import { MailCatcher, startMailCatcher } from './mail-catcher';
 import { withWorkerMetricsPort } from './telemetry/worker-metrics-ports';
 import { ensureTemporalCli } from './tools/temporal-cli';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
+import { StorageConfig, storageConfigFromEnv, storageEnv } from '../storage/storage-config';
+import type { S3Gateway } from './s3-gateway';
+import type { GatewayPlan } from './stack-storage';
+import { startSupervisedS3Gateway, SupervisedS3Gateway } from './supervised-s3-gateway';
 
 export interface Stack {
   connection: Connection;
@@ -28,6 +32,10 @@ export interface Stack {
   gaveUp: Promise<string>;
   /** The local mail catcher, started when no SMTP server is configured (BATCH_SMTP_HOST); supervised too. */
   readonly mailCatcher?: MailCatcher;
+  /** The S3 gateway the stack started (`npm start -- --s3`), supervised too; its data stays across restarts. */
+  readonly s3Gateway?: S3Gateway;
+  /** What the workers store data in: the local folder, the stack's gateway or an S3 service of the environment. */
+  storage: StorageConfig;
   /** Starts one more worker process (all roles), e.g. after a crash. */
   startWorker(): Promise<ManagedProcess>;
   stop(): Promise<void>;
@@ -35,10 +43,31 @@ export interface Stack {
 
 /**
  * Everything `npm start` runs: the embedded dev server (unless TEMPORAL_ADDRESS is set), the
- * search attributes, a prebuilt workflow bundle and the worker process(es). The dev server and the
- * workers are supervised: one that dies is restarted, within a limit (docs/operations-supervision.md).
+ * search attributes, the S3 gateway (with `--s3`), a prebuilt workflow bundle and the worker
+ * process(es). The dev server, the gateway and the workers are supervised: one that dies is restarted, within a limit (docs/operations-supervision.md).
  */
-export async function startStack(config: BatchConfig, log: (line: string) => void, workerCount = 1): Promise<Stack> {
+export interface StackOptions {
+  /** Worker processes to start (default 1). */
+  workerCount?: number;
+  /** Start the project's S3 gateway (`--s3`) and run the workers on its bucket. */
+  s3Gateway?: GatewayPlan;
+  /**
+   * Storage for the workers when no gateway is started here: an S3 service of the environment or
+   * another process's gateway. Default: what the environment says (BATCH_STORAGE, BATCH_S3_*).
+   */
+  storage?: StorageConfig;
+}
+
+export async function startStack(
+  config: BatchConfig,
+  log: (line: string) => void,
+  options: StackOptions | number = {},
+): Promise<Stack> {
+  const {
+    workerCount = 1,
+    s3Gateway: gatewayPlan,
+    storage: givenStorage,
+  } = typeof options === 'number' ? { workerCount: options } : options;
   const logDir = path.join(dataDir, 'logs');
   let giveUp: (message: string) => void = () => undefined;
   const gaveUp = new Promise<string>((resolve) => (giveUp = resolve));
@@ -67,12 +96,15 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
     log(`Using the Temporal cluster at ${config.temporalAddress} (TEMPORAL_ADDRESS); no embedded server.`);
   }
   const workers: Supervisor[] = [];
+  let gateway: SupervisedS3Gateway | undefined;
+  let storage: StorageConfig = givenStorage ?? storageConfigFromEnv();
   let connection: Connection | undefined;
   let mailCatcher: MailCatcher | undefined;
   let mail: Supervisor | undefined;
   const stop = async () => {
     await Promise.all(workers.map((w) => w.stop()));
     await mail?.stop();
+    await gateway?.stop();
     await connection?.close();
     await server?.stop();
   };
@@ -102,6 +134,10 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
     } else {
       log(`Sending mail through ${config.mail.smtpHost}:${config.mail.smtpPort} (BATCH_SMTP_HOST); no mail catcher.`);
     }
+    if (gatewayPlan) {
+      gateway = await startSupervisedS3Gateway(gatewayPlan, log, giveUp);
+      storage = gateway.current.storage;
+    }
     log('Bundling the workflow code for the workers...');
     const bundle = await buildWorkflowBundle();
     const startWorker = async () => {
@@ -128,7 +164,16 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
         .join(',');
       // Each worker process serves its own metrics port (BATCH_METRICS_PORT and up, default 9464).
       const { started: worker, metricsUrl } = await withWorkerMetricsPort((metricsAddress) =>
-        startWorkerProcess({ name, config, workflowBundlePath: bundle, logFile, shards, metricsAddress }),
+        startWorkerProcess({
+          name,
+          config,
+          workflowBundlePath: bundle,
+          logFile,
+          shards,
+          metricsAddress,
+          // Explicit only when chosen here: otherwise the workers inherit BATCH_STORAGE/BATCH_S3_*.
+          env: gatewayPlan || givenStorage ? storageEnv(storage) : undefined,
+        }),
       );
       if (metricsUrl) log(`${name}: Prometheus metrics on ${metricsUrl} (docs/observability.md).`);
       return worker;
@@ -148,6 +193,10 @@ export async function startStack(config: BatchConfig, log: (line: string) => voi
       get mailCatcher() {
         return mailCatcher;
       },
+      get s3Gateway() {
+        return gateway?.current;
+      },
+      storage,
       startWorker,
       stop,
     };
