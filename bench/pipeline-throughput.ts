@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client, Connection, WorkflowExecutionInfo } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import prettier from 'prettier';
 import { stageActivities } from '../src/activities/pipeline';
@@ -28,11 +28,13 @@ import { startDevServer } from '../src/runtime/dev-server';
 import { repoRoot } from '../src/runtime/paths';
 import type { ManagedProcess } from '../src/runtime/processes';
 import { ensureTemporalCli, temporalCliVersion } from '../src/runtime/tools/temporal-cli';
-import { freePort, sleep } from '../src/runtime/wait';
+import { freePort } from '../src/runtime/wait';
 import { autoHeartbeat } from '../src/workers/auto-heartbeat';
 import { workflowsEntry } from '../src/workers/workflow-bundle';
 import { pipelineRun, PipelineRunResult } from '../src/workflows/pipeline';
 import { naiveProgressQuery, naiveRun, NaiveRunResult } from './naive.workflows';
+import { markedSections } from './support/doc-section';
+import { executions, historyLength, procCpuSeconds, procRss } from './support/measure';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -146,54 +148,6 @@ interface Sample {
 }
 
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
-
-function procRss(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds (user + system) a process used so far, from /proc (Linux). */
-function procCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Every execution whose workflow ID starts with `prefix` (each continue-as-new run counts), once
- * visibility has caught up: all closed, at least `atLeast` of them, the same count twice in a row.
- */
-async function executions(client: Client, prefix: string, atLeast: number): Promise<WorkflowExecutionInfo[]> {
-  const query = `WorkflowId STARTS_WITH "${prefix}"`;
-  const deadline = Date.now() + 180_000;
-  let previous = -1;
-  for (;;) {
-    const found: WorkflowExecutionInfo[] = [];
-    for await (const info of client.workflow.list({ query, pageSize: 1000 })) found.push(info);
-    const settled = found.length >= atLeast && found.every((e) => e.status.name !== 'RUNNING');
-    if (settled && found.length === previous) return found;
-    if (Date.now() > deadline) {
-      throw new Error(`visibility did not settle for ${prefix}: ${found.length} executions, expected ≥ ${atLeast}`);
-    }
-    previous = settled ? found.length : -1;
-    await sleep(1000);
-  }
-}
-
-async function historyLength(client: Client, e: WorkflowExecutionInfo): Promise<number> {
-  if (e.historyLength > 0) return e.historyLength;
-  return (await client.workflow.getHandle(e.workflowId, e.runId).describe()).historyLength;
-}
 
 async function measure(
   client: Client,
@@ -685,7 +639,9 @@ async function main(): Promise<void> {
     if (out) {
       const config = (await prettier.resolveConfig(out)) ?? {};
       fs.mkdirSync(path.dirname(out), { recursive: true });
-      fs.writeFileSync(out, await prettier.format(text, { ...config, filepath: out }));
+      // Other benchmarks' sections of the file (e.g. bench/side-by-side.ts's) are kept as they are.
+      const kept = fs.existsSync(out) ? markedSections(fs.readFileSync(out, 'utf8')) : '';
+      fs.writeFileSync(out, await prettier.format(text + kept, { ...config, filepath: out }));
       log(`wrote ${path.relative(process.cwd(), out)}`);
     } else {
       console.log(text);
