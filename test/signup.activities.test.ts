@@ -12,7 +12,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createNotifyActivities, NotifyActivities, smsSinkFile } from '../src/activities/notify';
 import { mailMessageId } from '../src/activities/notify/message-id';
 import { sinkTransport, webhookTransport } from '../src/activities/notify/sms-transport';
-import { verificationSecretFile } from '../src/activities/notify/verification-code';
+import { ledgerKey } from '../src/activities/notify/ledger';
+import { secretKey } from '../src/activities/notify/verification-secret';
+import { LocalObjectStore } from '../src/storage/local-store';
 import { signupEventProblems } from '../src/core/signup-event';
 import type { MailCatcher } from '../src/runtime/mail-catcher';
 import { findCaughtMail } from '../src/runtime/mail-inbox';
@@ -33,14 +35,16 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
   let catcher: MailCatcher;
   let dataDir: string;
   let activities: NotifyActivities;
+  let store: LocalObjectStore;
 
   before(async () => {
     catcher = await startTestMailCatcher('signup-activities');
     dataDir = signupDataDir('signup-activities');
+    store = new LocalObjectStore(path.join(dataDir, 'store'));
     activities = createNotifyActivities({
       smtp: { host: '127.0.0.1', port: catcher.smtpPort },
       from,
-      ledgerDir: path.join(dataDir, 'ledger'),
+      store: () => store,
       sms: sinkTransport(smsSinkFile(dataDir)),
     });
   });
@@ -90,11 +94,15 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
     assert.match(mail.text, new RegExp(`npm run cli -- verify vera ${code}`));
     assert.match(mail.text, /valid until 2030-01-02 03:04 UTC/);
     assert.ok(!JSON.stringify([first, retry]).includes(code), 'the delivery the workflow gets has no code');
-    const ledgerFiles = fs.readdirSync(path.join(dataDir, 'ledger')).filter((f) => f.endsWith('.json'));
-    for (const file of ledgerFiles) {
-      assert.ok(!fs.readFileSync(path.join(dataDir, 'ledger', file), 'utf8').includes(code), `no code in ${file}`);
+    const entry = await store.getBytes(ledgerKey(request.key));
+    assert.ok(entry, `the ledger entry is at ${ledgerKey(request.key)}`);
+    assert.equal(ledgerKey(request.key), 'ledgers/signup/signup%2Fvera/run-1/verification.json');
+    const entries = (await store.list('ledgers/signup/')).objects;
+    assert.ok(entries.length >= 1);
+    for (const { key } of entries) {
+      assert.ok(!(await store.getBytes(key))!.toString().includes(code), `no code in ${key}`);
     }
-    assert.equal(fs.statSync(verificationSecretFile(path.join(dataDir, 'ledger'))).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(store.uriOf(secretKey)).mode & 0o777, 0o600);
 
     const check = (code: unknown, key = request.key) => activities.checkVerificationCode({ key, code });
     assert.equal(await check(code), true);
@@ -119,13 +127,12 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
   });
 
   it('refuses to make codes with a damaged secret, naming the file and the fix, and mails nothing', async () => {
-    const ledgerDir = path.join(dataDir, 'damaged-ledger');
-    fs.mkdirSync(ledgerDir, { recursive: true });
-    fs.writeFileSync(verificationSecretFile(ledgerDir), '\n'); // e.g. truncated by a full disk
+    const damagedStore = new LocalObjectStore(path.join(dataDir, 'damaged-store'));
+    await damagedStore.putBytes(secretKey, '\n'); // e.g. truncated by a full disk
     const damaged = createNotifyActivities({
       smtp: { host: '127.0.0.1', port: catcher.smtpPort },
       from,
-      ledgerDir,
+      store: () => damagedStore,
       sms: sinkTransport(smsSinkFile(dataDir)),
     });
     const request = {
@@ -136,7 +143,7 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
       expiresAt: '2030-01-02T03:04:00.000Z',
     };
     const error = await failureOf(damaged.sendVerificationCode(request));
-    assert.match(error.message, /verification-secret is not 64 or more hex digits; delete it to have a new one made/);
+    assert.match(error.message, /verification-key is not 64 or more hex digits; delete .* to have a new one made/);
     await assert.rejects(damaged.checkVerificationCode({ key: request.key, code: '00000000' }), /not 64 or more hex/);
     assert.deepEqual(await mailsTo(catcher, 'wes@example.com'), []);
   });
@@ -157,7 +164,7 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
     const offline = createNotifyActivities({
       smtp: { host: '127.0.0.1', port },
       from,
-      ledgerDir: path.join(dataDir, 'ledger'),
+      store: () => store,
       sms: sinkTransport(smsSinkFile(dataDir)),
     });
     const key = { workflowId: 'signup/offline', step: 'verification' };
@@ -203,7 +210,7 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
       const viaWebhook = createNotifyActivities({
         smtp: { host: '127.0.0.1', port: catcher.smtpPort },
         from,
-        ledgerDir: path.join(dataDir, 'webhook-ledger'),
+        store: () => new LocalObjectStore(path.join(dataDir, 'webhook-store')),
         sms: webhookTransport(url),
       });
       const key = { workflowId: 'signup/cy', step: 'notifications-on' };

@@ -5,18 +5,28 @@
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { BatchConfig, smtpHost } from '../../runtime/config';
+import type { ObjectStore } from '../../storage/object-store';
+import { storage } from '../../storage/storage';
 import { EffectLedger } from './ledger';
 import { createSendEmail } from './send-email';
 import { createSendSms } from './send-sms';
 import { createVerificationActivities } from './send-verification';
 import { sinkTransport, SmsTransport, webhookTransport } from './sms-transport';
-import { verificationSecretFile } from './verification-code';
+import { legacySecretFile, loadVerificationSecret } from './verification-secret';
 
 export interface NotifyDeps {
   smtp: { host: string; port: number };
   from: string;
-  /** Folder of the idempotency ledger (one file per workflow, run and step) and of the code secret. */
-  ledgerDir: string;
+  /**
+   * Where the idempotency ledger (one object per workflow, first run and step, under
+   * `ledgers/signup/`) and the code secret live: the object store every host reaches. Default: the
+   * process's store (`storage()`, read at each call, so a test's `useStorage` applies).
+   */
+  store?: () => ObjectStore;
+  /** This host's data folder: the ledger and secret of before the move are still read from it. */
+  legacyDataDir?: string;
+  /** The environment with BATCH_SIGNUP_SECRET (default: the process's). */
+  env?: NodeJS.ProcessEnv;
   sms: SmsTransport;
 }
 
@@ -29,7 +39,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
   });
-  const ledger = new EffectLedger(deps.ledgerDir);
+  const store = deps.store ?? storage;
+  const legacy = deps.legacyDataDir;
+  const ledger = new EffectLedger(store, legacy && path.join(legacy, 'ledgers', 'notify'));
   const sendEmail = createSendEmail({
     transport,
     server: `${deps.smtp.host}:${deps.smtp.port}`,
@@ -39,7 +51,11 @@ export function createNotifyActivities(deps: NotifyDeps) {
   return {
     sendEmail,
     sendSms: createSendSms({ transport: deps.sms, ledger }),
-    ...createVerificationActivities({ sendEmail, secretFile: verificationSecretFile(deps.ledgerDir) }),
+    ...createVerificationActivities({
+      sendEmail,
+      loadSecret: () =>
+        loadVerificationSecret(store(), { env: deps.env, legacyFile: legacy && legacySecretFile(legacy) }),
+    }),
   };
 }
 
@@ -48,12 +64,15 @@ export type NotifyActivities = ReturnType<typeof createNotifyActivities>;
 /** Where the local SMS sink writes: `<dataDir>/sms/outbox.jsonl`. */
 export const smsSinkFile = (dataDir: string) => path.join(dataDir, 'sms', 'outbox.jsonl');
 
-/** The activities as configured: SMTP server and sender from `config`, ledger and SMS sink under `dataDir`. */
+/**
+ * The activities as configured: SMTP server and sender from `config`, ledger and code secret in the
+ * process's object store, the SMS sink (a host-local demo stand-in) under `dataDir`.
+ */
 export function notifyActivitiesFor(config: BatchConfig, dataDir: string): NotifyActivities {
   return createNotifyActivities({
     smtp: { host: smtpHost(config), port: config.mail.smtpPort },
     from: config.mail.from,
-    ledgerDir: path.join(dataDir, 'ledgers', 'notify'),
+    legacyDataDir: dataDir,
     sms: config.signup.smsWebhookUrl
       ? webhookTransport(config.signup.smsWebhookUrl)
       : sinkTransport(smsSinkFile(dataDir)),

@@ -1,13 +1,13 @@
 import { invalidInput } from '../errors';
 import { effectKeyProblem } from './ledger';
 import type { EmailDelivery, EmailRequest, VerificationCheck, VerificationRequest } from './types';
-import { codeMatches, loadVerificationSecret, verificationCode } from './verification-code';
+import { codeMatches, verificationCode } from './verification-code';
 import { verificationMailFor } from '../../workflows/flows/signup-messages';
 
 export interface VerificationDeps {
   sendEmail: (request: EmailRequest) => Promise<EmailDelivery>;
-  /** The file of the code secret (verification-code.ts). */
-  secretFile: string;
+  /** The code secret every sign-up worker shares (verification-secret.ts). */
+  loadSecret: () => Promise<Buffer>;
 }
 
 /**
@@ -18,7 +18,7 @@ export interface VerificationDeps {
 export function createVerificationActivities(deps: VerificationDeps) {
   let secret: Promise<Buffer> | undefined;
   const loadSecret = () =>
-    (secret ??= loadVerificationSecret(deps.secretFile).catch((error: unknown) => {
+    (secret ??= deps.loadSecret().catch((error: unknown) => {
       secret = undefined; // a read error is retried on the next attempt
       throw error;
     }));

@@ -5,47 +5,13 @@
  * history carry neither the code nor anything it could be guessed from offline (a plain hash of
  * a short code would be: 2^32 tries take seconds).
  *
- * The same key gives the same code, so a mail sent again after a crash carries the same code; a
- * new execution (another first run ID) gets another. The secret is `<ledger>/.verification-secret`
- * (created on first use, mode 600): workers on several hosts share it with the ledger folder.
+ * The same key gives the same code, so a mail sent again after a crash — by any host — carries the
+ * same code; a new execution (another first run ID) gets another. Where the secret comes from, and
+ * why every host has the same one: verification-secret.ts.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { effectId } from './ledger';
 import type { EffectKey } from './types';
-
-export const verificationSecretFile = (ledgerDir: string) => path.join(ledgerDir, '.verification-secret');
-
-async function readSecret(file: string): Promise<Buffer> {
-  const text = (await fs.readFile(file, 'utf8')).trim();
-  if (!/^[0-9a-f]{64,}$/i.test(text)) {
-    throw new Error(
-      `The verification secret ${file} is not 64 or more hex digits; delete it to have a new one made (codes already mailed then stop working) or restore it from the shared ledger folder.`,
-    );
-  }
-  return Buffer.from(text, 'hex');
-}
-
-/** The secret in `file`, created (atomically, once, even with workers racing) when missing. */
-export async function loadVerificationSecret(file: string): Promise<Buffer> {
-  try {
-    return await readSecret(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
-  try {
-    await fs.link(tmp, file); // fails if another worker created it first: then theirs is used
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
-  return readSecret(file);
-}
 
 /** 8 hex digits, as users type them. */
 export const codeLength = 8;
