@@ -270,42 +270,47 @@ async function main(): Promise<void> {
     await noopRound(ctx, 'noop', 1000, 100, 0, []);
 
     const samples: Sample[] = [];
-    for (let round = 1; round <= options.rounds; round++) {
-      if (options.only.includes('photos')) await photosRound(ctx, round, samples);
-      if (options.only.includes('noop')) await noopRound(ctx, 'noop', options.noopItems, 100, round, samples);
-      if (options.only.includes('single')) await noopRound(ctx, 'single', options.singleItems, 1, round, samples);
-    }
-
-    const setup: SideBySideSetup = {
-      date: new Date().toISOString().slice(0, 10),
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-      memoryGiB: os.totalmem() / 2 ** 30,
-      node: process.versions.node,
-      sdk: require('@temporalio/worker/package.json').version,
-      bullmq: require('bullmq/package.json').version,
-      redis: redis.version,
-      temporal: `Server ${stack.serverVersion} (Temporal CLI ${temporalCliVersion} dev server, SQLite)`,
-      sharp: require('sharp/package.json').version,
-      libvips: require('sharp').versions?.vips ?? '?',
-      photos,
-      scikitImage: scikitImageVersion,
-      options: { ...options, quick },
-      command: `node --require tsx/cjs bench/side-by-side.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
-      minutes: (Date.now() - started) / 60_000,
-      code: codeVersion(),
-      load: { before: loadBefore, after: os.loadavg()[0] },
-    };
-    const body = await prettier.format(report(setup, samples), { parser: 'markdown', proseWrap: 'preserve' });
-    if (options.out === '-') {
-      console.log(body);
-    } else {
+    const write = async (rounds: number) => {
+      const setup: SideBySideSetup = {
+        date: new Date().toISOString().slice(0, 10),
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+        memoryGiB: os.totalmem() / 2 ** 30,
+        node: process.versions.node,
+        sdk: require('@temporalio/worker/package.json').version,
+        bullmq: require('bullmq/package.json').version,
+        redis: redis!.version,
+        temporal: `Server ${stack!.serverVersion} (Temporal CLI ${temporalCliVersion} dev server, SQLite)`,
+        sharp: require('sharp/package.json').version,
+        libvips: require('sharp').versions?.vips ?? '?',
+        photos,
+        scikitImage: scikitImageVersion,
+        options: { ...options, rounds, quick },
+        command: `node --require tsx/cjs bench/side-by-side.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+        minutes: (Date.now() - started) / 60_000,
+        code: codeVersion(),
+        load: { before: loadBefore, after: os.loadavg()[0] },
+      };
+      const body = await prettier.format(report(setup, samples), { parser: 'markdown', proseWrap: 'preserve' });
+      if (options.out === '-') {
+        if (rounds === options.rounds) console.log(body);
+        return;
+      }
       const out = path.resolve(repoRoot, options.out);
       const before = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '# Benchmarks\n';
       const config = (await prettier.resolveConfig(out)) ?? {};
       const text = await prettier.format(withSection(before, sectionName, body), { ...config, filepath: out });
       fs.writeFileSync(out, text);
-      log(`wrote the section "${sectionName}" of ${path.relative(process.cwd(), out)}`);
+      log(
+        `wrote the section "${sectionName}" of ${path.relative(process.cwd(), out)} (${rounds} of ${options.rounds} rounds)`,
+      );
+    };
+    for (let round = 1; round <= options.rounds; round++) {
+      if (options.only.includes('photos')) await photosRound(ctx, round, samples);
+      if (options.only.includes('noop')) await noopRound(ctx, 'noop', options.noopItems, 100, round, samples);
+      if (options.only.includes('single')) await noopRound(ctx, 'single', options.singleItems, 1, round, samples);
+      // After every round: a run stopped later still leaves the rounds it finished.
+      await write(round);
     }
   } finally {
     sampler.stop();
