@@ -1,0 +1,160 @@
+/**
+ * Kafka for the tests: one real broker per test process (started on free ports in a temp folder,
+ * stopped by the root hook's stopAll), and a `start` that really starts a workflow on the shared
+ * dev server, with the workflow ID derived from the event ID as the router does.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Consumer, type Message } from '@platformatic/kafka';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { type KafkaBroker, startKafkaBroker } from '../../src/runtime/kafka-broker';
+import { freePort } from '../../src/runtime/wait';
+import type { StartOutcome } from '../../src/topics/kafka-consumer';
+import type { TopicEvent } from '../../src/topics/topic-events';
+
+let broker: Promise<KafkaBroker> | undefined;
+
+export function sharedKafkaBroker(): Promise<KafkaBroker> {
+  broker ??= (async () =>
+    startKafkaBroker({
+      dir: fs.mkdtempSync(path.join(os.tmpdir(), 'batch-kafka-')),
+      port: await freePort(),
+      controllerPort: await freePort(),
+    }))();
+  return broker;
+}
+
+/** The workflow an event starts in these tests: `signup`, the smallest flow, never run (no worker polls the queue). */
+export const testWorkflowType = 'signup';
+export const workflowIdFor = (prefix: string, eventId: string) => `${prefix}/${eventId}`;
+
+/** Starts one workflow per event ID; a second start of the same ID is refused by the server: deduplicated. */
+export function temporalStart(client: Client, taskQueue: string, prefix: string) {
+  return async (event: TopicEvent): Promise<StartOutcome> => {
+    try {
+      await client.workflow.start(testWorkflowType, {
+        taskQueue,
+        workflowId: workflowIdFor(prefix, event.id),
+        args: [{ userId: event.key ?? event.id, ...event.data }],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: {
+          topic: event.position.topic,
+          partition: event.position.partition,
+          offset: String(event.position.offset),
+        },
+      });
+      return 'started';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'deduplicated';
+      throw error;
+    }
+  };
+}
+
+export interface StartedRun {
+  workflowId: string;
+  runId: string;
+  startTime: Date;
+}
+
+/** Every run (of any ID, open or closed) on the task queue, oldest first. */
+export async function runsOn(client: Client, taskQueue: string): Promise<StartedRun[]> {
+  const runs: StartedRun[] = [];
+  for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+    runs.push({ workflowId: execution.workflowId, runId: execution.runId, startTime: execution.startTime });
+  }
+  return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+}
+
+/** Ends the test's never-run workflows, so the shared dev server does not keep them open. */
+export async function terminateRunsOn(client: Client, taskQueue: string): Promise<void> {
+  for await (const execution of client.workflow.list({
+    query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`,
+  })) {
+    await client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .terminate('kafka test done')
+      .catch(() => undefined);
+  }
+}
+
+/** Reads a whole topic from the start (a throwaway group), until `count` records arrived. */
+export async function readTopic(
+  brokers: string[],
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<Message<Buffer, Buffer, Buffer, Buffer>[]> {
+  const consumer = new Consumer({
+    groupId: `reader-${process.pid}-${Date.now()}`,
+    clientId: 'test-reader',
+    bootstrapBrokers: brokers,
+    autocommit: false,
+    maxWaitTime: 200,
+  });
+  const stream = await consumer.consume({ topics: [topic], mode: 'earliest' });
+  const records: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+  const timer = setTimeout(() => void stream.close(), timeoutMs);
+  try {
+    for await (const message of stream) {
+      records.push(message);
+      if (records.length >= count) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await stream.close().catch(() => undefined);
+    await (consumer.close(true) as unknown as Promise<void>).catch(() => undefined);
+  }
+  return records;
+}
+
+/**
+ * A TCP forwarder to the dev server on a fixed port that a test can cut (every connection dropped,
+ * new ones refused at once) and restore, as an outage of Temporal looks to a client.
+ */
+export class TemporalGate {
+  private readonly sockets = new Set<net.Socket>();
+  private server?: net.Server;
+  private open = true;
+  port = 0;
+
+  constructor(private readonly target: string) {}
+
+  async start(): Promise<this> {
+    const [host, port] = [this.target.slice(0, this.target.lastIndexOf(':')), Number(this.target.split(':').pop())];
+    this.server = net.createServer((client) => {
+      if (!this.open) return void client.destroy();
+      const upstream = net.connect(port, host === 'localhost' ? '127.0.0.1' : host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => (s === client ? upstream : client).destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  cut(): void {
+    this.open = false;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  restore(): void {
+    this.open = true;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
