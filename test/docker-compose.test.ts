@@ -3,7 +3,9 @@
  * code: services, images matching the embedded server's versions, ports, queues, search attributes,
  * and that its Temporal cluster is the one `npm run cluster` runs and test/cluster.test.ts tests:
  * the same config template and dynamic config (deploy/temporal/), the same schema commands, the
- * same PostgreSQL major version.
+ * same PostgreSQL major version. And the object store: the worker keeps media, outputs and
+ * results in the S3 gateway's bucket, mounts no shared folder, and gets the S3 access key from the
+ * environment of whoever runs compose — never a value in the file or the image.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,6 +17,8 @@ import { allSearchAttributes } from '../src/core/search-attributes';
 import { loadConfig } from '../src/runtime/config';
 import { repoRoot } from '../src/runtime/paths';
 import { parseMetricsAddress } from '../src/runtime/telemetry/settings';
+import { versitygwVersion } from '../src/runtime/tools/versitygw';
+import { storageConfigFromEnv } from '../src/storage/storage-config';
 
 interface Service {
   image?: string;
@@ -43,6 +47,8 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(Object.keys(services).sort(), [
       'mail',
       'postgresql',
+      's3',
+      's3-setup',
       'temporal-frontend',
       'temporal-history',
       'temporal-matching',
@@ -175,5 +181,80 @@ describe('docker-compose.yml', () => {
       const single = new RegExp(`--name ${key.name} --type ${type}\\b`).test(script);
       assert.ok(inKeywordLoop || single, `${key.name} is created as ${type}`);
     }
+  });
+
+  describe('object store (no shared disk)', () => {
+    const credentialVars = ['BATCH_S3_ACCESS_KEY_ID', 'BATCH_S3_SECRET_ACCESS_KEY'];
+    /** `${NAME:?message}`: compose refuses to start while NAME is unset in its environment. */
+    const required = (name: string) => new RegExp(`^\\$\\{${name}:\\?[^}]+\\}$`);
+
+    it('mounts no host folder or shared volume into the worker: its /data is its own scratch', () => {
+      assert.equal(services.worker.volumes, undefined, `worker volumes: ${JSON.stringify(services.worker.volumes)}`);
+      for (const [name, service] of Object.entries(services)) {
+        for (const volume of service.volumes ?? []) {
+          assert.doesNotMatch(volume, /^\.\/\.data\b/, `${name} mounts the host's data folder: ${volume}`);
+        }
+      }
+      assert.equal(services.worker.environment?.BATCH_DATA_DIR, '/data');
+    });
+
+    it('runs the Versity S3 Gateway of the version the project builds, and creates the bucket before the worker starts', () => {
+      assert.equal(services.s3.image, `versity/versitygw:v${versitygwVersion}`);
+      assert.deepEqual(services.s3.command, ['--port', ':7070', 'posix', '/data']);
+      assert.ok(services.s3.volumes?.includes('s3-data:/data'), 'the bucket lives in a named volume');
+      const setup = services['s3-setup'];
+      const entry = (setup.command as string[]).find((part) => part.endsWith('.js')) ?? '';
+      const source = entry.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+      assert.ok(fs.existsSync(path.join(repoRoot, source)), `s3-setup runs ${entry}, compiled from ${source}`);
+      assert.deepEqual((services.worker.depends_on as Record<string, unknown>)['s3-setup'], {
+        condition: 'service_completed_successfully',
+      });
+    });
+
+    it('gives the worker S3 settings the storage configuration accepts, pointing at that gateway and bucket', () => {
+      const env = services.worker.environment ?? {};
+      const config = storageConfigFromEnv({
+        ...env,
+        BATCH_S3_ACCESS_KEY_ID: 'id',
+        BATCH_S3_SECRET_ACCESS_KEY: 'secret',
+      });
+      assert.equal(config.kind, 's3');
+      assert.equal(config.s3?.endpoint, 'http://s3:7070');
+      assert.equal(config.s3?.bucket, services['s3-setup'].environment?.BATCH_S3_BUCKET);
+      assert.equal(config.s3?.forcePathStyle, true);
+    });
+
+    it('takes the S3 access key only from the environment compose runs in, never a value written in the file', () => {
+      for (const [service, names] of [
+        ['worker', credentialVars],
+        ['s3-setup', credentialVars],
+        ['s3', ['ROOT_ACCESS_KEY_ID', 'ROOT_SECRET_ACCESS_KEY']],
+      ] as const) {
+        const env = services[service].environment ?? {};
+        names.forEach((name, i) => assert.match(String(env[name]), required(credentialVars[i]), `${service} ${name}`));
+      }
+      const text = fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8');
+      assert.doesNotMatch(text, /AWS_SECRET_ACCESS_KEY|env_file/, 'no other credential source');
+    });
+
+    it('bakes no S3 setting or credential into the worker image: it copies only the build inputs', () => {
+      const dockerfile = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+      assert.doesNotMatch(dockerfile, /S3|AWS_|SECRET|ACCESS_KEY|credentials/i);
+      const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/));
+      assert.deepEqual(copied.sort(), [
+        'package-lock.json',
+        'package-lock.json',
+        'package.json',
+        'package.json',
+        'src',
+        'tsconfig.build.json',
+        'tsconfig.json',
+      ]);
+      const ignored = fs.readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n');
+      assert.ok(
+        ignored.includes('.data'),
+        'the data folder (the gateway credentials.json of npm start -- --s3) stays out of the build context',
+      );
+    });
   });
 });

@@ -3,7 +3,9 @@
  * deploy/autoscale.yaml: one Deployment + KEDA ScaledObject per pool, the pool's task queue and
  * worker arguments, min 0 / max / target / cool-down, the workers' environment (task queues, the
  * sign-up shards and their SMTP server) and image, and a termination grace longer than the
- * workers' own shutdown grace (so scale-down drains).
+ * workers' own shutdown grace (so scale-down drains). No shared disk: media, outputs and results
+ * are in the S3 bucket the ConfigMap names, each pod's data folder is its own emptyDir, there is no
+ * ReadWriteMany volume, and the S3 access key comes only from a Secret the operator creates.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,6 +17,7 @@ import { repoRoot } from '../src/runtime/paths';
 import { workerShutdownGraceSeconds } from '../src/workers/create-workers';
 import { planRole, parseRoles } from '../src/workers/roles';
 import { isShardQueueOf, parseShardQueues } from '../src/workers/shard-queues';
+import { storageConfigFromEnv } from '../src/storage/storage-config';
 
 interface Manifest {
   apiVersion: string;
@@ -38,6 +41,7 @@ interface DeploymentSpec {
         envFrom: unknown;
         volumeMounts: { name: string; mountPath: string }[];
       }[];
+      volumes: { name: string; emptyDir?: unknown; persistentVolumeClaim?: unknown }[];
     };
   };
 }
@@ -69,6 +73,8 @@ const codeConfig = loadConfig({});
 const autoscale = loadAutoscaleConfig(defaultAutoscaleFile, codeConfig);
 const deploymentName = (pool: string) => `batch-worker-${pool.replace('#', '-')}`;
 const configMap = named('ConfigMap', 'batch-worker-config');
+/** The Secret the operator creates with the S3 access key (docs/storage.md); never in this folder. */
+const s3Secret = 'batch-s3-credentials';
 
 /** Metadata fields KEDA's temporal scaler reads (pkg/scalers/temporal_scaler.go, KEDA 2.17+). */
 const kedaTemporalFields = [
@@ -118,6 +124,35 @@ describe('deploy/k8s manifests', () => {
     assert.deepEqual(signupQueues.sort(), parseShardQueues(`${fromMap.signup.queue}:${fromMap.signup.shards}`).sort());
   });
 
+  it('keeps media in the S3 bucket the ConfigMap names: settings the storage configuration accepts, no credential among them', () => {
+    const env = configMap?.data ?? {};
+    const config = storageConfigFromEnv({ ...env, BATCH_S3_ACCESS_KEY_ID: 'id', BATCH_S3_SECRET_ACCESS_KEY: 'secret' });
+    assert.equal(config.kind, 's3');
+    assert.ok(config.s3?.bucket);
+    for (const key of Object.keys(env)) {
+      assert.doesNotMatch(
+        key,
+        /SECRET|ACCESS_KEY|PASSWORD|TOKEN|^AWS_/,
+        `${key} is a credential: it belongs in the Secret`,
+      );
+    }
+  });
+
+  it('shares no disk between pods: no PersistentVolumeClaim, no ReadWriteMany, no Secret with values in the repository', () => {
+    assert.deepEqual(ofKind('PersistentVolumeClaim'), []);
+    for (const file of kustomization.resources) {
+      const text = fs.readFileSync(path.join(dir, file), 'utf8');
+      assert.doesNotMatch(text, /^\s*accessModes:.*ReadWriteMany/m, `${file} asks for a ReadWriteMany volume`);
+      assert.doesNotMatch(text, /persistentVolumeClaim:/, `${file} mounts a claim`);
+    }
+    assert.deepEqual(ofKind('Secret'), [], 'the S3 Secret is created by the operator, not kept in git');
+    assert.match(
+      fs.readFileSync(path.join(dir, 'worker-config.yaml'), 'utf8'),
+      new RegExp(`kubectl create secret generic ${s3Secret}`),
+      'the ConfigMap says how to create the Secret',
+    );
+  });
+
   it('has one Deployment and one ScaledObject per autoscaled pool, and no other', () => {
     const expected = autoscale.pools.map((p) => deploymentName(p.name)).sort();
     assert.deepEqual(
@@ -161,9 +196,22 @@ describe('deploy/k8s manifests', () => {
         ...parseShardQueues(value('--shards')),
       ];
       assert.deepEqual(served, [pool.taskQueue]);
-      assert.deepEqual(container.envFrom, [{ configMapRef: { name: 'batch-worker-config' } }]);
+      assert.deepEqual(container.envFrom, [
+        { configMapRef: { name: 'batch-worker-config' } },
+        { secretRef: { name: s3Secret } },
+      ]);
       const mount = container.volumeMounts.find((m) => m.mountPath === configMap?.data?.BATCH_DATA_DIR);
       assert.ok(mount, `the data volume is mounted at BATCH_DATA_DIR`);
+      const volume = pod.volumes.find((v) => v.name === mount.name);
+      assert.ok(
+        volume?.emptyDir,
+        `BATCH_DATA_DIR is the pod's own emptyDir, not a shared volume: ${JSON.stringify(volume)}`,
+      );
+      assert.deepEqual(
+        pod.volumes.filter((v) => !v.emptyDir),
+        [],
+        'no volume but the pod-private scratch',
+      );
       assert.ok(
         pod.terminationGracePeriodSeconds > workerShutdownGraceSeconds,
         `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} > the workers' shutdown grace ${workerShutdownGraceSeconds} s`,
