@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { maxBodyBytes } from '../src/api/http';
+import { maxBodyBytes } from '../src/api/limits';
 import { repoRoot } from '../src/runtime/paths';
 import { TestApi, type CallOptions } from './support/api';
 import { withPipelineWorkers } from './support/pipeline-workers';

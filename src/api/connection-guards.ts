@@ -1,12 +1,14 @@
 /**
- * What the API does with connections that misbehave: malformed HTTP gets a JSON 400 (408, 431)
- * before the connection is closed, and a body refused before it was read is thrown away only up
- * to a bound, so a client cannot keep a connection busy by sending a body nobody wants.
+ * What the API does with connections that misbehave, below fastify's routing (on its node
+ * server): malformed HTTP gets a JSON 400 (408, 431) before the connection is closed (fastify's
+ * `clientErrorHandler`), an unsupported Expect header a JSON 417, and a body refused before it
+ * was read is thrown away only up to a bound, so a client cannot keep a connection busy by
+ * sending a body nobody wants.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import type { ErrorBody } from './http';
+import type { ErrorBody } from './errors';
 import type { ServerLimits } from './limits';
 
 const reasons: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Header Too Large' };
@@ -95,5 +97,29 @@ export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse, limi
     socket.once('close', () => clearTimeout(timer));
     req.once('end', closeWhenWritten);
     check();
+  };
+}
+
+/**
+ * The server's `checkExpectation` handler: an Expect header other than 100-continue (node would
+ * answer 417 with no body) gets a JSON 417, and the body is not read.
+ */
+export function answerExpectation(limits: ServerLimits) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      closeAfterAnswer(req, res, limits);
+      const body: ErrorBody = {
+        error: 'ExpectationFailed',
+        message: `Expect: ${req.headers.expect} is not supported; send no Expect header (or Expect: 100-continue).`,
+      };
+      const text = `${JSON.stringify(body, null, 2)}\n`;
+      res.writeHead(417, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    } catch {
+      res.destroy();
+    }
   };
 }

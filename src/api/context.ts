@@ -21,10 +21,13 @@ export interface ApiContext {
   meter?: MetricMeter;
 }
 
-/** A request as a handler sees it: path parameters decoded, the body parsed and schema-checked. */
-export interface ApiRequest {
-  params: Record<string, string>;
-  body: unknown;
+/**
+ * A request as a handler sees it: path parameters decoded, the body parsed and checked by fastify
+ * against the route's TypeBox schemas (src/api/routes.ts), typed after them.
+ */
+export interface ApiRequest<Params = Record<string, string>, Body = undefined> {
+  params: Params;
+  body: Body;
 }
 
 export interface ApiResponse {

@@ -5,7 +5,7 @@
 import { buildsCommits, refusedBuildItem } from '../activities/ci/build-requests';
 import type { PipelineSpec } from '../pipelines/spec';
 import { resolveUnderRoots } from '../sources/input-roots';
-import { ApiError } from './http';
+import { ApiError } from './errors';
 
 /**
  * Items whose `data.path` (a file an activity will open: media travel by path) lies under the

@@ -1,7 +1,20 @@
 /**
- * How much of the API one client may hold: connections at once, and how long a request may take
- * to arrive, so slow or endless clients (slowloris, bodies that never end) cannot wedge it.
+ * How much of the API one client may hold: connections at once, body size, and how long a request
+ * may take to arrive, so slow or endless clients (slowloris, bodies that never end) cannot wedge
+ * it. They become fastify's options and its node server's (src/api/app.ts).
  */
+
+/**
+ * Largest request body accepted (fastify's `bodyLimit`). Temporal caps one payload at 2 MB and
+ * inline items travel in the run's input, so bigger batches go as a source path, not inline.
+ */
+export const maxBodyBytes = 1024 * 1024;
+
+/**
+ * Longest path parameter (fastify's `maxParamLength`): above every name a route takes (run names
+ * up to 64 characters, event runs `event-<ID of up to 128>`, redrives `<run>-redrive-<stage>`).
+ */
+export const maxParamLength = 256;
 
 export interface ServerLimits {
   /** Connections open at once (BATCH_API_MAX_CONNECTIONS); more are closed as they arrive. */

@@ -1,261 +1,229 @@
 /**
- * The JSON schemas of the API's request and response bodies: request schemas check every request
- * (src/api/json-schema.ts) and all of them are the OpenAPI document's components, so the
- * document describes exactly what the server accepts and answers.
+ * The TypeBox schemas of the API's path parameters, request bodies and answers. fastify's Ajv
+ * checks every request against them and @fastify/swagger writes them into the OpenAPI document,
+ * so the document describes exactly what the server accepts and answers.
  */
-import type { JsonSchema } from './json-schema';
+import { type Static, Type } from 'typebox';
 
 const idRule = '1-128 letters, digits, ".", "_" or "-", starting with a letter or digit';
-export const idSchema: JsonSchema = {
-  type: 'string',
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+const idPattern = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
+export const idSchema = Type.String({
+  pattern: idPattern,
   description: `use ${idRule} (it becomes part of workflow IDs)`,
-};
+});
 
-export const runNameSchema: JsonSchema = {
-  type: 'string',
+export const runNameSchema = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
   description:
     'use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit; the run is workflow <pipeline>/<run>, and the same run name starts nothing new',
-};
+});
 
-const dataSchema: JsonSchema = {
-  type: 'object',
-  description: 'the item\'s small JSON data; media travel by path, e.g. {"path": "/data/in/a.mp4"}',
-};
+const dataSchema = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description });
 
-export const pipelineItemSchema: JsonSchema = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: {
+export const pipelineItemSchema = Type.Object(
+  {
     id: idSchema,
-    data: dataSchema,
-    origin: { type: 'string', maxLength: 128, description: 'where the item came from (the merger keeps it)' },
+    data: Type.Optional(
+      dataSchema('the item\'s small JSON data; media travel by path, e.g. {"path": "/data/in/a.mp4"}'),
+    ),
+    origin: Type.Optional(
+      Type.String({ maxLength: 128, description: 'where the item came from (the merger keeps it)' }),
+    ),
   },
-};
+  { additionalProperties: false },
+);
 
 /** Inline items per request: beyond this, send a source (Temporal payloads are capped at 2 MB). */
 export const maxInlineItems = 5000;
 
-export const startRunRequestSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  description: 'Exactly one of items and source.',
-  properties: {
-    run: runNameSchema,
-    items: { type: 'array', minItems: 1, maxItems: maxInlineItems, items: pipelineItemSchema },
-    source: {
-      type: 'object',
-      required: ['path'],
-      additionalProperties: false,
-      properties: {
-        path: {
-          type: 'string',
-          minLength: 1,
-          description:
-            'a folder (one item per file: path, name, bytes, extension) or a .jsonl items file, under an input root; relative paths are relative to the project folder',
+export const startRunRequestSchema = Type.Object(
+  {
+    run: Type.Optional(runNameSchema),
+    items: Type.Optional(Type.Array(pipelineItemSchema, { minItems: 1, maxItems: maxInlineItems })),
+    source: Type.Optional(
+      Type.Object(
+        {
+          path: Type.String({
+            minLength: 1,
+            description:
+              'a folder (one item per file: path, name, bytes, extension) or a .jsonl items file, under an input root; relative paths are relative to the project folder',
+          }),
         },
-      },
-    },
+        { additionalProperties: false },
+      ),
+    ),
   },
-  example: {
-    run: 'first-api-run',
-    items: [
-      { id: 'user-1', data: { email: 'ada@example.test', optIn: true, channel: 'email' } },
-      { id: 'user-2', data: { email: 'bob@example.test', optIn: false, channel: 'sms' } },
+  {
+    additionalProperties: false,
+    description: 'Exactly one of items and source.',
+    examples: [
+      {
+        run: 'first-api-run',
+        items: [
+          { id: 'user-1', data: { email: 'ada@example.test', optIn: true, channel: 'email' } },
+          { id: 'user-2', data: { email: 'bob@example.test', optIn: false, channel: 'sms' } },
+        ],
+      },
     ],
   },
-};
+);
+export type StartRunRequest = Static<typeof startRunRequestSchema>;
 
-export const publishEventRequestSchema: JsonSchema = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: {
-    id: {
-      ...idSchema,
+export const publishEventRequestSchema = Type.Object(
+  {
+    id: Type.String({
+      pattern: idPattern,
       description: `the event's ID: the same ID is the same event, started once per pipeline and flow; ${idRule}`,
-    },
-    data: {
-      ...dataSchema,
-      description:
+    }),
+    data: Type.Optional(
+      dataSchema(
         'the event\'s small JSON data: each subscribed pipeline\'s one item, and the input of each subscribed flow (transcode: {"path": "<video under an input root>"}; signup: the sign-up event, {"userId", "email", "optIn", "preference"})',
-    },
+      ),
+    ),
   },
-  example: {
-    id: 'signup-ada-1',
-    data: { userId: 'ada', email: 'ada@example.test', optIn: true, preference: 'email', channel: 'email' },
-  },
-};
-
-export const errorSchema: JsonSchema = {
-  type: 'object',
-  required: ['error', 'message'],
-  properties: {
-    error: { type: 'string', description: 'the kind of problem, e.g. BadRequest, UnknownPipeline' },
-    message: { type: 'string', description: 'what is wrong and what to do' },
-  },
-};
-
-const runRefSchema: JsonSchema = {
-  type: 'object',
-  required: ['pipeline', 'run', 'workflowId', 'status', 'webUi'],
-  properties: {
-    pipeline: { type: 'string' },
-    run: { type: 'string' },
-    workflowId: { type: 'string' },
-    started: { type: 'boolean', description: 'false: the run existed already, nothing new was started' },
-    status: { type: 'string', description: "this API's URL of the run's status" },
-    webUi: { type: 'string', description: 'the run in the Temporal Web UI' },
-  },
-};
-
-export const runStartedSchema: JsonSchema = {
-  ...runRefSchema,
-  required: [...runRefSchema.required!, 'started', 'items'],
-  properties: { ...runRefSchema.properties, items: { type: 'integer', description: 'items submitted' } },
-};
-
-const countsSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: {
-    type: 'object',
-    properties: {
-      entered: { type: 'integer' },
-      passed: { type: 'integer' },
-      dropped: { type: 'integer' },
-      deadLettered: { type: 'integer' },
-    },
-  },
-};
-
-export const runStatusSchema: JsonSchema = {
-  type: 'object',
-  required: ['pipeline', 'run', 'workflowId', 'status', 'webUi'],
-  properties: {
-    pipeline: { type: 'string' },
-    run: { type: 'string' },
-    workflowId: { type: 'string' },
-    status: {
-      type: 'string',
-      enum: ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT'],
-    },
-    progress: {
-      type: 'object',
-      required: ['total', 'done', 'completed', 'dropped', 'deadLettered', 'running'],
-      properties: {
-        total: { type: 'integer' },
-        done: { type: 'integer', description: 'completed + dropped + deadLettered' },
-        completed: { type: 'integer' },
-        dropped: { type: 'integer', description: 'left out by a filter' },
-        deadLettered: { type: 'integer' },
-        running: { type: 'integer' },
-        partitions: {
-          type: 'object',
-          properties: { total: { type: 'integer' }, done: { type: 'integer' }, running: { type: 'integer' } },
-        },
-        stages: countsSchema,
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        id: 'signup-ada-1',
+        data: { userId: 'ada', email: 'ada@example.test', optIn: true, preference: 'email', channel: 'email' },
       },
-    },
-    reduce: { type: 'object', description: "a finished run's aggregates per reduce stage: count, sums, histograms" },
-    failure: { type: 'string', description: 'why a run that did not complete stopped' },
-    webUi: { type: 'string' },
+    ],
   },
-};
+);
+export type PublishEventRequest = Static<typeof publishEventRequestSchema>;
 
-export const pipelineListSchema: JsonSchema = {
-  type: 'object',
-  required: ['pipelines'],
-  properties: {
-    pipelines: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'description', 'start', 'stages', 'file'],
-        properties: {
-          name: { type: 'string' },
-          description: { type: 'string' },
-          start: { type: 'string' },
-          stages: { type: 'array', items: { type: 'string' } },
-          file: { type: 'string' },
-        },
-      },
-    },
-  },
-};
+/** Path parameters: names as the client sent them (decoded); unknown ones are a 404 of the handler. */
+export const pipelineParams = Type.Object({
+  pipeline: Type.String({ description: 'a pipeline name (GET /pipelines)' }),
+});
+export const runParams = Type.Object({
+  pipeline: Type.String({ description: 'a pipeline name (GET /pipelines)' }),
+  run: Type.String({ description: 'the run name the start answered' }),
+});
+export type RunParams = Static<typeof runParams>;
+export const topicParams = Type.Object({ topic: Type.String({ description: 'a topic name (GET /topics)' }) });
 
-export const topicListSchema: JsonSchema = {
-  type: 'object',
-  required: ['topics'],
-  properties: {
-    topics: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['topic', 'description', 'pipelines', 'flows', 'inboxes'],
-        properties: {
-          topic: { type: 'string' },
-          description: { type: 'string' },
-          pipelines: { type: 'array', items: { type: 'string' } },
-          flows: { type: 'array', items: { type: 'string' }, description: 'flows an event starts: transcode, signup' },
-          inboxes: { type: 'array', items: { type: 'string' }, description: 'folders whose files are published here' },
-        },
-      },
-    },
-  },
-};
+export const errorSchema = Type.Object({
+  error: Type.String({ description: 'the kind of problem, e.g. BadRequest, UnknownPipeline' }),
+  message: Type.String({ description: 'what is wrong and what to do' }),
+});
 
-export const eventPublishedSchema: JsonSchema = {
-  type: 'object',
-  required: ['topic', 'event', 'runs'],
-  properties: {
-    topic: { type: 'string' },
-    event: { type: 'string' },
-    runs: {
-      type: 'array',
-      description: 'one run per subscribed pipeline, then one per subscribed flow',
-      items: {
-        type: 'object',
-        required: ['run', 'workflowId', 'started', 'webUi'],
-        properties: {
-          ...runRefSchema.properties,
-          pipeline: { type: 'string', description: 'a pipeline run: its name (follow it at `status`)' },
-          flow: { type: 'string', description: 'a flow run (transcode, signup): its name (follow it in the Web UI)' },
-          status: { type: 'string', description: "a pipeline run's status URL in this API" },
-        },
-      },
-    },
-  },
+const runRefProperties = {
+  pipeline: Type.String(),
+  run: Type.String(),
+  workflowId: Type.String(),
+  status: Type.String({ description: "this API's URL of the run's status" }),
+  webUi: Type.String({ description: 'the run in the Temporal Web UI' }),
 };
+const startedSchema = Type.Boolean({ description: 'false: the run existed already, nothing new was started' });
+const runRefSchema = Type.Object({ ...runRefProperties, started: Type.Optional(startedSchema) });
 
-export const deadLetterListSchema: JsonSchema = {
-  type: 'object',
-  required: ['workflowId', 'deadLetters'],
-  properties: {
-    workflowId: { type: 'string' },
-    deadLetters: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['itemId', 'stage', 'attempts', 'error', 'input'],
-        properties: {
-          itemId: { type: 'string' },
-          stage: { type: 'string', description: 'where it failed; a redrive enters there' },
-          attempts: { type: 'integer' },
-          error: { type: 'object', properties: { type: { type: 'string' }, message: { type: 'string' } } },
-          input: pipelineItemSchema,
-        },
-      },
-    },
-  },
-};
+export const runStartedSchema = Type.Object({
+  ...runRefProperties,
+  started: startedSchema,
+  items: Type.Integer({ description: 'items submitted' }),
+});
 
-export const redriveResultSchema: JsonSchema = {
-  type: 'object',
-  required: ['workflowId', 'runs'],
-  properties: {
-    workflowId: { type: 'string' },
-    runs: { type: 'array', items: runRefSchema, description: 'one run per stage the dead letters failed at' },
-  },
-};
+const countsSchema = Type.Record(
+  Type.String(),
+  Type.Object({
+    entered: Type.Optional(Type.Integer()),
+    passed: Type.Optional(Type.Integer()),
+    dropped: Type.Optional(Type.Integer()),
+    deadLettered: Type.Optional(Type.Integer()),
+  }),
+);
+
+export const runStatusSchema = Type.Object({
+  pipeline: Type.String(),
+  run: Type.String(),
+  workflowId: Type.String(),
+  status: Type.Enum(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT']),
+  progress: Type.Optional(
+    Type.Object({
+      total: Type.Integer(),
+      done: Type.Integer({ description: 'completed + dropped + deadLettered' }),
+      completed: Type.Integer(),
+      dropped: Type.Integer({ description: 'left out by a filter' }),
+      deadLettered: Type.Integer(),
+      running: Type.Integer(),
+      partitions: Type.Optional(
+        Type.Object({
+          total: Type.Optional(Type.Integer()),
+          done: Type.Optional(Type.Integer()),
+          running: Type.Optional(Type.Integer()),
+        }),
+      ),
+      stages: Type.Optional(countsSchema),
+    }),
+  ),
+  reduce: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), {
+      description: "a finished run's aggregates per reduce stage: count, sums, histograms",
+    }),
+  ),
+  failure: Type.Optional(Type.String({ description: 'why a run that did not complete stopped' })),
+  webUi: Type.String(),
+});
+
+export const pipelineListSchema = Type.Object({
+  pipelines: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      description: Type.String(),
+      start: Type.String(),
+      stages: Type.Array(Type.String()),
+      file: Type.String(),
+    }),
+  ),
+});
+
+export const topicListSchema = Type.Object({
+  topics: Type.Array(
+    Type.Object({
+      topic: Type.String(),
+      description: Type.String(),
+      pipelines: Type.Array(Type.String()),
+      flows: Type.Array(Type.String(), { description: 'flows an event starts: transcode, signup' }),
+      inboxes: Type.Array(Type.String(), { description: 'folders whose files are published here' }),
+    }),
+  ),
+});
+
+export const eventPublishedSchema = Type.Object({
+  topic: Type.String(),
+  event: Type.String(),
+  runs: Type.Array(
+    Type.Object({
+      run: Type.String(),
+      workflowId: Type.String(),
+      started: startedSchema,
+      webUi: Type.String({ description: 'the run in the Temporal Web UI' }),
+      pipeline: Type.Optional(Type.String({ description: 'a pipeline run: its name (follow it at `status`)' })),
+      flow: Type.Optional(
+        Type.String({ description: 'a flow run (transcode, signup): its name (follow it in the Web UI)' }),
+      ),
+      status: Type.Optional(Type.String({ description: "a pipeline run's status URL in this API" })),
+    }),
+    { description: 'one run per subscribed pipeline, then one per subscribed flow' },
+  ),
+});
+
+export const deadLetterListSchema = Type.Object({
+  workflowId: Type.String(),
+  deadLetters: Type.Array(
+    Type.Object({
+      itemId: Type.String(),
+      stage: Type.String({ description: 'where it failed; a redrive enters there' }),
+      attempts: Type.Integer(),
+      error: Type.Object({ type: Type.Optional(Type.String()), message: Type.Optional(Type.String()) }),
+      input: pipelineItemSchema,
+    }),
+  ),
+});
+
+export const redriveResultSchema = Type.Object({
+  workflowId: Type.String(),
+  runs: Type.Array(runRefSchema, { description: 'one run per stage the dead letters failed at' }),
+});

@@ -5,12 +5,13 @@
  */
 import { listDeadLetters, redriveDeadLetters } from '../../client/dead-letters';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
-import { ApiError } from '../http';
+import { ApiError } from '../errors';
+import type { RunParams } from '../schemas';
 import { runRef } from './run-ref';
 import { describePipelineRun } from './runs';
 
 /** Dead letters exist once a run is over: a running one is a 409 saying to wait. */
-async function finishedRun(req: ApiRequest, ctx: ApiContext): Promise<string> {
+async function finishedRun(req: ApiRequest<RunParams>, ctx: ApiContext): Promise<string> {
   const description = await describePipelineRun(ctx, req);
   if (description.status.name === 'RUNNING')
     throw new ApiError(
@@ -21,12 +22,12 @@ async function finishedRun(req: ApiRequest, ctx: ApiContext): Promise<string> {
   return description.workflowId;
 }
 
-export async function getDeadLetters(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
+export async function getDeadLetters(req: ApiRequest<RunParams>, ctx: ApiContext): Promise<ApiResponse> {
   const workflowId = await finishedRun(req, ctx);
   return { status: 200, body: { workflowId, deadLetters: await listDeadLetters(ctx.client, workflowId) } };
 }
 
-export async function redrive(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
+export async function redrive(req: ApiRequest<RunParams>, ctx: ApiContext): Promise<ApiResponse> {
   const workflowId = await finishedRun(req, ctx);
   const handles = await redriveDeadLetters(ctx.client, ctx.config, workflowId);
   const runs = handles.map((h) => runRef(ctx, h.workflowId));

@@ -6,6 +6,7 @@
 import { type PipelineEvent, UnknownTopicError } from '../../client/event-router';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
 import { withPathsUnderRoots } from '../input-roots';
+import type { PublishEventRequest } from '../schemas';
 import { eventRunRef } from './run-ref';
 
 export async function listTopics(_req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
@@ -20,12 +21,15 @@ export async function listTopics(_req: ApiRequest, ctx: ApiContext): Promise<Api
   return { status: 200, body: { topics: body } };
 }
 
-export async function publishEvent(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
+export async function publishEvent(
+  req: ApiRequest<{ topic: string }, PublishEventRequest>,
+  ctx: ApiContext,
+): Promise<ApiResponse> {
   const topic = req.params.topic;
   // Own topics only: "__proto__" or "constructor" must not find Object.prototype's members.
   const { topics } = ctx.router.subscriptions;
   if (!Object.hasOwn(topics, topic)) throw new UnknownTopicError(topic, Object.keys(topics));
-  const body = req.body as { id: string; data?: Record<string, unknown> };
+  const body = req.body;
   const [checked] = await withPathsUnderRoots(
     [{ data: body.data ?? {} }],
     () => '',

@@ -11,16 +11,11 @@ import type { PipelineItem } from '../../pipelines/spec';
 import { resolveUnderRoots } from '../../sources/input-roots';
 import { pipelineItemsFromPath } from '../../sources/path-items';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
-import { ApiError, maxBodyBytes } from '../http';
+import { ApiError } from '../errors';
+import { maxBodyBytes } from '../limits';
+import type { StartRunRequest } from '../schemas';
 import { confineBuildItems, withPathsUnderRoots } from '../input-roots';
 import { runRef } from './run-ref';
-
-/** The body of POST /pipelines/{pipeline}/runs, as its schema (src/api/schemas.ts) allows. */
-interface StartRunRequest {
-  run?: string;
-  items?: PipelineItem[];
-  source?: { path: string };
-}
 
 export async function listPipelines(_req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
   const pipelines = [...ctx.catalog.values()].map((p) => ({
@@ -50,7 +45,7 @@ function defaultRunName(): string {
 }
 
 /** Items IDs name dead letters and outputs: two items with one ID in a run are a mistake to report. */
-function checkUniqueIds(items: PipelineItem[], where: string): void {
+function checkUniqueIds(items: readonly { id: string }[], where: string): void {
   const first = new Map<string, number>();
   items.forEach((item, i) => {
     const j = first.get(item.id);
@@ -90,9 +85,12 @@ async function sourceItems(ctx: ApiContext, requested: string): Promise<Pipeline
   return items;
 }
 
-export async function startRun(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
+export async function startRun(
+  req: ApiRequest<{ pipeline: string }, StartRunRequest>,
+  ctx: ApiContext,
+): Promise<ApiResponse> {
   const entry = catalogEntry(ctx, req.params.pipeline);
-  const body = req.body as StartRunRequest;
+  const body = req.body;
   if ((body.items === undefined) === (body.source === undefined)) {
     throw new ApiError(
       400,

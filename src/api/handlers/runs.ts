@@ -8,11 +8,15 @@ import { finishedRunOutcome } from '../../client/dead-letters';
 import { pipelineWorkflowId } from '../../client/pipeline-run';
 import { pipelineProgressQuery, progressOf, type pipelineRun } from '../../workflows/pipeline';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
-import { ApiError } from '../http';
+import { ApiError } from '../errors';
+import type { RunParams } from '../schemas';
 import { runRef } from './run-ref';
 
 /** The run's workflow, described; 404 when there is none or it is not a pipeline run. */
-export async function describePipelineRun(ctx: ApiContext, req: ApiRequest): Promise<WorkflowExecutionDescription> {
+export async function describePipelineRun(
+  ctx: ApiContext,
+  req: ApiRequest<RunParams>,
+): Promise<WorkflowExecutionDescription> {
   const workflowId = pipelineWorkflowId(req.params.pipeline, req.params.run);
   const notFound = () =>
     new ApiError(
@@ -30,7 +34,7 @@ export async function describePipelineRun(ctx: ApiContext, req: ApiRequest): Pro
   }
 }
 
-export async function getRun(req: ApiRequest, ctx: ApiContext): Promise<ApiResponse> {
+export async function getRun(req: ApiRequest<RunParams>, ctx: ApiContext): Promise<ApiResponse> {
   const description = await describePipelineRun(ctx, req);
   const ref = runRef(ctx, description.workflowId);
   const base = { pipeline: ref.pipeline, run: ref.run, workflowId: ref.workflowId, status: description.status.name };
