@@ -142,7 +142,7 @@ describe('ci-merge sandbox: API token holders and hostile builds', function () {
         [
           `/pipelines/${pipeline}/runs`,
           item({ ...other }),
-          /^items\[0\]\.data\.repo ".*other\/repo" is not a repository this server builds\. The operator allows a repository by adding its top folder to BATCH_CI_REPOSITORIES/,
+          /^items\[0\]\.data\.repo ".*other\/repo" is not a repository this server builds\. The operator allows a repository by adding its top folder or its URL \(file:\/\/, https:\/\/, ssh:\/\/\) to BATCH_CI_REPOSITORIES/,
         ],
         [
           `/pipelines/${pipeline}/runs`,

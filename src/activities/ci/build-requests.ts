@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs/promises';
 import type { PipelineSpec } from '../../pipelines/spec';
-import { allowedRepositoriesFromEnv } from './ci-settings';
+import { allowedRepositoriesFromEnv, isRemoteRepository, normalizedRemote } from './ci-settings';
 
 export const buildActivityName = 'build-commit';
 export const defaultTimeoutSeconds = 600;
@@ -30,8 +30,17 @@ export function timeoutProblem(value: unknown): string {
     : `"timeoutSeconds" must be a whole number of seconds from 1 to ${maxTimeoutSeconds} (a day), not ${JSON.stringify(value)}`;
 }
 
-/** The real path of `repo` when it is one of `allowed` (compared as real paths), else undefined. */
+/**
+ * `repo` as the builder uses it when it is one of `allowed`, else undefined: a folder's real path
+ * (compared as real paths), a remote URL as the allowlist writes it (compared exactly, trailing
+ * slashes aside).
+ */
 export async function allowedRepository(repo: string, allowed: readonly string[]): Promise<string | undefined> {
+  if (typeof repo !== 'string' || repo === '') return undefined;
+  if (isRemoteRepository(repo)) {
+    const url = normalizedRemote(repo);
+    return allowed.some((entry) => isRemoteRepository(entry) && normalizedRemote(entry) === url) ? url : undefined;
+  }
   const real = await fs.realpath(repo).catch(() => undefined);
   if (real === undefined) return undefined;
   for (const entry of allowed) {
@@ -41,8 +50,8 @@ export async function allowedRepository(repo: string, allowed: readonly string[]
 }
 
 export function notAllowedMessage(what: string, repo: string, allowed: readonly string[]): string {
-  const now = allowed.length === 0 ? 'it is empty or unset' : `now: ${allowed.join(':')}`;
-  return `${what} ${JSON.stringify(repo)} is not a repository this server builds. The operator allows a repository by adding its top folder to BATCH_CI_REPOSITORIES (\`:\`-separated; ${now}) for the API and the workers, and restarting them.`;
+  const now = allowed.length === 0 ? 'it is empty or unset' : `now: ${allowed.join(', ')}`;
+  return `${what} ${JSON.stringify(repo)} is not a repository this server builds. The operator allows a repository by adding its top folder or its URL (file://, https://, ssh://) to BATCH_CI_REPOSITORIES (folders \`:\`-separated, URLs \`,\`-separated; ${now}) for the API and the workers, and restarting them.`;
 }
 
 /**
@@ -62,7 +71,7 @@ export async function refusedBuildItem(
   if (d.buildsDir !== undefined)
     return `${where}data.buildsDir: where builds are recorded is the server's setting (<data folder>/ci-merge/builds), not a request's. Remove "buildsDir".`;
   if (typeof d.repo !== 'string' || d.repo === '')
-    return `${where}data.repo must be the path of a git repository on the server's BATCH_CI_REPOSITORIES list.`;
+    return `${where}data.repo must be the path or URL of a git repository on the server's BATCH_CI_REPOSITORIES list.`;
   if (!(await allowedRepository(d.repo, allowed))) return notAllowedMessage(`${where}data.repo`, d.repo, allowed);
   const timeout = timeoutProblem(d.timeoutSeconds);
   return timeout ? `${where}data: ${timeout}.` : undefined;

@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { git } from '../../runtime/git';
+import { ciGit as git } from './ci-git';
 import { processAlive } from '../fs/atomic-write';
 import type { BuildUser } from './build-user';
 import { ciSettingsFromEnv } from './ci-settings';

@@ -20,18 +20,19 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BuildRecord, CommitToBuild } from '../../core/commit-build';
-import { git, gitAnswers } from '../../runtime/git';
+import type { ObjectStore } from '../../storage/object-store';
 import { withBuildLock } from '../ci/build-lock';
-import { BuildPaths, buildPaths, readBuildRecord } from '../ci/build-records';
+import { BuildKeys, buildKeys, buildPaths, buildStoreFor, readBuildRecord } from '../ci/build-records';
 import { allowedRepository, defaultTimeoutSeconds, notAllowedMessage, timeoutProblem } from '../ci/build-requests';
 import { BuildSandbox, pidNamespacesAvailable } from '../ci/build-sandbox';
 import { buildUser } from '../ci/build-user';
-import { CiSettings, buildsDirOf, ciSettingsFromEnv } from '../ci/ci-settings';
+import { ciGit, ciGitAnswers } from '../ci/ci-git';
+import { CiSettings, buildsDirOf, ciSettingsFromEnv, isRemoteRepository } from '../ci/ci-settings';
+import { cachedClone } from '../ci/clone-cache';
 import { isCommandId, isGrantedRepository, registeredCommand } from '../ci/operator-grants';
 import { runBuildCommand } from '../ci/run-build';
 import { withWorktree } from '../ci/worktree';
 import { invalidInput } from '../errors';
-import { writeAtomically } from '../fs/atomic-write';
 import type { PipelineItem } from '../../pipelines/spec';
 import type { StageActivity } from './types';
 import { stageActivity } from './stage-activity';
@@ -39,9 +40,11 @@ import { stageActivity } from './stage-activity';
 /** The file in a commit that holds its build command (run by the shell; several lines are a script). */
 export const buildConfigFile = '.batch-ci';
 
-/** A commit to build, as checked: the repository's real path and the timeout filled in. */
+/** A commit to build, as checked: the repository's real path (or allowed URL) and the timeout filled in. */
 interface Build {
   repo: string;
+  /** The git folder on this host: `repo` itself, or this host's clone of a remote. */
+  local?: string;
   sha: string;
   subject?: string;
   commandId?: string;
@@ -57,7 +60,7 @@ function commitOf(item: PipelineItem): Build {
     );
   }
   const problems = [
-    typeof d.repo === 'string' && path.isAbsolute(d.repo) ? '' : '"repo" (absolute path of a git repository)',
+    repoProblem(d.repo),
     typeof d.sha === 'string' && /^[0-9a-f]{40,64}$/.test(d.sha) ? '' : '"sha" (a full commit hash)',
     timeoutProblem(d.timeoutSeconds),
     d.commandId === undefined || isCommandId(d.commandId) ? '' : '"commandId" (a registered command\'s ID, or absent)',
@@ -74,11 +77,21 @@ function commitOf(item: PipelineItem): Build {
   };
 }
 
-/** The repository's real path when the operator allows it (configuration or a CLI grant). */
+/** What is wrong with an item's `repo`, or '' when it names a folder or a remote. */
+function repoProblem(repo: unknown): string {
+  const ok =
+    typeof repo === 'string' &&
+    repo.length <= 2048 &&
+    !/[\0\r\n]/.test(repo) &&
+    (path.isAbsolute(repo) || /^[^-\s]/.test(repo));
+  return ok ? '' : '"repo" (absolute path or URL of a git repository)';
+}
+
+/** The repository's real path (or URL) when the operator allows it (configuration or a CLI grant). */
 async function checkAllowed(repo: string, settings: CiSettings): Promise<string> {
   const real = await allowedRepository(repo, settings.repositories);
   if (real) return real;
-  const resolved = await fs.realpath(repo).catch(() => repo);
+  const resolved = isRemoteRepository(repo) ? repo : await fs.realpath(repo).catch(() => repo);
   if (await isGrantedRepository(settings.ciDir, resolved)) return resolved;
   throw invalidInput(
     `${notAllowedMessage('Repository', repo, settings.repositories)} (Or build it with \`run ci-merge ${repo}\` on the command line.)`,
@@ -86,14 +99,19 @@ async function checkAllowed(repo: string, settings: CiSettings): Promise<string>
   );
 }
 
-async function checkCommitExists(commit: Build): Promise<void> {
-  if (!(await gitAnswers(commit.repo, ['rev-parse', '--git-dir']))) {
+/** Where git finds the commit on this host: the folder, or (a remote) this host's clone cache, fetched as needed. */
+async function localRepository(commit: Build, settings: CiSettings, signal: AbortSignal): Promise<string> {
+  return isRemoteRepository(commit.repo) ? cachedClone(commit.repo, commit.sha, settings.ciDir, signal) : commit.repo;
+}
+
+async function checkCommitExists(commit: Build & { local: string }): Promise<void> {
+  if (!(await ciGitAnswers(commit.local, ['rev-parse', '--git-dir']))) {
     throw invalidInput(
       `${commit.repo} is not a git repository (any more): cannot build ${commit.sha}. Check the path, or redrive once the repository is back.`,
       { repo: commit.repo, sha: commit.sha },
     );
   }
-  if (!(await gitAnswers(commit.repo, ['cat-file', '-e', `${commit.sha}^{commit}`]))) {
+  if (!(await ciGitAnswers(commit.local, ['cat-file', '-e', `${commit.sha}^{commit}`]))) {
     throw invalidInput(
       `Commit ${commit.sha} is not in ${commit.repo} (history rewritten, or a wrong sha?): nothing to build.`,
       { repo: commit.repo, sha: commit.sha },
@@ -105,10 +123,10 @@ async function checkCommitExists(commit: Build): Promise<void> {
  * The commit's own build command, or undefined when it has no `.batch-ci`. Read from git, not the
  * checkout: a `.batch-ci` that is a symbolic link (e.g. to a secret of the worker) is not followed.
  */
-async function configuredCommand(commit: Build): Promise<string | undefined> {
-  const entry = (await git(commit.repo, ['ls-tree', commit.sha, '--', buildConfigFile])).trim();
+async function configuredCommand(commit: Build & { local: string }): Promise<string | undefined> {
+  const entry = (await ciGit(commit.local, ['ls-tree', commit.sha, '--', buildConfigFile])).trim();
   if (!/^100(644|755) blob /.test(entry)) return undefined;
-  const text = (await git(commit.repo, ['cat-file', 'blob', `${commit.sha}:${buildConfigFile}`])).trim();
+  const text = (await ciGit(commit.local, ['cat-file', 'blob', `${commit.sha}:${buildConfigFile}`])).trim();
   return text === '' ? undefined : text;
 }
 
@@ -121,10 +139,13 @@ export function buildCommitActivity(settingsOf: () => CiSettings = () => ciSetti
     const settings = settingsOf();
     const given = commitOf(item);
     const commit: Build = { ...given, repo: await checkAllowed(given.repo, settings) };
-    const paths = buildPaths(buildsDirOf(settings), commit.sha, commit.commandId);
-    const recorded = await readBuildRecord(paths.record);
+    const store = settings.store ?? buildStoreFor(path.dirname(settings.ciDir));
+    const keys = buildKeys(commit.sha, commit.commandId);
+    const recorded = await readBuildRecord(store.uriOf(keys.record), store);
     if (recorded) return { ...item.data, build: recorded };
-    await checkCommitExists(commit);
+    const signal = Context.current().cancellationSignal;
+    const local = { ...commit, local: await localRepository(commit, settings, signal) };
+    await checkCommitExists(local);
     const command =
       commit.commandId === undefined ? undefined : await registeredCommand(settings.ciDir, commit.commandId);
     if (commit.commandId !== undefined && command === undefined) {
@@ -133,15 +154,25 @@ export function buildCommitActivity(settingsOf: () => CiSettings = () => ciSetti
         { item: item.id },
       );
     }
-    const signal = Context.current().cancellationSignal;
-    await fs.mkdir(path.dirname(paths.record), { recursive: true });
-    // Another run may be building this commit right now: wait for it, then use its record.
+    const lock = buildPaths(buildsDirOf(settings), commit.sha, commit.commandId).lock;
+    await fs.mkdir(path.dirname(lock), { recursive: true });
+    // Another run on this host may be building this commit right now: wait for it, then use its
+    // record. (Builders on other hosts do not see this lock: the record's conditional put keeps
+    // the first of two simultaneous builds.)
     const build = await withBuildLock(
-      paths.lock,
+      lock,
       signal,
       async () =>
-        (await readBuildRecord(paths.record)) ??
-        buildAndRecord(commit, command ?? (await configuredCommand(commit)), settings, paths, item, call.run, signal),
+        (await readBuildRecord(store.uriOf(keys.record), store)) ??
+        buildAndRecord(
+          local,
+          command ?? (await configuredCommand(local)),
+          settings,
+          { store, keys },
+          item,
+          call.run,
+          signal,
+        ),
     );
     return { ...item.data, build };
   });
@@ -150,10 +181,10 @@ export function buildCommitActivity(settingsOf: () => CiSettings = () => ciSetti
 export const buildCommit = buildCommitActivity();
 
 async function buildAndRecord(
-  commit: Build,
+  commit: Build & { local: string },
   command: string | undefined,
   settings: CiSettings,
-  paths: BuildPaths,
+  where: { store: ObjectStore; keys: BuildKeys },
   item: PipelineItem,
   run: string,
   signal: AbortSignal,
@@ -169,7 +200,7 @@ async function buildAndRecord(
   const result =
     command === undefined
       ? undefined
-      : await withWorktree(commit.repo, commit.sha, { workDir: settings.workDir, user }, async (box) => {
+      : await withWorktree(commit.local, commit.sha, { workDir: settings.workDir, user }, async (box) => {
           const sandbox: BuildSandbox = { user, home: box.home, pidNamespace };
           return runBuildCommand(command, { cwd: box.src, timeoutMs: commit.timeoutSeconds * 1000, signal, sandbox });
         });
@@ -184,7 +215,7 @@ async function buildAndRecord(
     exitCode: result?.exitCode ?? null,
     timedOut: result?.timedOut ?? false,
     durationMs: result?.durationMs ?? 0,
-    logPath: paths.log,
+    logPath: where.store.uriOf(where.keys.log),
     builtInRun: run,
   };
   const containment = pidNamespace ? 'its own PID namespace' : 'its own process group (no PID namespace here)';
@@ -201,8 +232,13 @@ async function buildAndRecord(
         `Commit ${commit.sha} has no ${buildConfigFile} file, so there is no build command to run.`,
         `Commit a ${buildConfigFile} holding the command (e.g. \`npm test\`), or run with --command "<command>".`,
       ];
-  await writeAtomically(paths.log, (tmp) => fs.writeFile(tmp, log.join('\n') + '\n'));
-  // The record last: its presence means the build is complete.
-  await writeAtomically(paths.record, (tmp) => fs.writeFile(tmp, JSON.stringify(record, null, 2) + '\n'));
-  return record;
+  // The log may be replaced (a build whose record was never written ran again); the record is
+  // written last and once: its presence means the build is complete, and of two builders that
+  // finished the same commit at once (on two hosts) the first record stays and both return it.
+  await where.store.putBytes(where.keys.log, log.join('\n') + '\n', { contentType: 'text/plain; charset=utf-8' });
+  const put = await where.store.putBytes(where.keys.record, JSON.stringify(record, null, 2) + '\n', {
+    ifAbsent: true,
+    contentType: 'application/json',
+  });
+  return put.created ? record : ((await readBuildRecord(put.uri, where.store)) ?? record);
 }

@@ -7,14 +7,15 @@
  *
  *   npm run cli -- run ci-merge <repo dirs...> [--command CMD] [--all] [--timeout SECONDS] [--run NAME]
  *
- * State under `<dataDir>/ci-merge/`: `builds/` (a result and a log per commit), `cursors/`
+ * Build results and logs are in the object store (`ci-merge/builds/`: under the data folder on the
+ * local backend, in the bucket on S3). State under `<dataDir>/ci-merge/`: `cursors/`
  * (per repository, the branch tips of the last finished run) and `operator/` (the repositories and
  * `--command`s this command line allowed: the workers run nothing else that items ask for).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildConfigFile } from '../../activities/pipeline/build-commit';
-import { buildPaths, readBuildRecord } from '../../activities/ci/build-records';
+import { buildKeys, buildStoreFor, readBuildRecord } from '../../activities/ci/build-records';
 import { grantRepository, registerCommand } from '../../activities/ci/operator-grants';
 import { startPipelineRun } from '../../client/pipeline-run';
 import type { BuildRecord, CommitData, CommitToBuild } from '../../core/commit-build';
@@ -135,9 +136,11 @@ export async function runCiMerge(ctx: FlowContext, options: CiMergeOptions): Pro
   // Only now: a run that did not finish leaves its commits to be listed again.
   await saveCursors(listing, cursorDir);
 
+  // Records are in the object store (on the local backend: under this data folder).
+  const store = buildStoreFor(ctx.dataDir);
   const records = new Map<string, BuildRecord | undefined>();
   for (const item of listing.items) {
-    records.set(item.id, await readBuildRecord(buildPaths(buildsDir, item.id, commandId).record));
+    records.set(item.id, await readBuildRecord(store.uriOf(buildKeys(item.id, commandId).record), store));
   }
   return formatCiMergeSummary({
     runName: options.runName,
@@ -145,7 +148,7 @@ export async function runCiMerge(ctx: FlowContext, options: CiMergeOptions): Pro
     listing,
     records,
     result,
-    buildsDir,
+    buildsDir: store.kind === 'local' ? buildsDir : store.uriOf('ci-merge/builds'),
     webUi,
   });
 }
