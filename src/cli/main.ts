@@ -23,6 +23,7 @@ import { examplesDir, loadPipelineCatalog } from '../pipelines/catalog';
 import { loadPipelineSpecFile } from '../pipelines/load';
 import { loadConfig, workflowUrl } from '../runtime/config';
 import { dataDir } from '../runtime/paths';
+import { isObjectUri, itemReaderOf } from '../sources/item-reader';
 import { readPipelineItems } from '../sources/pipeline-items';
 import { ItemSource, pipelineRun } from '../workflows/pipeline';
 import { autoscalerStatusReport } from './autoscaler-status';
@@ -41,7 +42,10 @@ ${flowUsage}
 Commands:
   run <pipeline> <items.jsonl>   start a run of a pipeline spec (a .yaml/.json file, or the name of
       [--generate N]             an example in pipelines/examples) on items: a JSON-lines file of
-      [--run NAME] [--wait]      {"id": ..., "data": {...}}, or N generated items (--generate N).
+      [--run NAME] [--wait]      {"id": ..., "data": {...}}, or N generated items (--generate N);
+      [--items s3://…]           or read in pages by the workers from the object store:
+                                 s3://bucket/prefix/ (one item per object), s3://bucket/x.jsonl,
+                                 s3://bucket/x.csv (a header row, then one item per row).
                                  --wait shows a live progress bar and the summary; while
                                  Temporal does not answer it waits up to 5 minutes for it.
   watch <workflowId>             re-attach to a pipeline run (e.g. after a CLI gave up waiting
@@ -100,6 +104,8 @@ async function runCommand(args: string[]): Promise<void> {
   const rest = args.filter((a) => a !== '--wait');
   const generate = option(rest, '--generate');
   const runName = option(rest, '--run') ?? timestampedRunName('run');
+  const itemsOption = option(rest, '--items');
+  if (itemsOption !== undefined) rest.push(itemsOption);
   const [specArg, itemsArg, ...extra] = rest;
   if (!specArg || (!itemsArg && !generate) || extra.length > 0) throw new Error(usage);
   const spec = loadPipelineSpecFile(specPath(specArg));
@@ -108,6 +114,9 @@ async function runCommand(args: string[]): Promise<void> {
     const count = Number(generate);
     if (!Number.isInteger(count) || count < 1) throw new Error('--generate needs a whole number ≥ 1.');
     source = { generate: { count } };
+  } else if (isObjectUri(itemsArg)) {
+    // Read by the item reader on the workers, a page per partition (src/sources/item-reader.ts).
+    source = { reader: itemReaderOf(itemsArg) };
   } else {
     source = { items: await readPipelineItems(itemsArg) };
   }

@@ -1,5 +1,6 @@
 import type { PipelineProgress, PipelineRunResult } from '../workflows/pipeline';
 import { progressBar } from './progress-bar';
+import { resultsLocationLines } from './results-summary';
 
 export function formatPipelineProgress(p: PipelineProgress): string {
   const parts = [`${p.done}/${p.total} done`, `${p.running} in flight`];
@@ -36,7 +37,9 @@ export function formatPipelineSummary(name: string, result: PipelineRunResult, w
       `  DEAD ${d.itemId} at ${d.stage} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'} [${d.error.type}]: ${d.error.message}`,
     );
   }
-  if (result.deadLetters.length > 20) lines.push(`  … and ${result.deadLetters.length - 20} more dead letters`);
+  if (result.deadLettered > Math.min(20, result.deadLetters.length))
+    lines.push(`  … and ${result.deadLettered - Math.min(20, result.deadLetters.length)} more dead letters`);
+  if (result.results) lines.push(...resultsLocationLines(result.results));
   lines.push(`Web UI: ${webUi}`);
   return lines.join('\n');
 }

@@ -8,6 +8,9 @@ import { displayPath } from '../runtime/paths';
 
 const number = (n: number) => n.toLocaleString('en-US');
 
+/** A location as a person reads it: a URI (`s3://…`) as is, a path relative to the current folder when inside it. */
+export const displayLocation = (where: string): string => (/^[a-z0-9]+:\/\//.test(where) ? where : displayPath(where));
+
 export function formatResultsSummary(results: ResultsSummary | undefined, indent = '  '): string[] {
   if (!results) return [];
   const lines: string[] = [];
@@ -22,8 +25,15 @@ export function formatResultsSummary(results: ResultsSummary | undefined, indent
   if (results.otherFailureGroups > 0) {
     lines.push(`${indent}… and ${number(results.otherFailureGroups)} other kinds of failure (see the results)`);
   }
-  lines.push(
-    `Results:       ${displayPath(results.dir)}/part-NNNNN.jsonl (${results.parts} parts: one line per item, every failure with its reason)`,
-  );
+  lines.push(...resultsLocationLines(results));
+  return lines;
+}
+
+/** Where every item's line is: the parts, and the manifest that lists them (runs since manifests). */
+export function resultsLocationLines(results: ResultsSummary): string[] {
+  const lines = [
+    `Results:       ${displayLocation(results.dir)}/part-NNNNN.jsonl (${results.parts} parts: one line per item, every failure with its reason)`,
+  ];
+  if (results.manifest) lines.push(`Manifest:      ${displayLocation(results.manifest)} (the parts and the counts)`);
   return lines;
 }

@@ -1,8 +1,8 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowHandle } from '@temporalio/client';
 import { PRIORITY_NEW_WORK } from '../core/priorities';
 import { runSearchAttributes } from '../core/search-attributes';
-import { writeItemsFile } from '../activities/pipeline/results';
-import { runItemsFile } from '../activities/pipeline/run-outputs';
+import { writeItemsManifest } from '../activities/pipeline/results';
+import { runItemsKey } from '../activities/pipeline/run-outputs';
 import type { PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { validatePipelineSpec } from '../pipelines/validate';
 import type { BatchConfig } from '../runtime/config';
@@ -12,6 +12,7 @@ import {
   PipelineProgress,
   pipelineRun,
   PipelineRunResult,
+  sourceSize,
 } from '../workflows/pipeline';
 
 export interface PipelineRunOptions {
@@ -25,24 +26,28 @@ export interface PipelineRunOptions {
   entry?: string;
 }
 
-/** Runs with more items than this pass them by reference (a manifest file), so the run's input stays small. */
+/** Runs with more items than this pass them by reference (a manifest object), so the run's input stays small. */
 export const inlineItemsLimit = 100;
 
-/** Items of a source, however it holds them. */
+/** Items of a source, however it holds them; 0 for an item reader (the run counts them when it plans its pages). */
 export function sourceCount(source: ItemSource): number {
-  if ('manifest' in source) return source.manifest.count;
-  return 'items' in source ? source.items.length : source.generate.count;
+  return sourceSize(source);
+}
+
+/** How a start's summary names the items: "12 items", or where an item reader reads them. */
+function itemsText(source: ItemSource): string {
+  return 'reader' in source ? `items of ${source.reader.uri}` : `${sourceCount(source)} items`;
 }
 
 /**
  * A source whose payload stays small: many inline items are written to the run's manifest
- * (`<dataDir>/inputs/<pipeline>/<run>/items.jsonl`), which each partition reads its page of.
+ * (`inputs/<pipeline>/<run>/items.jsonl` in the object store, under `<dataDir>` on the local
+ * backend), which each partition reads its page of by URI.
  */
 export async function byReference(pipeline: string, run: string, source: ItemSource): Promise<ItemSource> {
   if (!('items' in source) || source.items.length <= inlineItemsLimit) return source;
-  const file = runItemsFile(pipeline, run);
-  await writeItemsFile(file, source.items);
-  return { manifest: { path: file, count: source.items.length } };
+  const uri = await writeItemsManifest(runItemsKey(pipeline, run), source.items);
+  return { manifest: { uri, count: source.items.length } };
 }
 
 export const pipelineWorkflowId = (pipeline: string, runName: string) => `${pipeline}/${runName}`;
@@ -94,7 +99,7 @@ export async function submitPipelineRun(
     // FAIL (not USE_EXISTING): the server's refusal is how we learn the run already existed.
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    staticSummary: `${valid.name} run ${options.runName}: ${sourceCount(source)} items${options.entry ? ` from stage ${options.entry}` : ''}`,
+    staticSummary: `${valid.name} run ${options.runName}: ${itemsText(source)}${options.entry ? ` from stage ${options.entry}` : ''}`,
     args: [
       {
         spec: valid,

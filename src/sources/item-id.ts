@@ -32,3 +32,20 @@ export function validateItemId(id: string, where: string): string {
   }
   return id;
 }
+
+/**
+ * The item ID of an object named by a URI: for a local path the same as {@link itemIdForPath}
+ * (a folder's files keep their IDs on the local backend); for `s3://bucket/key` a slug of the
+ * key's last name plus a short hash of the whole URI.
+ */
+export function itemIdForUri(uri: string): string {
+  if (!uri.startsWith('s3://')) return itemIdForPath(uri);
+  const name = uri.slice(uri.lastIndexOf('/') + 1);
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 48) || 'item';
+  return `${slug}-${createHash('sha256').update(uri).digest('hex').slice(0, 8)}`;
+}

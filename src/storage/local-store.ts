@@ -97,10 +97,10 @@ export class LocalObjectStore implements ObjectStore {
     return info;
   }
 
-  async openRead(key: string): Promise<Readable> {
+  async openRead(key: string, options: { start?: number } = {}): Promise<Readable> {
     const info = await this.head(key);
     if (!info) throw new ObjectMissingError(this.uriOf(key));
-    return createReadStream(info.uri);
+    return createReadStream(info.uri, { start: options.start });
   }
 
   async head(key: string): Promise<StoredObject | undefined> {

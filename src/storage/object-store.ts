@@ -55,7 +55,8 @@ export interface ObjectStore {
   getBytes(key: string): Promise<Buffer | undefined>;
   /** Streams the object into `file` (written whole or not at all); ObjectMissingError when absent. */
   download(key: string, file: string): Promise<StoredObject>;
-  openRead(key: string): Promise<Readable>;
+  /** Streams the object, from byte `start` on when given (a page of a JSON Lines or CSV object). */
+  openRead(key: string, options?: { start?: number }): Promise<Readable>;
   head(key: string): Promise<StoredObject | undefined>;
   /** Objects whose key starts with `prefix`, in key order, a page at a time. */
   list(prefix: string, options?: { after?: string; limit?: number }): Promise<ListPage>;

@@ -155,9 +155,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async openRead(key: string): Promise<Readable> {
+  async openRead(key: string, options: { start?: number } = {}): Promise<Readable> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
+      const range = options.start ? { Range: `bytes=${options.start}-` } : {};
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), ...range }),
+      );
       return out.Body as Readable;
     } catch (err) {
       if (isMissing(err)) throw new ObjectMissingError(this.uriOf(key));

@@ -20,6 +20,7 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
+import type { RefusedItem } from '../activities/pipeline/item-reader-types';
 import type { StageActivity, StageItemResult } from '../activities/pipeline/types';
 import { parseDuration } from '../pipelines/validate';
 import type {
@@ -203,9 +204,15 @@ export class PartitionEngine {
     return out;
   }
 
-  async run(entry: string, items: PipelineItem[]): Promise<EngineOutcome> {
+  /**
+   * Moves `items` through the DAG from `entry`. `refused` are what an item reader could not make
+   * an item of (a bad JSON line, an unreadable CSV row): each is dead-lettered at the entry stage
+   * with its reason and gets its results line, like any item.
+   */
+  async run(entry: string, items: PipelineItem[], refused: RefusedItem[] = []): Promise<EngineOutcome> {
     this.rotateOnDispatch = patched('pipeline-rotation-on-dispatch');
-    this.outcome.total += items.length;
+    this.outcome.total += items.length + refused.length;
+    for (const r of refused) this.refuse(r, entry);
     // Awaited together, so a cancellation that stops the dispatcher ends the run at once.
     const walks = Promise.all(items.map((item) => this.walkRecorded(item, entry))).then(() => {
       this.finished = true;
@@ -220,6 +227,14 @@ export class PartitionEngine {
     }
     await Promise.all([walks, this.dispatchLoop()]);
     return this.outcome;
+  }
+
+  /** A refused item: dead-lettered at the entry stage before any walk, with its results line. */
+  private refuse(r: RefusedItem, entry: string): void {
+    const token = this.nextToken++;
+    this.outcome.stages[entry].entered += 1;
+    this.deadLetterItem(entry, r.item, r.error, 0);
+    this.results?.finished(token, r.item, this.outcome.deadLetters);
   }
 
   /** walk(), then the item's results line (walk takes the next token synchronously when called). */

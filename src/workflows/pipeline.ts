@@ -22,6 +22,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type * as readerActivities from '../activities/pipeline/item-reader';
+import type { ItemPage, ItemPlan, ItemReaderSpec, RefusedItem } from '../activities/pipeline/item-reader-types';
 import type { ReportFiles } from '../activities/pipeline/report-types';
 import type * as resultActivities from '../activities/pipeline/results';
 import { partName, type ResultsSummary } from '../activities/pipeline/results-types';
@@ -36,14 +39,20 @@ import { reportsOf, runReports } from './reduce-reports';
 import { bookkeepingQueue, writeResultsPart } from './item-results';
 
 /**
- * Items inline (small runs), generated in the workflow (benchmarks: no payload per item), or by
+ * Items inline (small runs), generated in the workflow (benchmarks: no payload per item), by
  * reference: a JSON Lines manifest that each partition reads its page of (large runs: the run's
- * input stays small whatever its size).
+ * input stays small whatever its size), or from the item reader (src/activities/pipeline/
+ * item-reader.ts): an object listing, a JSON Lines or a CSV object in the store, which the run
+ * plans into pages (`readerPages`) and each partition reads its page of (`readerPage`).
  */
 export type ItemSource =
   | { items: PipelineItem[] }
   | { generate: { count: number; from?: number; data?: Record<string, unknown> } }
-  | { manifest: { path: string; count: number; from?: number } };
+  /** `uri` in the object store; runs started before it name a file under `<dataDir>/inputs` by `path`. */
+  | { manifest: { uri?: string; path?: string; count: number; from?: number } }
+  | { reader: ItemReaderSpec }
+  | { readerPages: { reader: ItemReaderSpec; plan: ItemPlan } }
+  | { readerPage: { reader: ItemReaderSpec; page: ItemPage; columns?: string[] } };
 
 export interface PipelineQueues {
   /** Task queue of the pipeline workflows (run, partitions, copy branches). */
@@ -130,24 +139,76 @@ export function progressOf(
   };
 }
 
-function sourceSize(source: ItemSource): number {
+/** Items of a source; 0 for an item reader not planned yet (the run plans it first). */
+export function sourceSize(source: ItemSource): number {
   if ('manifest' in source) return source.manifest.count;
+  if ('reader' in source) return 0;
+  if ('readerPages' in source) return source.readerPages.plan.total;
+  if ('readerPage' in source) return source.readerPage.page.count;
   return 'items' in source ? source.items.length : source.generate.count;
 }
 
-async function materialize(source: ItemSource, taskQueue: string): Promise<PipelineItem[]> {
+const pageRetry: RetryPolicy = {
+  initialInterval: '1 second',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes: ['InvalidInput'],
+};
+
+/** A partition's items, and (item reader) the lines or rows that are not items, to dead-letter. */
+async function materialize(
+  source: ItemSource,
+  taskQueue: string,
+): Promise<{ items: PipelineItem[]; refused?: RefusedItem[] }> {
   if ('manifest' in source) {
     const { readItemsPage } = proxyActivities<typeof resultActivities>({
       summary: `items ${(source.manifest.from ?? 0) + 1}–${(source.manifest.from ?? 0) + source.manifest.count}`,
       taskQueue,
       startToCloseTimeout: '2 minutes',
-      retry: { initialInterval: '1 second', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
+      retry: pageRetry,
     });
-    return readItemsPage({ path: source.manifest.path, from: source.manifest.from ?? 0, count: source.manifest.count });
+    const { uri, path, from = 0, count } = source.manifest;
+    return { items: await readItemsPage({ ...(uri === undefined ? { path } : { uri }), from, count }) };
   }
-  if ('items' in source) return source.items;
+  if ('readerPage' in source) {
+    const { reader, page } = source.readerPage;
+    const { readItems } = proxyActivities<typeof readerActivities>({
+      summary: `items of ${reader.uri}${page.line ? ` from line ${page.line}` : ''} (${page.count})`,
+      taskQueue,
+      startToCloseTimeout: '5 minutes',
+      heartbeatTimeout: '1 minute',
+      retry: pageRetry,
+    });
+    return readItems({ reader, page, columns: source.readerPage.columns });
+  }
+  if ('items' in source) return { items: source.items };
+  if (!('generate' in source)) {
+    throw ApplicationFailure.nonRetryable('A partition got an item reader that was not planned.', 'InvalidInput');
+  }
   const { count, from = 0, data = {} } = source.generate;
-  return Array.from({ length: count }, (_, i) => ({ id: `item-${from + i}`, data: { ...data, n: from + i } }));
+  return {
+    items: Array.from({ length: count }, (_, i) => ({ id: `item-${from + i}`, data: { ...data, n: from + i } })),
+  };
+}
+
+/** The run's item reader planned into pages of `pageSize` items (one per partition), by an activity. */
+async function planReader(reader: ItemReaderSpec, pageSize: number, taskQueue: string): Promise<ItemSource> {
+  const { planItems } = proxyActivities<typeof readerActivities>({
+    summary: `plan pages of ${pageSize} items from ${reader.uri}`,
+    taskQueue,
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { ...pageRetry, backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  });
+  return { readerPages: { reader, plan: await planItems({ reader, pageSize }) } };
+}
+
+/** Partition `k`'s items: its page of a planned reader, else its slice of the source. */
+function partitionSource(source: ItemSource, k: number, partitionSize: number): ItemSource {
+  if ('readerPages' in source) {
+    const { reader, plan } = source.readerPages;
+    return { readerPage: { reader, page: plan.pages[k], ...(plan.columns ? { columns: plan.columns } : {}) } };
+  }
+  return slice(source, k * partitionSize, partitionSize);
 }
 
 function slice(source: ItemSource, from: number, count: number): ItemSource {
@@ -156,6 +217,7 @@ function slice(source: ItemSource, from: number, count: number): ItemSource {
     return { manifest: { ...m, from: (m.from ?? 0) + from, count: Math.min(count, m.count - from) } };
   }
   if ('items' in source) return { items: source.items.slice(from, from + count) };
+  if (!('generate' in source)) return source;
   const base = source.generate.from ?? 0;
   return { generate: { ...source.generate, from: base + from, count: Math.min(count, source.generate.count - from) } };
 }
@@ -174,7 +236,7 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
   const activityQueue = bookkeepingQueue(spec, spec.activityQueue ?? input.queues.activity);
   // Added after runs were recorded (test/histories): patched() keeps those replaying.
   const withResults = patched(resultsPatch);
-  const items = await materialize(input.source, activityQueue);
+  const { items, refused } = await materialize(input.source, activityQueue);
   const runBarrier = input.barrier && partitionBarrier(input.barrier.runWorkflowId, input.barrier.partition);
   const shards: string[] = [];
   const engine = new PartitionEngine(spec, {
@@ -195,7 +257,7 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
     const running = Object.values(engine.inFlight()).reduce((n, s) => n + s.queued + s.running, 0);
     return progressOf(engine.outcome, running, { total: 1, done: 0, running: 1 });
   });
-  const outcome = await engine.run(input.entry, items);
+  const outcome = await engine.run(input.entry, items, refused);
   if (withResults && engine.results) {
     const part = input.part ?? `part-00000.${workflowInfo().workflowId.replace(/[^A-Za-z0-9_-]+/g, '_')}`;
     try {
@@ -246,9 +308,14 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
       'InvalidPipelineSpec',
     );
   }
+  const partitionSize = spec.partitionSize ?? 500;
+  if ('reader' in input.source) {
+    // Only runs on an item reader do this, so the histories of other runs replay unchanged.
+    const queue = bookkeepingQueue(spec, spec.activityQueue ?? input.queues.activity);
+    input = { ...input, source: await planReader(input.source.reader, partitionSize, queue) };
+  }
   const total = sourceSize(input.source);
   const joins = Object.entries(spec.stages).flatMap(([name, stage]) => (stage.kind === 'join' ? [name] : []));
-  const partitionSize = spec.partitionSize ?? 500;
   const partitions = Math.ceil(total / partitionSize);
   // A join is a barrier across the whole run, so every partition must be running at once.
   const maxJoinPartitions = 1000;
@@ -289,7 +356,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
           spec,
           run: input.run,
           entry,
-          source: slice(input.source, k * partitionSize, partitionSize),
+          source: partitionSource(input.source, k, partitionSize),
           queues: input.queues,
           barrier: joins.length > 0 ? { runWorkflowId: workflowInfo().workflowId, partition: k } : undefined,
           part: withResults ? partName(k) : undefined,

@@ -1,19 +1,17 @@
 /**
  * Report activity `histogram-report`: writes a reduce stage's merged aggregate as
- * `<dataDir>/outputs/<pipeline>/<run>/<stage>/report.json` (count, sums, histograms with bins
- * largest first) and `histogram.svg` (a bar chart of every histogram). The content depends only
- * on the aggregate and each file is written to a temporary name and renamed, so a retry writes
- * the same complete files.
+ * `outputs/<pipeline>/<run>/<stage>/report.json` (count, sums, histograms with bins largest
+ * first) and `histogram.svg` (a bar chart of every histogram) in the object store — under
+ * `<dataDir>` on the local backend, in the bucket on S3. The content depends only on the
+ * aggregate and each object appears only whole, so a retry on any host writes the same objects.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { writeAtomically } from '../fs/atomic-write';
+import { storage } from '../../storage/storage';
 import { histogramSvg, sortedBins } from './histogram-svg';
 import type { ReportCall, ReportFiles } from './report-types';
-import { runOutputDir } from './run-outputs';
+import { folderName, runOutputKey } from './run-outputs';
 
 export async function histogramReport(call: ReportCall): Promise<ReportFiles> {
-  const dir = path.join(runOutputDir(call.pipeline, call.run), call.stage);
+  const store = storage();
   const { count, sums, histograms } = call.reduction;
   const report = {
     pipeline: call.pipeline,
@@ -25,10 +23,16 @@ export async function histogramReport(call: ReportCall): Promise<ReportFiles> {
       Object.entries(histograms).map(([field, bins]) => [field, Object.fromEntries(sortedBins(bins))]),
     ),
   };
-  const json = path.join(dir, 'report.json');
-  const svg = path.join(dir, 'histogram.svg');
-  await writeAtomically(json, (tmp) => fs.writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`));
   const title = `${call.pipeline} ${call.run}: ${count} items`;
-  await writeAtomically(svg, (tmp) => fs.writeFile(tmp, histogramSvg(title, call.reduction)));
-  return { files: [json, svg] };
+  const json = await store.putBytes(
+    runOutputKey(call.pipeline, call.run, folderName(call.stage, 'stage name'), 'report.json'),
+    `${JSON.stringify(report, null, 2)}\n`,
+    { contentType: 'application/json' },
+  );
+  const svg = await store.putBytes(
+    runOutputKey(call.pipeline, call.run, folderName(call.stage, 'stage name'), 'histogram.svg'),
+    histogramSvg(title, call.reduction),
+    { contentType: 'image/svg+xml' },
+  );
+  return { files: [json.uri, svg.uri] };
 }

@@ -1,7 +1,9 @@
 /**
- * Per-item results of a pipeline run, written as JSON Lines parts (like Step Functions'
- * ResultWriter): `<dataDir>/results/<pipeline>/<run>/part-NNNNN.jsonl`, one line per item of a
- * partition, so no list of outcomes travels in a payload. Plain types: workflows import them.
+ * Per-item results of a pipeline run, written as JSON Lines parts plus a manifest (like Step
+ * Functions' ResultWriter): `results/<pipeline>/<run>/part-NNNNN.jsonl` (one line per item of a
+ * partition) and `results/<pipeline>/<run>/manifest.json` in the object store — under `<dataDir>`
+ * on the local backend, in the bucket on S3 — so no list of outcomes travels in a payload.
+ * Plain types: workflows import them.
  */
 import type { PipelineItem } from '../../pipelines/spec';
 
@@ -33,7 +35,7 @@ export interface ResultsPartCall {
 }
 
 export interface ResultsPartFile {
-  /** Absolute path of the part, once its last chunk is written. */
+  /** URI of the part (a path on the local backend), once its last chunk is written. */
   path: string;
   lines: number;
 }
@@ -52,8 +54,10 @@ export interface FailureGroup {
 
 /** What the results parts of a run hold, in a few lines: counts, failure groups, examples. */
 export interface ResultsSummary {
-  /** Absolute path of the run's results folder. */
+  /** Where the run's parts are: a folder path on the local backend, `s3://bucket/results/<pipeline>/<run>` on S3. */
   dir: string;
+  /** URI of the run's `manifest.json` (parts and counts); absent for runs before manifests. */
+  manifest?: string;
   parts: number;
   counts: Record<ResultStatus, number>;
   /** Largest first, at most {@link maxFailureGroups}; `otherFailureGroups` counts the rest. */
@@ -66,9 +70,28 @@ export interface ResultsSummary {
 export const maxFailureGroups = 20;
 export const examplesPerGroup = 3;
 
+/**
+ * The run's `manifest.json`, written beside its parts when the run closes: what a reader of the
+ * results opens first (every part with its line count, and the counts by status).
+ */
+export interface ResultsManifest {
+  pipeline: string;
+  run: string;
+  format: 'jsonl';
+  /** Where the parts are (`dir` of the summary). */
+  results: string;
+  /** Lines in all parts: one per item (and per copy of an item in a copy branch). */
+  items: number;
+  counts: Record<ResultStatus, number>;
+  parts: { uri: string; lines: number; bytes: number }[];
+}
+
 /** A page of a run's items from its manifest (items by reference: the run's input stays small). */
 export interface ItemsPageCall {
-  path: string;
+  /** URI of the run's `inputs/<pipeline>/<run>/items.jsonl` in the object store. */
+  uri?: string;
+  /** Runs started before the object store: the manifest's path under `<dataDir>/inputs`. */
+  path?: string;
   from: number;
   count: number;
 }

@@ -1,111 +1,122 @@
 /**
- * The run's bookkeeping activities: results parts (one JSON line per item, written by each
- * partition at its end), the summary of a run's parts (counts, failures grouped by reason with a
- * few examples) and pages of a run's item manifest. Idempotent: every path derives from the run,
- * files are written to a temporary name and renamed.
+ * The run's bookkeeping activities, on the object store (src/storage): results parts (one JSON
+ * line per item, written by each partition at its end) under `results/<pipeline>/<run>/`, the
+ * summary of a run's parts (counts, failures grouped by reason with a few examples) with the
+ * run's `manifest.json` beside them, and pages of a run's item manifest. Idempotent: every key
+ * derives from the run, and an object appears only whole.
  */
-import { createReadStream } from 'node:fs';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import readline from 'node:readline';
 import { Context } from '@temporalio/activity';
 import type { PipelineItem } from '../../pipelines/spec';
+import { LocalObjectStore } from '../../storage/local-store';
+import { joinKey, ObjectMissingError, type ObjectStore, type StoredObject } from '../../storage/object-store';
+import { storage, storeHolding } from '../../storage/storage';
 import { invalidInput } from '../errors';
-import { writeAtomically } from '../fs/atomic-write';
 import {
   examplesPerGroup,
   FailureGroup,
   ItemsPageCall,
   maxFailureGroups,
   ResultLine,
+  ResultsManifest,
   ResultsPartCall,
   ResultsPartFile,
   ResultsRef,
   ResultsSummary,
 } from './results-types';
 import { dataDir } from '../../runtime/paths';
-import { runResultsDir } from './run-outputs';
+import { itemReaderActivities } from './item-reader';
+import { runResultsKey } from './run-outputs';
 
 const partPattern = /^part-\d{5}(\.[A-Za-z0-9_-]+)*$/;
 
-function partPath(call: Pick<ResultsPartCall, 'pipeline' | 'run' | 'part'>): string {
+function partKey(call: Pick<ResultsPartCall, 'pipeline' | 'run' | 'part'>): string {
   if (!partPattern.test(call.part)) {
     throw invalidInput(`Results part name ${JSON.stringify(call.part)} is not of the form part-NNNNN[.branch].`, {
       part: call.part,
     });
   }
-  return path.join(runResultsDir(call.pipeline, call.run), `${call.part}.jsonl`);
+  return joinKey(runResultsKey(call.pipeline, call.run), `${call.part}.jsonl`);
 }
 
-const chunkPath = (part: string, chunk: number) =>
-  `${path.join(path.dirname(part), `.${path.basename(part)}`)}.chunk-${chunk}`;
+/** A chunk waiting beside its part, under a hidden name (never listed as a part). */
+const chunkKey = (part: string, chunk: number) => {
+  const cut = part.lastIndexOf('/');
+  return `${part.slice(0, cut)}/.${part.slice(cut + 1)}.chunk-${chunk}`;
+};
 
 const jsonl = (lines: ResultLine[]) => lines.map((l) => JSON.stringify(l) + '\n').join('');
+const lineCount = (text: Buffer) => text.toString('utf8').split('\n').length - 1;
 
 /**
  * Writes a results part. A large part comes in chunks (each payload stays small), called in
- * order: chunks before the last are kept beside the part (hidden), the last one joins them into
+ * order: chunks before the last are stored beside the part (hidden), the last one joins them into
  * `part-NNNNN.jsonl` and removes them. A retry rewrites the same chunk; a retry of the last
  * chunk after the part exists finds it complete.
  */
 export async function writeResultsPart(call: ResultsPartCall): Promise<ResultsPartFile> {
-  const target = partPath(call);
+  const store = storage();
+  const key = partKey(call);
   if (call.chunk < call.chunks - 1) {
-    await writeAtomically(chunkPath(target, call.chunk), (tmp) => fs.writeFile(tmp, jsonl(call.lines)));
-    return { path: target, lines: call.lines.length };
+    await store.putBytes(chunkKey(key, call.chunk), jsonl(call.lines));
+    return { path: store.uriOf(key), lines: call.lines.length };
   }
-  const earlier: string[] = [];
-  for (let k = 0; k < call.chunk; k++) earlier.push(chunkPath(target, k));
-  const missing = await Promise.all(
-    earlier.map((f) =>
-      fs.access(f).then(
-        () => false,
-        () => true,
-      ),
-    ),
-  );
-  if (missing.some(Boolean)) {
+  const earlier = Array.from({ length: call.chunk }, (_, k) => chunkKey(key, k));
+  const bodies = await Promise.all(earlier.map((k) => store.getBytes(k)));
+  const missing = bodies.findIndex((b) => b === undefined);
+  if (missing >= 0) {
     // Done before (this is a retry after the join): the part is complete.
-    const existing = await fs.readFile(target, 'utf8').catch(() => undefined);
-    if (existing !== undefined) return { path: target, lines: existing.split('\n').length - 1 };
-    throw new Error(`Results part ${target}: chunk ${missing.indexOf(true)} is missing; the partition will retry.`);
+    const existing = await store.getBytes(key);
+    if (existing !== undefined) return { path: store.uriOf(key), lines: lineCount(existing) };
+    throw new Error(`Results part ${store.uriOf(key)}: chunk ${missing} is missing; the partition will retry.`);
   }
-  let count = call.lines.length;
-  await writeAtomically(target, async (tmp) => {
-    const out = await fs.open(tmp, 'w');
-    try {
-      for (const file of earlier) {
-        const text = await fs.readFile(file, 'utf8');
-        count += text.length === 0 ? 0 : text.split('\n').length - 1;
-        await out.write(text);
-      }
-      await out.write(jsonl(call.lines));
-    } finally {
-      await out.close();
-    }
-  });
-  await Promise.all(earlier.map((f) => fs.rm(f, { force: true })));
-  return { path: target, lines: count };
+  const body = Buffer.concat([...(bodies as Buffer[]), Buffer.from(jsonl(call.lines))]);
+  const put = await store.putBytes(key, body, { contentType: 'application/x-ndjson' });
+  await Promise.all(earlier.map((k) => store.delete(k)));
+  return { path: put.uri, lines: lineCount(body) };
 }
 
-/** The part files of a run's results folder, in order (none yet: empty). */
-export async function resultsParts(dir: string): Promise<string[]> {
-  const names = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [] as string[];
-    throw error;
-  });
-  return names
-    .filter((n) => n.startsWith('part-') && n.endsWith('.jsonl'))
-    .sort()
-    .map((n) => path.join(dir, n));
+/**
+ * The store and key prefix of a run's results location (`results.dir`: a folder path on the local
+ * backend, `s3://bucket/results/<pipeline>/<run>` on S3); a folder elsewhere on this host is read as is.
+ */
+function resultsAt(location: string): { store: ObjectStore; prefix: string } {
+  const trimmed = location.replace(/\/+$/, '');
+  const store = storeHolding(trimmed);
+  if (store) return { store, prefix: store.keyOf(trimmed) };
+  return { store: new LocalObjectStore(trimmed), prefix: '' };
 }
 
-/** Every line of every part of a results folder, part by part (a few lines in memory at a time). */
-export async function* readResultLines(dir: string): AsyncGenerator<ResultLine> {
-  for (const file of await resultsParts(dir)) {
-    const lines = readline.createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-    for await (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as ResultLine;
-  }
+/** The part objects of a results location, in key order (none yet: empty). */
+async function partObjects(location: string): Promise<{ store: ObjectStore; parts: StoredObject[] }> {
+  const { store, prefix } = resultsAt(location);
+  const parts: StoredObject[] = [];
+  let after: string | undefined;
+  do {
+    const page = await store.list(joinKey(prefix, 'part-'), { after, limit: 1000 });
+    parts.push(
+      ...page.objects.filter((o) => o.key.endsWith('.jsonl') && !o.key.slice(prefix.length + 1).includes('/')),
+    );
+    after = page.next;
+  } while (after !== undefined);
+  return { store, parts };
+}
+
+/** The URIs of a run's results parts, in order (a path each on the local backend). */
+export async function resultsParts(location: string): Promise<string[]> {
+  return (await partObjects(location)).parts.map((p) => p.uri);
+}
+
+/** Lines of one part object, streamed (a few in memory at a time). */
+async function* partLines(store: ObjectStore, key: string): AsyncGenerator<ResultLine> {
+  const lines = readline.createInterface({ input: await store.openRead(key), crlfDelay: Infinity });
+  for await (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as ResultLine;
+}
+
+/** Every line of every part of a run's results (location: `results.dir`), part by part. */
+export async function* readResultLines(location: string): AsyncGenerator<ResultLine> {
+  const { store, parts } = await partObjects(location);
+  for (const part of parts) yield* partLines(store, part.key);
 }
 
 function escapeRegExp(s: string): string {
@@ -129,35 +140,48 @@ export function messagePattern(message: string, itemId: string): string {
   );
 }
 
-/** Counts, failure groups and examples of the parts of a run's results folder. */
-export async function summarizeResultsDir(dir: string): Promise<ResultsSummary> {
+/** Counts, failure groups and examples of the parts at a results location, and each part's size. */
+async function summarizeAt(location: string): Promise<{ summary: ResultsSummary; parts: ResultsManifest['parts'] }> {
   const counts = { completed: 0, dropped: 0, deadLettered: 0 };
   const groups = new Map<string, FailureGroup>();
   const completedExamples: string[] = [];
+  const parts: ResultsManifest['parts'] = [];
   let n = 0;
-  for await (const line of readResultLines(dir)) {
-    if ((n++ & 1023) === 0) heartbeat({ lines: n });
-    counts[line.status] = (counts[line.status] ?? 0) + 1;
-    if (line.status === 'completed' && completedExamples.length < examplesPerGroup) completedExamples.push(line.id);
-    if (line.status !== 'deadLettered') continue;
-    const type = line.error?.type ?? 'Error';
-    const pattern = messagePattern(line.error?.message ?? '', line.id);
-    const key = JSON.stringify([line.stage, type, pattern]);
-    const message = line.error?.message ?? '';
-    const group = groups.get(key) ?? { stage: line.stage, type, pattern, message, count: 0, examples: [] };
-    group.count += 1;
-    if (group.examples.length < examplesPerGroup) group.examples.push(line.id);
-    groups.set(key, group);
+  const { store, parts: objects } = await partObjects(location);
+  for (const part of objects) {
+    let lines = 0;
+    for await (const line of partLines(store, part.key)) {
+      lines += 1;
+      if ((n++ & 1023) === 0) heartbeat({ lines: n });
+      counts[line.status] = (counts[line.status] ?? 0) + 1;
+      if (line.status === 'completed' && completedExamples.length < examplesPerGroup) completedExamples.push(line.id);
+      if (line.status !== 'deadLettered') continue;
+      const type = line.error?.type ?? 'Error';
+      const pattern = messagePattern(line.error?.message ?? '', line.id);
+      const key = JSON.stringify([line.stage, type, pattern]);
+      const message = line.error?.message ?? '';
+      const group = groups.get(key) ?? { stage: line.stage, type, pattern, message, count: 0, examples: [] };
+      group.count += 1;
+      if (group.examples.length < examplesPerGroup) group.examples.push(line.id);
+      groups.set(key, group);
+    }
+    parts.push({ uri: part.uri, lines, bytes: part.bytes });
   }
   const sorted = [...groups.values()].sort((a, b) => b.count - a.count);
-  return {
-    dir,
-    parts: (await resultsParts(dir)).length,
+  const summary: ResultsSummary = {
+    dir: location,
+    parts: objects.length,
     counts,
     failureGroups: sorted.slice(0, maxFailureGroups),
     otherFailureGroups: Math.max(0, sorted.length - maxFailureGroups),
     completedExamples,
   };
+  return { summary, parts };
+}
+
+/** Counts, failure groups and examples of the parts at a results location (`results.dir`). */
+export async function summarizeResultsDir(location: string): Promise<ResultsSummary> {
+  return (await summarizeAt(location)).summary;
 }
 
 function heartbeat(details: unknown): void {
@@ -168,33 +192,70 @@ function heartbeat(details: unknown): void {
   }
 }
 
-/** Activity: the summary of a finished run's results parts (a few lines, whatever the run's size). */
+/** Key of a run's results manifest: `results/<pipeline>/<run>/manifest.json`. */
+export const resultsManifestKey = (pipeline: string, run: string) =>
+  joinKey(runResultsKey(pipeline, run), 'manifest.json');
+
+/**
+ * Activity: the summary of a finished run's results parts (a few lines, whatever the run's size),
+ * after writing the run's `manifest.json` beside them (like Step Functions' ResultWriter): every
+ * part with its lines and bytes, and the counts. Written when the run closes, from the parts
+ * themselves, so a retry writes the same manifest.
+ */
 export async function summarizeResults(ref: ResultsRef): Promise<ResultsSummary> {
-  return summarizeResultsDir(runResultsDir(ref.pipeline, ref.run));
+  const store = storage();
+  const location = store.uriOf(runResultsKey(ref.pipeline, ref.run));
+  const { summary, parts } = await summarizeAt(location);
+  const manifest: ResultsManifest = {
+    pipeline: ref.pipeline,
+    run: ref.run,
+    format: 'jsonl',
+    results: location,
+    items: parts.reduce((n, p) => n + p.lines, 0),
+    counts: summary.counts,
+    parts,
+  };
+  const key = resultsManifestKey(ref.pipeline, ref.run);
+  const put = await store.putBytes(key, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: 'application/json' });
+  return { ...summary, manifest: put.uri };
 }
 
-/** Activity: items `from` … `from + count - 1` of a JSON Lines manifest (one item per line). */
-export async function readItemsPage(call: ItemsPageCall): Promise<PipelineItem[]> {
-  // Only manifests the client wrote for a run: a workflow input cannot make a worker read other files.
-  const inputs = path.join(dataDir, 'inputs') + path.sep;
-  if (typeof call.path !== 'string' || !path.resolve(call.path).startsWith(inputs) || call.path.includes('\0')) {
-    throw invalidInput(
-      `An item manifest must be a run's items.jsonl under ${inputs}; ${JSON.stringify(call.path)} is not.`,
-      {
-        path: call.path,
-      },
+/** The store and key of a run's item manifest, refused unless it is a run's `inputs/…/items.jsonl`. */
+function itemManifestAt(call: ItemsPageCall): { store: ObjectStore; key: string; name: string } {
+  const store = storage();
+  const name = call.uri ?? call.path;
+  // Only manifests a client wrote for a run: a workflow input cannot make a worker read other data.
+  const refuse = () =>
+    invalidInput(
+      `An item manifest must be a run's items.jsonl under ${store.uriOf('inputs')}; ${JSON.stringify(name)} is not.`,
+      { path: name },
     );
+  if (typeof name !== 'string' || name.includes('\0')) throw refuse();
+  // Runs started before the object store named a file under <dataDir>/inputs (the same as a local URI).
+  const holder = call.uri !== undefined ? store : new LocalObjectStore(dataDir);
+  if (!holder.owns(name)) throw refuse();
+  let key: string;
+  try {
+    key = holder.keyOf(name);
+  } catch {
+    throw refuse();
   }
+  if (!/^inputs\/[^/]+\/[^/]+\/items\.jsonl$/.test(key)) throw refuse();
+  return { store: holder, key, name };
+}
+
+/** Activity: items `from` … `from + count - 1` of a run's JSON Lines item manifest (one item per line). */
+export async function readItemsPage(call: ItemsPageCall): Promise<PipelineItem[]> {
+  const { store, key, name } = itemManifestAt(call);
   const items: PipelineItem[] = [];
   let index = 0;
   let stream;
   try {
-    await fs.access(call.path);
-    stream = createReadStream(call.path);
-  } catch {
-    throw invalidInput(`The run's item manifest ${call.path} does not exist; start the run again.`, {
-      path: call.path,
-    });
+    stream = await store.openRead(key);
+  } catch (error) {
+    if (error instanceof ObjectMissingError)
+      throw invalidInput(`The run's item manifest ${name} does not exist; start the run again.`, { path: name });
+    throw error;
   }
   const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
   for await (const line of lines) {
@@ -203,7 +264,7 @@ export async function readItemsPage(call: ItemsPageCall): Promise<PipelineItem[]
       try {
         items.push(JSON.parse(line) as PipelineItem);
       } catch {
-        throw invalidInput(`Line ${index + 1} of the item manifest ${call.path} is not JSON.`, { path: call.path });
+        throw invalidInput(`Line ${index + 1} of the item manifest ${name} is not JSON.`, { path: name });
       }
     }
     index += 1;
@@ -216,10 +277,11 @@ export async function readItemsPage(call: ItemsPageCall): Promise<PipelineItem[]
   return items;
 }
 
-/** Writes a run's item manifest (client side): one item per line, atomically. */
-export async function writeItemsFile(file: string, items: PipelineItem[]): Promise<void> {
-  await writeAtomically(file, (tmp) => fs.writeFile(tmp, items.map((i) => JSON.stringify(i) + '\n').join('')));
+/** Writes a run's item manifest (client side, to the configured store): one item per line; its URI. */
+export async function writeItemsManifest(key: string, items: PipelineItem[]): Promise<string> {
+  const body = items.map((i) => JSON.stringify(i) + '\n').join('');
+  return (await storage().putBytes(key, body, { contentType: 'application/x-ndjson' })).uri;
 }
 
 /** The run's bookkeeping activities, as workers register them (beside the report activities). */
-export const resultActivities = { writeResultsPart, summarizeResults, readItemsPage };
+export const resultActivities = { writeResultsPart, summarizeResults, readItemsPage, ...itemReaderActivities };

@@ -1,10 +1,13 @@
 /**
- * Where a pipeline run's stage activities put files: `<dataDir>/outputs/<pipeline>/<run>/...`.
- * Derived from the run alone, so every worker (and a retry on another worker sharing the data
- * folder) writes the same paths, and a person finds them by the run's name.
+ * Where a pipeline run's data lives, as object-store keys (src/storage): `outputs/<pipeline>/<run>/…`
+ * (stage outputs), `results/<pipeline>/<run>/…` (results parts and manifest), `inputs/<pipeline>/<run>/
+ * items.jsonl` (an item manifest). Derived from the run alone, so every worker — a retry on another
+ * host too — writes the same keys, and a person finds them by the run's name. On the local backend a
+ * key is the same path under `<dataDir>` as before (the `…Dir`/`…File` helpers below).
  */
 import path from 'node:path';
 import { dataDir } from '../../runtime/paths';
+import { joinKey } from '../../storage/object-store';
 import { invalidInput } from '../errors';
 
 /** `value` when it is usable as one folder name; otherwise bad input (never retried). */
@@ -18,7 +21,22 @@ export function folderName(value: string, what: string): string {
   return value;
 }
 
-/** The run's output folder: `<dataDir>/outputs/<pipeline>/<run>`. */
+/** Key of the run's outputs (`outputs/<pipeline>/<run>`), or of something under it (`…/thumbnails/x.jpg`). */
+export function runOutputKey(pipeline: string, run: string, ...under: string[]): string {
+  return joinKey('outputs', folderName(pipeline, 'pipeline name'), folderName(run, 'run name'), ...under);
+}
+
+/** Key prefix of the run's results parts and manifest: `results/<pipeline>/<run>`. */
+export function runResultsKey(pipeline: string, run: string): string {
+  return joinKey('results', folderName(pipeline, 'pipeline name'), folderName(run, 'run name'));
+}
+
+/** Key of the run's item manifest, when its items travel by reference: `inputs/<pipeline>/<run>/items.jsonl`. */
+export function runItemsKey(pipeline: string, run: string): string {
+  return joinKey('inputs', folderName(pipeline, 'pipeline name'), folderName(run, 'run name'), 'items.jsonl');
+}
+
+/** The run's output folder on the local backend: `<dataDir>/outputs/<pipeline>/<run>`. */
 export function runOutputDir(pipeline: string, run: string): string {
   return path.join(dataDir, 'outputs', folderName(pipeline, 'pipeline name'), folderName(run, 'run name'));
 }
@@ -26,20 +44,4 @@ export function runOutputDir(pipeline: string, run: string): string {
 /** The run's per-item results (JSON Lines parts): `<dataDir>/results/<pipeline>/<run>`. */
 export function runResultsDir(pipeline: string, run: string): string {
   return path.join(dataDir, 'results', folderName(pipeline, 'pipeline name'), folderName(run, 'run name'));
-}
-
-/** The run's item manifest, when its items travel by reference: `<dataDir>/inputs/<pipeline>/<run>/items.jsonl`. */
-export function runItemsFile(pipeline: string, run: string): string {
-  return path.join(
-    dataDir,
-    'inputs',
-    folderName(pipeline, 'pipeline name'),
-    folderName(run, 'run name'),
-    'items.jsonl',
-  );
-}
-
-/** A file of one item under a folder of the run, e.g. `<run folder>/thumbnails/<itemId>.jpg`. */
-export function runItemFile(pipeline: string, run: string, folder: string, itemId: string, ext: string): string {
-  return path.join(runOutputDir(pipeline, run), folder, `${folderName(itemId, 'item id')}${ext}`);
 }

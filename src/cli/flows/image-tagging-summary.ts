@@ -7,8 +7,7 @@ import path from 'node:path';
 import { sortedBins } from '../../activities/pipeline/histogram-svg';
 import { thumbnailBox } from '../../activities/pipeline/images/thumbnail-image';
 import type { PipelineRunResult } from '../../workflows/pipeline';
-import { displayPath } from '../../runtime/paths';
-import { formatResultsSummary } from '../results-summary';
+import { displayLocation, formatResultsSummary } from '../results-summary';
 
 /** A thumbnail found in the run's output folder. */
 export interface ThumbnailListing {
@@ -51,9 +50,9 @@ export function formatImageTaggingSummary(input: ImageTaggingSummaryInput): stri
     lines.push(`  tags: ${bins.map(([bin, n]) => `${bin} ${n}`).join(', ') || '(none)'}`);
   }
   const files = result.reports?.[input.reportStage]?.files ?? [];
-  if (files.length > 0) lines.push(`Report:     ${files.map(displayPath).join(', ')}`);
+  if (files.length > 0) lines.push(`Report:     ${files.map(displayLocation).join(', ')}`);
   lines.push(
-    `Thumbnails: ${displayPath(input.thumbnailDir)}/ (${thumbnailCount} files, at most ${thumbnailBox}×${thumbnailBox})`,
+    `Thumbnails: ${displayLocation(input.thumbnailDir)}/ (${thumbnailCount} files, at most ${thumbnailBox}×${thumbnailBox})`,
   );
   for (const t of input.thumbnails.slice(0, listedThumbnails)) {
     lines.push(`  ${path.basename(t.file)}  ${t.width}x${t.height}`);

@@ -5,15 +5,17 @@
  * and histogram.svg) and into a filter that keeps the images with one chosen tag, which get
  * thumbnails. Corrupt files and decompression bombs are dead-lettered with their reason.
  *
- *   npm run cli -- run image-tagging <folder|image files...> [--tag T] [--run NAME]
+ *   npm run cli -- run image-tagging <folder|image files...|s3://bucket/prefix/> [--tag T] [--run NAME]
  *
- * Outputs under `<dataDir>/outputs/image-tagging/<run>/`: `tag-report/` and `thumbnails/`.
+ * An `s3://` prefix (or a .jsonl/.csv object of items with a `uri` each) is read by the item reader
+ * in pages, on the workers. Outputs under `outputs/image-tagging/<run>/` in the object store (under
+ * `<dataDir>` on the local backend): `tag-report/` and `thumbnails/`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { imageTagVocabulary } from '../../activities/pipeline/images/image-tags';
-import { runOutputDir } from '../../activities/pipeline/run-outputs';
+import { runOutputKey } from '../../activities/pipeline/run-outputs';
 import { startPipelineRun, withLiveProgress } from '../../client/pipeline-run';
 import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { didYouMean } from '../../pipelines/did-you-mean';
@@ -23,13 +25,18 @@ import { workflowUrl } from '../../runtime/config';
 import { repoRoot } from '../../runtime/paths';
 import { generateSampleImages } from '../../runtime/sample-images';
 import { collect, sourcesFromInputs } from '../../sources';
+import { isObjectUri, itemReaderOf } from '../../sources/item-reader';
+import { withScratch } from '../../storage/scratch';
+import { localCopyOf } from '../../storage/stage-files';
+import { storage } from '../../storage/storage';
+import type { ItemSource } from '../../workflows/pipeline';
 import { pipelineProgressQuery, type PipelineRunResult } from '../../workflows/pipeline';
 import { formatPipelineProgress } from '../pipeline-summary';
 import { watchRun } from '../watch-run';
 import type { CliFlow, FlowContext } from './flow';
 import { formatImageTaggingSummary, type ThumbnailListing } from './image-tagging-summary';
 
-const usage = '<folder|image files...> [--tag T] [--run NAME]';
+const usage = '<folder|image files...|s3://bucket/prefix/> [--tag T] [--run NAME]';
 const specFile = path.join(repoRoot, 'pipelines', 'examples', 'image-tagging.yaml');
 /** Stages of the spec the flow reads or changes. */
 const stages = { chosenTag: 'with-tag', report: 'tag-report', thumbnail: 'thumbnail' } as const;
@@ -56,6 +63,7 @@ export function parseImageTaggingArgs(args: string[]): ImageTaggingOptions {
       return v;
     };
     if (arg === '--tag') options.tag = value();
+    else if (arg === '--items') options.inputs.push(value());
     else if (arg === '--run') {
       options.runName = checkedRunName(value());
     } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}. Usage: run image-tagging ${usage}`);
@@ -86,6 +94,24 @@ export function imageTaggingSpec(tag: string): PipelineSpec {
   };
 }
 
+/**
+ * The run's items: an `s3://` URI is read by the item reader on the workers (one item per object
+ * of a prefix, or per line/row of a .jsonl/.csv object); files and folders here become one item
+ * per image file, carrying only its path.
+ */
+async function imageSource(inputs: string[]): Promise<{ source: ItemSource; what: string }> {
+  const uris = inputs.filter(isObjectUri);
+  if (uris.length > 0) {
+    if (inputs.length > 1)
+      throw new Error(
+        `Pass one s3:// URI of images, or files and folders here, not both. Usage: run image-tagging ${usage}`,
+      );
+    return { source: { reader: itemReaderOf(uris[0]) }, what: uris[0] };
+  }
+  const items = await imageItems(inputs);
+  return { source: { items }, what: `${items.length} files` };
+}
+
 /** One item per image file (folders: every file in them), carrying only its path. */
 async function imageItems(inputs: string[]): Promise<PipelineItem[]> {
   for (const input of inputs) {
@@ -96,21 +122,28 @@ async function imageItems(inputs: string[]): Promise<PipelineItem[]> {
   return found.map(({ id, payload }) => ({ id, data: { path: payload.path } }));
 }
 
-/** The thumbnails in the run's folder: how many, and the first few with their sizes as written. */
-async function listThumbnails(dir: string, first = 20): Promise<{ count: number; listed: ThumbnailListing[] }> {
-  if (!fs.existsSync(dir)) return { count: 0, listed: [] };
-  const files = fs
-    .readdirSync(dir)
-    .filter((name) => !name.startsWith('.'))
-    .sort();
+/** The run's thumbnails in the store: how many, and the first few with their sizes as written. */
+async function listThumbnails(prefix: string, first = 20): Promise<{ count: number; listed: ThumbnailListing[] }> {
+  const store = storage();
+  const objects = [];
+  let count = 0;
+  let after: string | undefined;
+  do {
+    const page = await store.list(`${prefix}/`, { after, limit: 1000 });
+    count += page.objects.length;
+    if (objects.length < first) objects.push(...page.objects.slice(0, first - objects.length));
+    after = page.next;
+  } while (after !== undefined);
   const listed = await Promise.all(
-    files.slice(0, first).map(async (name) => {
-      const file = path.join(dir, name);
-      const { width = 0, height = 0 } = await sharp(file).metadata();
-      return { file, width, height };
-    }),
+    objects.map((o) =>
+      // A local file is read where it is; an object in S3 is fetched into scratch for its size.
+      withScratch(async (scratch) => {
+        const { width = 0, height = 0 } = await sharp(await localCopyOf(o.uri, scratch)).metadata();
+        return { file: o.uri, width, height };
+      }),
+    ),
   );
-  return { count: files.length, listed };
+  return { count, listed };
 }
 
 export interface ImageTaggingRun {
@@ -120,21 +153,25 @@ export interface ImageTaggingRun {
   summary: string[];
 }
 
-/** Runs the flow with a progress bar, waits for it and lists what it made. */
-export async function runImageTagging(ctx: FlowContext, options: ImageTaggingOptions): Promise<ImageTaggingRun> {
-  const spec = imageTaggingSpec(options.tag);
-  const items = await imageItems(options.inputs);
-  const handle = await startPipelineRun(ctx.client, ctx.config, spec, { items }, { runName: options.runName });
+/** Runs the flow with a progress bar, waits for it and lists what it made (`spec`: the example's, with the tag). */
+export async function runImageTagging(
+  ctx: FlowContext,
+  options: ImageTaggingOptions,
+  spec: PipelineSpec = imageTaggingSpec(options.tag),
+): Promise<ImageTaggingRun> {
+  const { source, what } = await imageSource(options.inputs);
+  const handle = await startPipelineRun(ctx.client, ctx.config, spec, source, { runName: options.runName });
   const webUi = workflowUrl(ctx.config, handle.workflowId);
-  ctx.log(`Started ${handle.workflowId}: ${items.length} files, thumbnails for tag "${options.tag}". Web UI: ${webUi}`);
+  ctx.log(`Started ${handle.workflowId}: ${what}, thumbnails for tag "${options.tag}". Web UI: ${webUi}`);
   const result = await watchRun(
     withLiveProgress(ctx.client, handle),
     pipelineProgressQuery,
     formatPipelineProgress,
     ctx.log,
   );
-  const thumbnailDir = path.join(runOutputDir(spec.name, options.runName), 'thumbnails');
-  const { count: thumbnailCount, listed: thumbnails } = await listThumbnails(thumbnailDir);
+  const thumbnailKey = runOutputKey(spec.name, options.runName, 'thumbnails');
+  const thumbnailDir = storage().uriOf(thumbnailKey);
+  const { count: thumbnailCount, listed: thumbnails } = await listThumbnails(thumbnailKey);
   const summary = formatImageTaggingSummary({
     result,
     tag: options.tag,

@@ -8,6 +8,9 @@
 import sharp from 'sharp';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { PipelineItem } from '../../../pipelines/spec';
+import { ObjectMissingError, StorageUriError } from '../../../storage/object-store';
+import { withScratch } from '../../../storage/scratch';
+import { localCopyOf } from '../../../storage/stage-files';
 import { invalidInput } from '../../errors';
 import { readInputFile } from '../../fs/read-input';
 
@@ -24,12 +27,15 @@ export interface ImageFile {
   metadata: sharp.Metadata;
 }
 
-/** The item's `path` field, or bad input when it has none. */
+/**
+ * Where the item's image is: its `uri` (an object in the store, e.g. from an item reader's
+ * listing) or its `path` (a file on this host, or any URI); bad input when it has neither.
+ */
 export function imagePathOf(item: PipelineItem): string {
-  const file = item.data.path;
+  const file = typeof item.data.uri === 'string' && item.data.uri.trim() !== '' ? item.data.uri : item.data.path;
   if (typeof file !== 'string' || file.trim() === '') {
     throw invalidInput(
-      `Item ${item.id} has no "path" of an image file in its data; give each item { "path": "..." }.`,
+      `Item ${item.id} has no "path" or "uri" of an image in its data; give each item { "path": "..." } or { "uri": "s3://..." }.`,
       {
         itemId: item.id,
       },
@@ -38,14 +44,28 @@ export function imagePathOf(item: PipelineItem): string {
   return file;
 }
 
-/** Reads the file and its header; missing, unreadable or over-limit images fail as bad input. */
-export async function readImageFile(file: string): Promise<ImageFile> {
-  const data = await readInputFile(file, () =>
+/**
+ * The image's bytes: read from this host's file, or — for an `s3://` URI — downloaded into a
+ * scratch folder that is removed once read (the bytes stay in memory for sharp).
+ */
+async function imageBytes(file: string): Promise<Buffer> {
+  const missing = () =>
     invalidInput(`Image ${file} does not exist; check the path or remove it from the batch.`, {
       path: file,
       reason: 'missing',
-    }),
-  );
+    });
+  try {
+    return await withScratch(async (scratch) => readInputFile(await localCopyOf(file, scratch), missing));
+  } catch (err) {
+    if (err instanceof ObjectMissingError) throw missing();
+    if (err instanceof StorageUriError) throw invalidInput(`Image ${file}: ${err.message}`, { path: file });
+    throw err;
+  }
+}
+
+/** Reads the file and its header; missing, unreadable or over-limit images fail as bad input. */
+export async function readImageFile(file: string): Promise<ImageFile> {
+  const data = await imageBytes(file);
   const metadata = await decoding({ path: file, data }, () => sharp(data, decodeOptions).metadata());
   return { path: file, data, metadata };
 }
