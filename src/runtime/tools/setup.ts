@@ -5,6 +5,7 @@ import { ensureFfmpeg } from './ffmpeg-install';
 import { ensureTemporalServer } from './temporal-server';
 import { ensureUiServer } from './ui-server';
 import { ensureVersitygw } from './versitygw';
+import { ensureKafka } from './kafka';
 
 export interface ToolNeeds {
   /** The Temporal CLI dev server (not needed when TEMPORAL_ADDRESS points at a cluster). */
@@ -17,6 +18,8 @@ export interface ToolNeeds {
   cluster?: boolean;
   /** The Versity S3 gateway (npm start -- --s3, the object-store tests). */
   s3?: boolean;
+  /** The Apache Kafka broker's jars (npm start -- --kafka, the Kafka tests). */
+  kafka?: boolean;
 }
 
 export interface Tools {
@@ -26,6 +29,7 @@ export interface Tools {
   temporalServer?: string;
   uiServer?: string;
   versitygw?: string;
+  kafkaClasspath?: string;
   ffmpeg: string;
   ffprobe: string;
 }
@@ -45,5 +49,6 @@ export async function ensureTools(needs: ToolNeeds, log: (line: string) => void)
     tools.uiServer = await ensureUiServer(log);
   }
   if (needs.s3) tools.versitygw = await ensureVersitygw(log);
+  if (needs.kafka) tools.kafkaClasspath = (await ensureKafka(log)).classpath;
   return tools;
 }
