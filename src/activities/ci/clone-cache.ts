@@ -27,7 +27,9 @@ const permanent =
 
 function fetchFailure(url: string, error: unknown): Error {
   if (error instanceof GitError && permanent.test(error.stderr)) {
-    const said = error.stderr.trim().split('\n').slice(-2).join(' ');
+    const lines = error.stderr.trim().split('\n');
+    const fatal = lines.find((l) => l.startsWith('fatal: ')) ?? lines[lines.length - 1];
+    const said = fatal.replace(/^fatal: /, '').replace(/\.$/, '');
     return invalidInput(
       `The builder cannot fetch ${url}: ${said}. Only file://, https:// and ssh:// remotes that hold a git repository are built; fix the entry in BATCH_CI_REPOSITORIES.`,
       { repo: url },
