@@ -11,7 +11,7 @@ import { EventRouter } from '../client/event-router';
 import { createFlowSubscribers, subscribableFlows } from '../client/flow-subscribers';
 import { examplesDir, loadPipelineCatalog } from '../pipelines/catalog';
 import { type InboxConfig, loadSubscriptions, subscriptionsFile } from '../pipelines/subscriptions';
-import { BlobStore } from '../runtime/blob-store';
+import { blobStoreFor } from '../runtime/blob-store';
 import type { BatchConfig } from '../runtime/config';
 import { repoRoot } from '../runtime/paths';
 import { InboxWatcher } from '../sources/inbox-watcher';
@@ -88,8 +88,8 @@ export async function startApiServices(options: ApiServicesOptions): Promise<Api
     subscribableFlows,
   );
   checkInboxesUnderRoots(subscriptions.inboxes, config.api.inputRoots);
-  // The blob store the video workers read (`<dataDir>/blobs`, as `run transcode` uses it).
-  const store = new BlobStore(path.join(dataDir, 'blobs'));
+  // The blob store the video workers read (`<dataDir>/blobs`, or the bucket with BATCH_STORAGE=s3, as `run transcode` uses it).
+  const store = blobStoreFor(dataDir);
   const flows = createFlowSubscribers({ client, config, store, baseDir: repoRoot });
   const router = new EventRouter(client, config, catalog, subscriptions, flows);
   const { token, source } = await resolveApiToken(config.api, dataDir);

@@ -1,7 +1,7 @@
 /**
  * Starts a thumbnailer run: the `thumbnailer` pipeline (src/pipelines/thumbnailer.ts) on the
- * pipeline engine, workflow ID `thumbnailer/<run>`, outputs under
- * `<dataDir>/outputs/thumbnailer/<run>/`, every item's line under `<dataDir>/results/thumbnailer/<run>/`.
+ * pipeline engine, workflow ID `thumbnailer/<run>`, outputs under key
+ * `outputs/thumbnailer/<run>/` of the store (`<dataDir>/outputs/thumbnailer/<run>/` on the local backend), every item's line under `<dataDir>/results/thumbnailer/<run>/`.
  * (Runs of the older `thumbnailer` workflow type, src/workflows/thumbnailer.ts, still replay.)
  */
 import path from 'node:path';
@@ -16,7 +16,7 @@ import type { pipelineRun } from '../workflows/pipeline';
 import { pipelineWorkflowId, startPipelineRun } from './pipeline-run';
 
 export interface VideoPayload {
-  /** Path of the video file; media travel by reference, never inline. */
+  /** Path of the video file, or its `s3://bucket/key` URI; media travel by reference, never inline. */
   path: string;
 }
 
@@ -66,7 +66,11 @@ export async function startThumbnailerRun(
       : undefined;
   const items: PipelineItem[] = uniqueItems(options.items).map(({ id, payload }) => ({
     id,
-    data: { path: path.resolve(payload.path), ...(sizes ? { sizes } : {}) },
+    // An s3:// URI stays as it is (any worker host downloads it); a local path is made absolute.
+    data: {
+      path: payload.path.startsWith('s3://') ? payload.path : path.resolve(payload.path),
+      ...(sizes ? { sizes } : {}),
+    },
   }));
   return startPipelineRun(
     client,

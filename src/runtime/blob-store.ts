@@ -1,8 +1,18 @@
 /**
- * A local blob store: `blob://<key>` URIs name files under one root folder (default `<dataDir>/blobs`), so media
- * travel through workflows by reference and every worker that shares the folder (a disk, a mount) finds them.
- * Keys are relative paths of plain segments; anything that could leave the root is refused. `put` stores a file
- * under its content hash, so uploading the same bytes twice stores (and later renders) them once.
+ * The transcode flow's media store: `blob://<key>` URIs name objects of an object store
+ * (src/storage). Item data and workflow code only ever see `blob://uploads/<sha256>.<ext>` and
+ * `blob://renditions/<sha256>/<file>`, whatever the backend:
+ *   - local backend: the folder `<dataDir>/blobs` (key `a/b` = `<dataDir>/blobs/a/b`, as always);
+ *   - S3 (BATCH_STORAGE=s3): the configured bucket, key = the URI's key (`uploads/<sha256>.mp4`).
+ * Why `blob://` stays instead of `s3://` in payloads: the first transcode workflows build
+ * rendition URIs in workflow code (their histories must replay), the item check ties an upload's
+ * URI to its hash, and a run's data then does not name a bucket or an endpoint.
+ *
+ * Keys are relative paths of plain segments; anything that could leave the root is refused. `put`
+ * stores a file under its content hash (hashed while it is copied), so uploading the same bytes
+ * twice stores (and later renders) them once. Activities never get a path of another host:
+ * `localCopy` gives a file in their scratch folder (the file itself on the local backend), and
+ * `publish` uploads an output from scratch to its key once.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -12,6 +22,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileExists, processAlive } from '../activities/fs/atomic-write';
 import { BLOB_SCHEME, blobUri } from '../core/blob-uri';
+import { LocalObjectStore } from '../storage/local-store';
+import { ObjectMissingError, ObjectStore, PutOptions, PutResult, StoredObject } from '../storage/object-store';
+import { withScratch } from '../storage/scratch';
+import { storage } from '../storage/storage';
 import { dataDir } from './paths';
 
 /** One key segment: letters, digits, `.`, `_`, `-`; not starting with a dot (temporaries and `..` are hidden). */
@@ -51,12 +65,47 @@ async function removeStaleUploads(dir: string): Promise<void> {
   }
 }
 
+/** Copies `source` to `tmp` through a SHA-256: one read, so the copy holds exactly the bytes hashed. */
+async function hashingCopy(source: string, tmp: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  await pipeline(createReadStream(source), hashing, createWriteStream(tmp, { flags: 'wx' }));
+  const handle = await fs.open(tmp, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** The blob store of a process: the S3 bucket when storage is S3, else the folder `<root>/blobs`. */
+export function blobStoreFor(root: string = dataDir): BlobStore {
+  const configured = storage();
+  return new BlobStore(configured.kind === 's3' ? configured : path.join(root, 'blobs'));
+}
+
 export class BlobStore {
+  readonly objects: ObjectStore;
+  /** The local folder (local backend), or the store's description (S3): for messages and local tests. */
   readonly root: string;
 
-  /** `root` overrides the default `<dataDir>/blobs` (tests use their own folder). */
-  constructor(root: string = path.join(dataDir, 'blobs')) {
-    this.root = path.resolve(root);
+  /** A folder (tests use their own), or an object store; default: {@link blobStoreFor} the data folder. */
+  constructor(where?: string | ObjectStore) {
+    const chosen = where ?? blobStoreFor().objects;
+    this.objects = typeof chosen === 'string' ? new LocalObjectStore(chosen) : chosen;
+    this.root = this.objects instanceof LocalObjectStore ? this.objects.root : this.objects.description;
+  }
+
+  get isLocal(): boolean {
+    return this.objects.kind === 'local';
   }
 
   /** `blob://<key>` for a key, after checking the key stays inside the store. */
@@ -75,46 +124,79 @@ export class BlobStore {
     return key;
   }
 
-  /** The file behind a `blob://` URI (it may not exist yet: outputs are named before they are written). */
+  /** Where a blob is, for people: its file (local backend) or its `s3://bucket/key`. */
+  locationOf(uri: string): string {
+    return this.objects.uriOf(this.keyOf(uri));
+  }
+
+  /**
+   * The file behind a `blob://` URI on the local backend (it may not exist yet). On S3 there is no
+   * such file: use {@link localCopy} in a scratch folder.
+   */
   pathOf(uri: string): string {
+    if (!(this.objects instanceof LocalObjectStore)) {
+      throw new Error(`${uri} is in ${this.objects.description}, not in a folder: copy it into scratch (localCopy).`);
+    }
     return path.join(this.root, ...this.keyOf(uri).split('/'));
+  }
+
+  head(uri: string): Promise<StoredObject | undefined> {
+    return this.objects.head(this.keyOf(uri));
+  }
+
+  /**
+   * A local file with the blob's content: the stored file itself on the local backend, a download
+   * into `scratchDir` on S3 (streamed to disk, so memory does not grow with the video). An
+   * ObjectMissingError when there is no such blob.
+   */
+  async localCopy(uri: string, scratchDir: string): Promise<string> {
+    const key = this.keyOf(uri);
+    if (this.isLocal) {
+      const file = this.pathOf(uri);
+      if (!(await fileExists(file))) throw new ObjectMissingError(uri);
+      return file;
+    }
+    const file = path.join(scratchDir, 'blobs', ...key.split('/'));
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await this.objects.download(key, file);
+    return file;
+  }
+
+  /** Uploads `file` to the blob's key — once (ifAbsent) unless told otherwise; above 16 MiB in streamed parts. */
+  publish(file: string, uri: string, options: PutOptions = { ifAbsent: true }): Promise<PutResult> {
+    return this.objects.putFile(this.keyOf(uri), file, options);
   }
 
   /**
    * Stores a copy of `file` at `uploads/<sha256><.ext>` (extension lower-cased, kept so tools that look at it still
-   * can). The bytes are hashed while they are copied — one read of the source, through the hash into a temporary file
-   * in the store, renamed to the hash's name — so the stored file always holds exactly the bytes its name is the hash
-   * of, even when the source changes during the upload (hashing first and copying afterwards would store whatever the
-   * second read found). Content-addressed: when that blob exists already, the temporary is dropped.
+   * can). The bytes are hashed while they are copied — one read of the source, through the hash into a temporary
+   * file, which is then renamed (local) or uploaded (S3) under the hash's name — so the stored object always holds
+   * exactly the bytes its name is the hash of, even when the source changes during the upload. Content-addressed:
+   * when that blob exists already, nothing is written.
    */
   async put(file: string): Promise<StoredBlob> {
     const source = path.resolve(file);
     const stat = await fs.stat(source).catch(() => undefined);
     if (!stat?.isFile()) throw new Error(`Cannot upload ${source}: it is not a readable file. Check the path.`);
+    const ext = path.extname(source).toLowerCase();
+    const keyFor = (sha256: string) => `uploads/${sha256}${/^\.[a-z0-9]{1,8}$/.test(ext) ? ext : ''}`;
+    if (!this.isLocal) {
+      // Through the hash into a scratch file, then a (multipart) upload of that file: never the whole video in memory.
+      return withScratch(async (scratch) => {
+        const tmp = path.join(scratch, 'upload');
+        const { sha256, bytes } = await hashingCopy(source, tmp);
+        const key = keyFor(sha256);
+        if (!(await this.objects.head(key))) await this.objects.putFile(key, tmp, { ifAbsent: true });
+        return { uri: this.uriOf(key), key, sha256, bytes };
+      });
+    }
     const dir = path.join(this.root, 'uploads');
     await fs.mkdir(dir, { recursive: true });
     await removeStaleUploads(dir);
     const tmp = path.join(dir, `${tmpPrefix}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const hashing = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          done(null, chunk);
-        },
-      });
-      await pipeline(createReadStream(source), hashing, createWriteStream(tmp, { flags: 'wx' }));
-      const handle = await fs.open(tmp, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      const sha256 = hash.digest('hex');
-      const ext = path.extname(source).toLowerCase();
-      const key = `uploads/${sha256}${/^\.[a-z0-9]{1,8}$/.test(ext) ? ext : ''}`;
+      const { sha256, bytes } = await hashingCopy(source, tmp);
+      const key = keyFor(sha256);
       const uri = this.uriOf(key);
       const target = this.pathOf(uri);
       // Same name, same bytes: an existing blob is kept (a rename over it would change nothing but its time).
@@ -136,8 +218,8 @@ export class BlobStore {
       );
     }
     // The pattern already excludes "..": this is the belt to its braces, on the resolved path.
-    const resolved = path.resolve(this.root, ...segments);
-    const relative = path.relative(this.root, resolved);
+    const root = path.resolve('/blob-root');
+    const relative = path.relative(root, path.resolve(root, ...segments));
     if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
       throw new BlobUriError(`Blob ${JSON.stringify(shown)} points outside the blob store ${this.root}; refused.`);
     }

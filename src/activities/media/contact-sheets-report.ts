@@ -1,19 +1,22 @@
 /**
  * Report activity `contact-sheets` (the thumbnailer's last step, once per run): reads the run's
  * results parts and puts the first thumbnail of every item that got one on contact sheets of at
- * most {@link maxTiles} each, `<dataDir>/outputs/<pipeline>/<run>/contact-sheet-001.jpg`, -002, …
- * in the order of the parts. No list of thumbnails travels in a payload. A thumbnail that cannot
+ * most {@link maxTiles} each, key `outputs/<pipeline>/<run>/contact-sheet-001.jpg`, -002, … in the
+ * order of the parts (on the local backend `<dataDir>/outputs/…`). Thumbnails are read by their
+ * URIs (from the bucket when they are there), each sheet is made in a scratch folder and published
+ * once; the report returns the sheets' URIs. No list of thumbnails travels in a payload. A thumbnail that cannot
  * be read leaves its cell empty and a sheet that cannot be made is skipped: both are reported in
  * `notes`; the run never fails for a contact sheet.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
+import { withScratch } from '../../storage/scratch';
+import { publishFile } from '../../storage/stage-files';
 import type { ReportCall, ReportFiles } from '../pipeline/report-types';
 import { readResultLines } from '../pipeline/results';
-import { runOutputDir, runResultsDir } from '../pipeline/run-outputs';
 import { contactSheetLayout, maxTiles, tilePixels, writeRawSheet } from './contact-sheet';
+import { readStored, runOutputKey, runResultsLocation } from './stored-media';
 
 interface Entry {
   itemId: string;
@@ -42,9 +45,13 @@ function heartbeat(details: unknown): void {
   }
 }
 
-export async function contactSheetsReport(call: ReportCall): Promise<ReportFiles> {
+export function contactSheetsReport(call: ReportCall): Promise<ReportFiles> {
+  return withScratch((scratch) => makeContactSheets(call, scratch));
+}
+
+async function makeContactSheets(call: ReportCall, scratch: string): Promise<ReportFiles> {
   const entries: Entry[] = [];
-  for await (const line of readResultLines(runResultsDir(call.pipeline, call.run))) {
+  for await (const line of readResultLines(runResultsLocation(call.pipeline, call.run))) {
     const thumbnailPath = line.status === 'completed' ? thumbnailOf(line.data) : undefined;
     if (thumbnailPath) entries.push({ itemId: line.id, thumbnailPath });
   }
@@ -53,13 +60,12 @@ export async function contactSheetsReport(call: ReportCall): Promise<ReportFiles
   const note = (text: string) => (notes.length < maxNotes ? notes.push(text) : (unlisted += 1));
   if (entries.length === 0) return { files: [], notes: ['no item has a thumbnail: no contact sheet'] };
 
-  const dir = runOutputDir(call.pipeline, call.run);
   const files: string[] = [];
   // Identical thumbnails (re-uploads of one clip) are decoded once.
   const tiles = new Map<string, Buffer>();
   for (let k = 0; k * maxTiles < entries.length; k++) {
     const sheet = entries.slice(k * maxTiles, (k + 1) * maxTiles);
-    const out = path.join(dir, contactSheetName(k));
+    const out = path.join(scratch, contactSheetName(k));
     try {
       const layout = contactSheetLayout(sheet.length, undefined, tileWidthFor(sheet.length));
       const cells: (Buffer | undefined)[] = [];
@@ -67,7 +73,7 @@ export async function contactSheetsReport(call: ReportCall): Promise<ReportFiles
         if (i % 50 === 0) heartbeat({ sheet: k + 1, tiles: i });
         const { itemId, thumbnailPath } = sheet[i];
         try {
-          const data = await fs.readFile(thumbnailPath);
+          const data = await readStored(thumbnailPath);
           const key = `${layout.cellWidth}:${createHash('sha1').update(data).digest('hex')}`;
           let pixels = tiles.get(key);
           if (!pixels) {
@@ -82,7 +88,9 @@ export async function contactSheetsReport(call: ReportCall): Promise<ReportFiles
         }
       }
       await writeRawSheet(out, cells, layout, sheet.length <= 100);
-      files.push(out);
+      // Replaced, not kept: a report retried after more results (a redrive) makes the sheet anew.
+      const published = await publishFile(out, runOutputKey(call.pipeline, call.run, contactSheetName(k)), {});
+      files.push(published.uri);
     } catch (error) {
       note(`${contactSheetName(k)} was not made: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -2,30 +2,37 @@
  * The thumbnailer's pipeline stages (pipeline `thumbnailer`, src/pipelines/thumbnailer.ts):
  *   extract-frame     a representative frame of the item's video (ffmpeg, video queue)
  *   make-thumbnails   thumbnails of that frame at the run's sizes (sharp, image queue)
- * Outputs per item under the run's folder: `<dataDir>/outputs/thumbnailer/<run>/<itemId>/frame.png`
- * and `thumb-<width>.<ext>`, the same names as the thumbnailer workflow's.
+ * Each stage works in a scratch folder of its own (withScratch, removed after the item): the input
+ * — a video URI (`s3://…`, or a local path on the default backend) or the previous stage's frame
+ * URI — is copied there, ffmpeg/sharp write there, and the outputs are published once to
+ * deterministic keys, `outputs/thumbnailer/<run>/<itemId>/frame.png` and `thumb-<width>.<ext>`
+ * (on the local backend the files `<dataDir>/outputs/thumbnailer/<run>/…` as before). Item data
+ * carries the outputs' URIs, so the next stage may run on another host.
  *
  * Identical inputs in a run are worked on once: a frame is cached under the SHA-256 of the video's
- * bytes, thumbnails under the SHA-256 of the frame's bytes and their sizes (in the run's
- * `.cache/` folder), and an item whose content was seen before in the run gets copies. A batch of
- * re-uploads (the same clip under many names) costs one ffmpeg run, not one per item. Cache
- * entries are written atomically; nothing is shared between runs.
+ * bytes, thumbnails under the SHA-256 of the frame's bytes and their sizes (keys under the run's
+ * `.cache/`), and an item whose content was seen before in the run gets copies. A batch of
+ * re-uploads (the same clip under many names) costs one ffmpeg run, not one per item. The cache is
+ * also how a retry on another host finds an earlier attempt's work. Nothing is shared between runs.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { ObjectMissingError, StorageUriError } from '../../storage/object-store';
+import { withScratch } from '../../storage/scratch';
+import { localCopyOf, publishFile } from '../../storage/stage-files';
+import { storage } from '../../storage/storage';
 import { invalidInput } from '../errors';
-import { fileExists, writeAtomically } from '../fs/atomic-write';
-import { runOutputDir } from '../pipeline/run-outputs';
 import { stageActivity } from '../pipeline/stage-activity';
+import type { StageCall } from '../pipeline/types';
 import { extractFrame, itemOutputDir } from './extract-frame';
+import { copyStored, readStoredJson, runOutputKey } from './stored-media';
 import { makeThumbnails, validSizes } from './thumbnails';
 import { DEFAULT_THUMBNAIL_SIZES, type ExtractedFrame, type ThumbnailFile, type ThumbnailSpec } from './types';
 
-const cacheDir = (outputDir: string) => path.join(outputDir, '.cache');
-
-/** The frame recorded in an item's data after extract-frame. */
+/** The frame recorded in an item's data after extract-frame; `path` is the frame's URI. */
 export interface FrameData {
   path: string;
   atSeconds: number;
@@ -48,43 +55,41 @@ async function sha256Of(file: string, what: string): Promise<string> {
 }
 
 /**
- * `to` becomes the file at `from`: a hard link (no bytes copied; writers replace files by rename,
- * so linked files never change under each other), or a copy across filesystems. Atomic: linked
- * or copied to a temporary name, then renamed.
+ * A local file of `uri` in the scratch folder (the file itself for a local path). A missing object
+ * or an `s3://` URI on a worker without S3 settings is bad input: retrying cannot make it appear.
  */
-async function copyTo(from: string, to: string): Promise<void> {
-  await fs.mkdir(path.dirname(to), { recursive: true });
-  const tmp = `${path.join(path.dirname(to), `.${path.basename(to)}`)}.${process.pid}.${randomBytes(4).toString('hex')}.link`;
+async function scratchCopy(uri: string, scratch: string, what: string): Promise<string> {
   try {
-    await fs.link(from, tmp);
+    return await localCopyOf(uri, scratch);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV' && (error as NodeJS.ErrnoException).code !== 'EPERM')
-      throw error;
-    await writeAtomically(to, (t) => fs.copyFile(from, t));
-    return;
-  }
-  await fs.rename(tmp, to).catch(async (error: unknown) => {
-    await fs.rm(tmp, { force: true });
+    if (error instanceof ObjectMissingError) {
+      throw invalidInput(`${what} ${uri} does not exist in the store; upload it or remove it from the batch.`, { uri });
+    }
+    if (error instanceof StorageUriError) throw invalidInput(`${what} ${uri}: ${error.message}`, { uri });
     throw error;
+  }
+}
+
+/** A bad-input failure that names the scratch copy names the URI instead (messages are grouped and shown). */
+function aboutUri(error: unknown, file: string, uri: string): unknown {
+  if (file === uri || !(error instanceof ApplicationFailure) || !error.message.includes(file)) return error;
+  return ApplicationFailure.create({
+    message: error.message.split(file).join(uri),
+    type: error.type ?? undefined,
+    nonRetryable: error.nonRetryable ?? undefined,
+    details: error.details as unknown[] | undefined,
   });
 }
 
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-function videoPathOf(data: Record<string, unknown>, itemId: string): string {
+function videoUriOf(data: Record<string, unknown>, itemId: string): string {
   const file = data.path;
   if (typeof file !== 'string' || file.trim() === '') {
-    throw invalidInput(`Item ${itemId} has no "path" of a video file in its data; give each item { "path": "..." }.`, {
-      itemId,
-    });
+    throw invalidInput(
+      `Item ${itemId} has no "path" of a video file in its data; give each item { "path": "..." } (a file or an s3:// URI).`,
+      { itemId },
+    );
   }
-  return path.resolve(file);
+  return file.startsWith('s3://') ? file : path.resolve(file);
 }
 
 /** Work on a cache key going on in this process: a caller of the same key waits for it, then looks again. */
@@ -113,76 +118,108 @@ async function cached<T>(key: string, lookup: () => Promise<T | undefined>, make
   }
 }
 
-/** extractFrame, or a copy of the frame of the same bytes seen before. */
-async function cachedFrame(itemId: string, videoPath: string, outputDir: string): Promise<FrameData> {
-  const key = await sha256Of(videoPath, 'Video');
-  const png = path.join(cacheDir(outputDir), 'frames', `${key}.png`);
-  const own = path.join(itemOutputDir(outputDir, itemId), 'frame.png');
+/** extractFrame in scratch, published; or a copy of the frame of the same bytes seen before in the run. */
+async function cachedFrame(call: StageCall, itemId: string, video: string, scratch: string): Promise<FrameData> {
+  const sha = await sha256Of(video, 'Video');
+  const png = runOutputKey(call.pipeline, call.run, '.cache', 'frames', `${sha}.png`);
+  const own = runOutputKey(call.pipeline, call.run, itemOutputName(itemId), 'frame.png');
   return cached(
-    png,
+    `${call.pipeline}/${call.run}/${png}`,
     async () => {
-      const info = await readJson<Omit<FrameData, 'path'>>(`${png}.json`);
-      if (!info || !(await fileExists(png))) return undefined;
-      await copyTo(png, own);
-      return { path: own, ...info };
+      const info = await readStoredJson<Omit<FrameData, 'path'>>(`${png}.json`);
+      if (!info || !(await storage().head(png))) return undefined;
+      const copy = await copyStored(png, own, scratch);
+      return { path: copy.uri, ...info };
     },
     async () => {
-      const frame: ExtractedFrame = await extractFrame({ itemId, videoPath, outputDir });
+      const frame: ExtractedFrame = await extractFrame({ itemId, videoPath: video, outputDir: scratch });
       const { atSeconds, width, height } = frame;
-      await copyTo(frame.framePath, png);
-      await writeAtomically(`${png}.json`, (tmp) => fs.writeFile(tmp, JSON.stringify({ atSeconds, width, height })));
-      return { path: frame.framePath, atSeconds, width, height };
+      const published = await publishFile(frame.framePath, own);
+      // The cache entry's JSON last: its presence means the frame beside it is whole.
+      await publishFile(frame.framePath, png);
+      await storage().putBytes(`${png}.json`, JSON.stringify({ atSeconds, width, height }), { ifAbsent: true });
+      return { path: published.uri, atSeconds, width, height };
     },
   );
 }
 
-/** makeThumbnails, or copies of the thumbnails of the same frame at the same sizes. */
+/** The item's folder name, checked (no slashes, not "." or ".."): the same rule as the local layout's. */
+const itemOutputName = (itemId: string) => path.basename(itemOutputDir('/', itemId));
+
+/** makeThumbnails in scratch, published; or copies of the thumbnails of the same frame at the same sizes. */
 async function cachedThumbnails(
+  call: StageCall,
   itemId: string,
-  framePath: string,
-  outputDir: string,
+  frame: string,
   sizes: ThumbnailSpec[],
+  scratch: string,
 ): Promise<ThumbnailFile[]> {
-  const key = `${await sha256Of(framePath, 'Frame')}-${sizes.map((s) => `${s.width}${s.format}`).join('-')}`;
-  const dir = path.join(cacheDir(outputDir), 'thumbnails', key);
-  const itemDir = itemOutputDir(outputDir, itemId);
+  const key = `${await sha256Of(frame, 'Frame')}-${sizes.map((s) => `${s.width}${s.format}`).join('-')}`;
+  const dir = runOutputKey(call.pipeline, call.run, '.cache', 'thumbnails', key);
+  const itemKey = (name: string) => runOutputKey(call.pipeline, call.run, itemOutputName(itemId), name);
   return cached(
-    dir,
+    `${call.pipeline}/${call.run}/${dir}`,
     async () => {
-      const known = await readJson<ThumbnailFile[]>(path.join(dir, 'thumbnails.json'));
+      const known = await readStoredJson<(Omit<ThumbnailFile, 'path'> & { name: string })[]>(`${dir}/thumbnails.json`);
       if (!known) return undefined;
-      const present = await Promise.all(known.map((t) => fileExists(path.join(dir, path.basename(t.path)))));
+      const present = await Promise.all(known.map((t) => storage().head(`${dir}/${t.name}`)));
       if (!present.every(Boolean)) return undefined;
-      for (const t of known)
-        await copyTo(path.join(dir, path.basename(t.path)), path.join(itemDir, path.basename(t.path)));
-      return known.map((t) => ({ ...t, path: path.join(itemDir, path.basename(t.path)) }));
+      const copies: ThumbnailFile[] = [];
+      for (const { name, ...t } of known) {
+        const copy = await copyStored(`${dir}/${name}`, itemKey(name), scratch);
+        copies.push({ ...t, path: copy.uri, bytes: copy.bytes });
+      }
+      return copies;
     },
     async () => {
-      const made = await makeThumbnails({ itemId, framePath, outputDir, sizes });
-      for (const t of made) await copyTo(t.path, path.join(dir, path.basename(t.path)));
-      await writeAtomically(path.join(dir, 'thumbnails.json'), (tmp) => fs.writeFile(tmp, JSON.stringify(made)));
-      return made;
+      const made = await makeThumbnails({ itemId, framePath: frame, outputDir: path.join(scratch, 'out'), sizes });
+      const published: ThumbnailFile[] = [];
+      const entries: (Omit<ThumbnailFile, 'path'> & { name: string })[] = [];
+      for (const t of made) {
+        const name = path.basename(t.path);
+        const put = await publishFile(t.path, itemKey(name));
+        await publishFile(t.path, `${dir}/${name}`);
+        published.push({ ...t, path: put.uri, bytes: put.bytes });
+        entries.push({ name, width: t.width, height: t.height, format: t.format, bytes: t.bytes });
+      }
+      await storage().putBytes(`${dir}/thumbnails.json`, JSON.stringify(entries), { ifAbsent: true });
+      return published;
     },
   );
 }
 
-/** Stage `extract-frame`: adds `frame: { path, atSeconds, width, height }` to the item's data. */
-export const extractFrameStage = stageActivity(async (item, call) => {
-  const outputDir = runOutputDir(call.pipeline, call.run);
-  const frame = await cachedFrame(item.id, videoPathOf(item.data, item.id), outputDir);
-  return { ...item.data, frame };
-});
+/** Stage `extract-frame`: adds `frame: { path (URI), atSeconds, width, height }` to the item's data. */
+export const extractFrameStage = stageActivity((item, call) =>
+  withScratch(async (scratch) => {
+    const uri = videoUriOf(item.data, item.id);
+    const video = await scratchCopy(uri, scratch, 'Video');
+    try {
+      const frame = await cachedFrame(call, item.id, video, scratch);
+      return { ...item.data, frame };
+    } catch (error) {
+      throw aboutUri(error, video, uri);
+    }
+  }),
+);
 
-/** Stage `make-thumbnails`: adds `thumbnails: [{ path, width, height, format, bytes }]` (sizes: the item's `sizes` or the defaults). */
-export const makeThumbnailsStage = stageActivity(async (item, call) => {
-  const frame = item.data.frame as FrameData | undefined;
-  if (typeof frame?.path !== 'string') {
-    throw invalidInput(`Item ${item.id} has no extracted frame; run the extract-frame stage first.`, {
-      itemId: item.id,
-    });
-  }
-  const sizes = validSizes(item.data.sizes ?? DEFAULT_THUMBNAIL_SIZES);
-  const outputDir = runOutputDir(call.pipeline, call.run);
-  const thumbnails = await cachedThumbnails(item.id, frame.path, outputDir, sizes);
-  return { ...item.data, thumbnails };
-});
+/** Stage `make-thumbnails`: adds `thumbnails: [{ path (URI), width, height, format, bytes }]` (sizes: the item's `sizes` or the defaults). */
+export const makeThumbnailsStage = stageActivity((item, call) =>
+  withScratch(async (scratch) => {
+    const frame = item.data.frame as FrameData | undefined;
+    if (typeof frame?.path !== 'string') {
+      throw invalidInput(`Item ${item.id} has no extracted frame; run the extract-frame stage first.`, {
+        itemId: item.id,
+      });
+    }
+    const sizes = validSizes(item.data.sizes ?? DEFAULT_THUMBNAIL_SIZES);
+    const local = await scratchCopy(frame.path, scratch, 'Frame');
+    try {
+      const thumbnails = await cachedThumbnails(call, item.id, local, sizes, scratch);
+      return { ...item.data, thumbnails };
+    } catch (error) {
+      throw aboutUri(error, local, frame.path);
+    } finally {
+      await fs.rm(path.join(scratch, 'out'), { recursive: true, force: true });
+    }
+  }),
+);

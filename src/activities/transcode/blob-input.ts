@@ -1,28 +1,45 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { BlobStore, BlobUriError } from '../../runtime/blob-store';
-import { fileExists } from '../fs/atomic-write';
+import { ObjectMissingError } from '../../storage/object-store';
 import { invalidInput } from '../errors';
 
 /**
- * The file behind a `blob://` URI an activity was handed. A malformed URI or one that leaves the store is bad input
+ * The key of a `blob://` URI an activity was handed. A malformed URI or one that leaves the store is bad input
  * (never retried); `what` names the blob in the message, e.g. `Upload "clip.mp4"`.
  */
-export function blobFile(store: BlobStore, uri: string, what: string): string {
+export function checkedBlobUri(store: BlobStore, uri: string, what: string): string {
   try {
-    return store.pathOf(uri);
+    return store.keyOf(uri);
   } catch (err) {
     if (err instanceof BlobUriError) throw invalidInput(`${what}: ${err.message}`, { uri });
     throw err;
   }
 }
 
-/** Like {@link blobFile}, and the file must exist: a missing input blob cannot appear by retrying. */
-export async function existingBlobFile(store: BlobStore, uri: string, what: string, fix: string): Promise<string> {
-  const file = blobFile(store, uri, what);
-  if (!(await fileExists(file))) {
-    throw invalidInput(`${what} is missing from the blob store (${uri}, expected at ${file}). ${fix}`, { uri, file });
+/**
+ * A local file with the blob's content, in `scratchDir` when the store is S3 (the stored file itself on the local
+ * backend). The blob must exist: a missing input blob cannot appear by retrying, so that is bad input.
+ */
+export async function blobCopy(
+  store: BlobStore,
+  uri: string,
+  what: string,
+  fix: string,
+  scratchDir: string,
+): Promise<string> {
+  checkedBlobUri(store, uri, what);
+  try {
+    return await store.localCopy(uri, scratchDir);
+  } catch (err) {
+    if (!(err instanceof ObjectMissingError)) throw err;
+    throw invalidInput(
+      `${what} is missing from the blob store (${uri}, expected at ${store.locationOf(uri)}). ${fix}`,
+      {
+        uri,
+        location: store.locationOf(uri),
+      },
+    );
   }
-  return file;
 }
 
 /**

@@ -1,11 +1,15 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BlobStore } from '../../runtime/blob-store';
+import { withScratch } from '../../storage/scratch';
+import { faultPoint } from '../fault-point';
 import { configuredFfmpeg, ffmpegFileArg, stderrSummary } from '../../runtime/tools/ffmpeg';
 import { invalidInput } from '../errors';
-import { fileExists, writeAtomically } from '../fs/atomic-write';
+import { writeAtomically } from '../fs/atomic-write';
 import { undecodableHints } from '../media/extract-frame';
 import { safeInputOptions } from '../media/safe-input';
-import { blobFile, existingBlobFile } from './blob-input';
+import { blobCopy, checkedBlobUri } from './blob-input';
 import { EncodePlan, encodePlan } from './encoding';
 import { readRendition } from './read-back';
 import { RENDITIONS, RenditionSpec } from './renditions';
@@ -68,30 +72,77 @@ export interface RenderToBlob {
   size: Size;
   /** Deterministic (see renditionUri), so a retry or another run of the same bytes finds it. */
   outputUri: string;
+  /** Reach fault point `transcode-render-before-publish` (crash tests): set past a ladder's first rendition. */
+  faultPoint?: boolean;
+}
+
+/** Where one render call works: its scratch folder and the upload's local copy in it. */
+export interface RenderScratch {
+  dir: string;
+  sourceFile: string;
+}
+
+/** ffprobe's reading of the object at `uri` as it is stored (downloaded into scratch first on S3), or undefined. */
+async function readStoredRendition(
+  store: BlobStore,
+  uri: string,
+  spec: RenditionSpec,
+  scratch: string,
+): Promise<RenditionFile | undefined> {
+  if (!(await store.head(uri))) return undefined;
+  const file = await store.localCopy(uri, path.join(scratch, 'stored'));
+  try {
+    return await readRendition(file, spec.name, uri);
+  } catch {
+    return undefined;
+  } finally {
+    if (!store.isLocal) await fs.rm(file, { force: true });
+  }
 }
 
 /**
- * Writes one rendition of an upload to its `outputUri` with fluent-ffmpeg (to a temporary file, renamed when
- * complete). Idempotent: when a valid file (right codec, size and duration as ffprobe reads it) is there already —
- * from an earlier attempt, or another run of the same bytes — it is kept and returned with `reused: true`. An
- * undecodable source fails non-retryably.
+ * Writes one rendition of an upload to its `outputUri`: ffmpeg (fluent-ffmpeg) reads the upload's scratch copy and
+ * writes the rendition into scratch; ffprobe checks it there; then it is published once to its key (`ifAbsent`: on
+ * S3 `If-None-Match: *`, a multipart stream above 16 MiB; the object appears only complete). Idempotent across
+ * hosts: when a valid object (right codec, size and duration as ffprobe reads it) is there already — from an earlier
+ * attempt on any host, or another run of the same bytes — it is kept and returned with `reused: true`; a retry never
+ * makes a second one. An undecodable source fails non-retryably.
  */
-export async function renderToBlob(store: BlobStore, input: RenderToBlob, ctx: Context): Promise<RenderedRendition> {
+export async function renderToBlob(
+  store: BlobStore,
+  input: RenderToBlob,
+  ctx: Context,
+  scratch: RenderScratch,
+): Promise<RenderedRendition> {
   const { upload, source, spec, size } = input;
   const what = `${spec.label} of upload "${upload.name}"`;
-  const sourceFile = await existingBlobFile(store, upload.uri, `Upload "${upload.name}"`, 'Upload the file again.');
-  const outFile = blobFile(store, input.outputUri, `Output of ${what}`);
+  checkedBlobUri(store, input.outputUri, `Output of ${what}`);
   const plan = encodePlan(spec, size, source);
 
-  if (await fileExists(outFile)) {
-    const earlier = await readRendition(outFile, spec.name, input.outputUri).catch(() => undefined);
-    if (earlier && !mismatch(earlier, spec, size, plan)) return { ...earlier, reused: true };
+  const earlier = await readStoredRendition(store, input.outputUri, spec, scratch.dir);
+  if (earlier && !mismatch(earlier, spec, size, plan)) return { ...earlier, reused: true };
+  const stored = earlier !== undefined || (await store.head(input.outputUri)) !== undefined;
+
+  const outFile = path.join(scratch.dir, 'out', spec.file);
+  await fs.mkdir(path.dirname(outFile), { recursive: true });
+  try {
+    await writeAtomically(outFile, (tmp) => encode(scratch.sourceFile, plan, tmp, what, ctx));
+    const written = await readRendition(outFile, spec.name, input.outputUri);
+    const problem = mismatch(written, spec, size, plan);
+    if (problem) throw new Error(`Rendered ${what}, but ffprobe reads ${problem}; will retry.`);
+    // The crash tests stop a worker here: rendered in scratch, not yet in the store.
+    if (input.faultPoint) await faultPoint('transcode-render-before-publish');
+    // A stored object that is not this rendition (a damaged or foreign file) is replaced; otherwise written once.
+    const put = await store.publish(outFile, input.outputUri, stored ? {} : { ifAbsent: true });
+    return { ...written, bytes: put.bytes, reused: !put.created };
+  } finally {
+    await fs.rm(outFile, { force: true });
   }
-  await writeAtomically(outFile, (tmp) => encode(sourceFile, plan, tmp, what, ctx));
-  const written = await readRendition(outFile, spec.name, input.outputUri);
-  const problem = mismatch(written, spec, size, plan);
-  if (problem) throw new Error(`Rendered ${what} to ${outFile}, but ffprobe reads ${problem}; will retry.`);
-  return { ...written, reused: false };
+}
+
+/** The upload's content as a local file (a download into `dir` when it is in S3). */
+export function uploadCopy(store: BlobStore, upload: Upload, dir: string): Promise<string> {
+  return blobCopy(store, upload.uri, `Upload "${upload.name}"`, 'Upload the file again.', dir);
 }
 
 /**
@@ -109,6 +160,9 @@ export function renderActivity(store: BlobStore) {
     }
     const { upload, source, outputUri } = input;
     const size = legacyRenditionSize(spec, source);
-    return renderToBlob(store, { upload, source, spec, size, outputUri }, Context.current());
+    return withScratch(async (dir) => {
+      const sourceFile = await uploadCopy(store, upload, dir);
+      return renderToBlob(store, { upload, source, spec, size, outputUri }, Context.current(), { dir, sourceFile });
+    });
   };
 }

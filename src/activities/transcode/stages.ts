@@ -6,18 +6,19 @@
  *   transcode-manifest  ffprobe every rendition as written into manifest.json beside them
  *
  * One render call does a whole ladder: a worker killed mid-ladder loses only the rendition it was encoding (the
- * retry keeps every finished file, content-addressed and checked by ffprobe, and removes the dead worker's
- * temporary), and uploads still render in parallel across the video workers. Bad input (not a video, corrupt) fails
+ * retry — on any host — keeps every published rendition, content-addressed and checked by ffprobe; the dead
+ * worker's scratch is removed when a worker starts there again), and uploads still render in parallel across the video workers. Bad input (not a video, corrupt) fails
  * as InvalidInput: the item is dead-lettered with its reason and the run goes on.
  */
 import { Context } from '@temporalio/activity';
 import type { PipelineItem } from '../../pipelines/spec';
 import { BlobStore } from '../../runtime/blob-store';
+import { withScratch } from '../../storage/scratch';
 import { stageActivity } from '../pipeline/stage-activity';
 import type { StageActivity } from '../pipeline/types';
 import { writeManifestActivity } from './manifest';
 import { probeUploadActivity } from './probe-upload';
-import { renderToBlob } from './render';
+import { renderToBlob, uploadCopy } from './render';
 import { ladderFor, manifestUri, RENDITIONS, renditionUri } from './renditions';
 import type { RenditionReport } from './upload-item';
 import { ladderOf, renditionsOf, sourceOf, uploadOf } from './upload-item';
@@ -42,24 +43,29 @@ export function transcodeStageActivities(
     return { ...item.data, source, ladder: ladderFor(source) };
   };
 
-  const render = async (item: PipelineItem) => {
-    const upload = uploadOf(item);
-    const source = sourceOf(item);
-    const renditions: RenditionReport[] = [];
-    for (const { rendition, width, height } of ladderOf(item, source)) {
-      const spec = RENDITIONS[rendition];
-      const outputUri = renditionUri(upload.sha256, rendition);
-      const done = await renderToBlob(
-        store,
-        { upload, source, spec, size: { width, height }, outputUri },
-        Context.current(),
-      );
-      const { uri: _uri, format: _format, ...report } = done;
-      renditions.push(report);
-    }
-    const { ladder: _ladder, ...data } = item.data;
-    return { ...data, renditions };
-  };
+  // The whole ladder from one scratch copy of the upload; the scratch folder goes when the item is done.
+  const render = (item: PipelineItem) =>
+    withScratch(async (dir) => {
+      const upload = uploadOf(item);
+      const source = sourceOf(item);
+      const planned = ladderOf(item, source);
+      const sourceFile = await uploadCopy(store, upload, dir);
+      const renditions: RenditionReport[] = [];
+      for (const [index, { rendition, width, height }] of planned.entries()) {
+        const spec = RENDITIONS[rendition];
+        const outputUri = renditionUri(upload.sha256, rendition);
+        const done = await renderToBlob(
+          store,
+          { upload, source, spec, size: { width, height }, outputUri, faultPoint: index > 0 },
+          Context.current(),
+          { dir, sourceFile },
+        );
+        const { uri: _uri, format: _format, ...report } = done;
+        renditions.push(report);
+      }
+      const { ladder: _ladder, ...data } = item.data;
+      return { ...data, renditions };
+    });
 
   const manifest = async (item: PipelineItem) => {
     const upload = uploadOf(item);

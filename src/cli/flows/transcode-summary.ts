@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { readResultLines } from '../../activities/pipeline/results';
 import type { FailureGroup, ResultLine } from '../../activities/pipeline/results-types';
-import { renditionUri } from '../../activities/transcode/renditions';
+import { manifestUri, renditionUri } from '../../activities/transcode/renditions';
 import type { SourceVideo } from '../../activities/transcode/types';
 import type { RenditionReport } from '../../activities/transcode/upload-item';
 import type { BlobStore } from '../../runtime/blob-store';
@@ -68,12 +68,14 @@ function uploadLines(line: ResultLine, store: BlobStore): string[] {
   const source = data.source as SourceVideo | undefined;
   const renditions = (data.renditions ?? []) as RenditionReport[];
   const sha256 = String(data.sha256 ?? '');
-  const folder = displayPath(path.join(store.root, 'renditions', sha256));
+  // The renditions' folder (local backend) or their s3://bucket/renditions/<sha256> prefix.
+  const manifest = store.locationOf(manifestUri(sha256));
+  const folder = store.isLocal ? displayPath(path.dirname(manifest)) : manifest.slice(0, -'/manifest.json'.length);
   const what = source
     ? ` (${source.codec} ${source.width}x${source.height}, ${source.durationSeconds.toFixed(1)} s)`
     : '';
   const lines = [`  ok      ${nameOf(line)}${what} → ${folder}/`];
-  for (const r of renditions) lines.push(renditionLine(r, store.pathOf(renditionUri(sha256, r.rendition))));
+  for (const r of renditions) lines.push(renditionLine(r, store.locationOf(renditionUri(sha256, r.rendition))));
   lines.push(row(['manifest', '', '', '', ''], 'manifest.json'));
   return lines;
 }

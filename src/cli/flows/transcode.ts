@@ -6,14 +6,15 @@
  *
  *   npm run cli -- run transcode <video files or folders...> [--run NAME]
  *
- * Renditions land in `<dataDir>/blobs/renditions/<sha256 of the upload>/`, so the same video uploaded again (any
- * name, any run) is not rendered again.
+ * Uploads are stored under `uploads/<sha256>.<ext>`, renditions under `renditions/<sha256 of the upload>/` — in
+ * `<dataDir>/blobs/` on the local backend, in the bucket with BATCH_STORAGE=s3 — so the same video uploaded again
+ * (any name, any run) is not rendered again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTranscodeRun, uploadFiles } from '../../client/transcode-run';
 import { checkedRunName, timestampedRunName } from '../../core/run-name';
-import { BlobStore } from '../../runtime/blob-store';
+import { blobStoreFor } from '../../runtime/blob-store';
 import { workflowUrl } from '../../runtime/config';
 import { generateSampleVideos, SampleSpec } from '../../runtime/sample-videos';
 import { collect, sourcesFromInputs } from '../../sources';
@@ -49,7 +50,8 @@ function parseArgs(args: string[]): TranscodeArgs {
 
 /** Uploads the inputs, runs the flow with a progress line, and returns the summary lines. */
 async function transcodeFiles(ctx: FlowContext, inputs: string[], runName: string): Promise<string[]> {
-  const store = new BlobStore(path.join(ctx.dataDir, 'blobs'));
+  // `<dataDir>/blobs` on the local backend; the bucket (keys uploads/…, renditions/…) with BATCH_STORAGE=s3.
+  const store = blobStoreFor(ctx.dataDir);
   const items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
   const uploads = await uploadFiles(store, items);
   // One line per upload for a handful; a count for many.
