@@ -57,7 +57,13 @@ export async function buildApiApp(
     if (failure.status >= 500) log(`${request.method} ${request.url} → ${failure.status}: ${describe(error)}`);
     if (reply.sent || reply.raw.headersSent) return void reply.raw.destroy();
     if (!request.raw.complete) closeAfterAnswer(request.raw, reply.raw, limits);
-    return reply.code(failure.status).headers(failure.headers).send({ error: failure.kind, message: failure.message });
+    // Type and serializer set here too: a target the router could not read has no route's.
+    return reply
+      .code(failure.status)
+      .headers(failure.headers)
+      .type('application/json; charset=utf-8')
+      .serializer(jsonText)
+      .send({ error: failure.kind, message: failure.message });
   };
 
   const app = Fastify({

@@ -66,12 +66,6 @@ function frameworkRefusal(error: FastifyError): ApiError | undefined {
         'UnsupportedMediaType',
         'The Content-Type header is not a valid media type; send "Content-Type: application/json".',
       );
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new ApiError(
-        400,
-        'BadRequest',
-        'The request body is not as long as its Content-Length says; send the length of the body you send.',
-      );
     case 'FST_ERR_BAD_URL': {
       const path = /^'(.*)' is not a valid url component$/.exec(error.message)?.[1] ?? '';
       return new ApiError(

@@ -94,15 +94,16 @@ export const publishEventRequestSchema = Type.Object(
 export type PublishEventRequest = Static<typeof publishEventRequestSchema>;
 
 /** Path parameters: names as the client sent them (decoded); unknown ones are a 404 of the handler. */
-export const pipelineParams = Type.Object({
-  pipeline: Type.String({ description: 'a pipeline name (GET /pipelines)' }),
-});
+const pipelineName = Type.String({ minLength: 1, description: 'a pipeline name (GET /pipelines)' });
+export const pipelineParams = Type.Object({ pipeline: pipelineName });
 export const runParams = Type.Object({
-  pipeline: Type.String({ description: 'a pipeline name (GET /pipelines)' }),
-  run: Type.String({ description: 'the run name the start answered' }),
+  pipeline: pipelineName,
+  run: Type.String({ minLength: 1, description: 'the run name the start answered' }),
 });
 export type RunParams = Static<typeof runParams>;
-export const topicParams = Type.Object({ topic: Type.String({ description: 'a topic name (GET /topics)' }) });
+export const topicParams = Type.Object({
+  topic: Type.String({ minLength: 1, description: 'a topic name (GET /topics)' }),
+});
 
 export const errorSchema = Type.Object({
   error: Type.String({ description: 'the kind of problem, e.g. BadRequest, UnknownPipeline' }),
