@@ -2,7 +2,9 @@
  * `npm run cluster` as a person runs it: it comes up on a fresh data folder and prints every
  * address, a SIGKILLed service is started again, a second one is refused while it runs, Ctrl-C
  * (SIGINT to the terminal's process group) stops everything, the next start reuses the database
- * without setting anything up again, and a SIGKILL of it leaves no server running.
+ * without setting anything up again (this time with `--s3`: the S3 gateway as one more supervised
+ * service, recorded in cluster.json without its credentials), and a SIGKILL of it leaves no server
+ * running.
  */
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -14,7 +16,7 @@ import { runningCluster } from '../src/cluster/cluster';
 import { checkPortsFree, localClusterPorts } from '../src/cluster/local';
 import { ClusterPorts } from '../src/cluster/cluster';
 import { repoRoot } from '../src/runtime/paths';
-import { portOpen, waitFor } from '../src/runtime/wait';
+import { freePort, portOpen, waitFor } from '../src/runtime/wait';
 
 interface Terminal {
   child: ChildProcess;
@@ -23,8 +25,8 @@ interface Terminal {
 }
 
 /** `npm run cluster` in its own process group, as a terminal runs it. */
-function npmRunCluster(env: NodeJS.ProcessEnv): Terminal {
-  const child = spawn('npm', ['run', 'cluster'], {
+function npmRunCluster(env: NodeJS.ProcessEnv, args: string[] = []): Terminal {
+  const child = spawn('npm', ['run', 'cluster', ...(args.length ? ['--', ...args] : [])], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,15 +158,60 @@ describe('npm run cluster', function () {
     }
     assert.equal(runningCluster(path.join(dataDir, 'cluster')), undefined);
 
-    const again = npmRunCluster(env);
+    const s3Port = await freePort();
+    const again = npmRunCluster({ ...env, BATCH_S3_PORT: String(s3Port) }, ['--s3']);
     terminals.push(again);
     await up(again);
     assert.doesNotMatch(again.output(), /Creating the PostgreSQL|setting up its schema|Registered namespace/);
+    // --s3: the gateway is one more service of the cluster, found by npm start -- --cluster --s3.
+    const s3Dir = path.join(dataDir, 's3');
+    assert.ok(
+      again
+        .output()
+        .includes(
+          `S3 gateway (Versity):     http://127.0.0.1:${s3Port} bucket batch, files in ${path.join(s3Dir, 'root')}`,
+        ),
+      again.output(),
+    );
+    const withS3 = runningCluster(path.join(dataDir, 'cluster'));
+    assert.deepEqual(withS3?.s3, { endpoint: `http://127.0.0.1:${s3Port}`, bucket: 'batch', dir: s3Dir });
+    const credentials = JSON.parse(fs.readFileSync(path.join(s3Dir, 'credentials.json'), 'utf8')) as {
+      secretAccessKey: string;
+    };
+    assert.ok(
+      !fs.readFileSync(path.join(dataDir, 'cluster', 'cluster.json'), 'utf8').includes(credentials.secretAccessKey),
+      'cluster.json does not hold the secret',
+    );
+    assert.ok(!again.output().includes(credentials.secretAccessKey), 'the secret is not printed');
+    assert.equal(fs.statSync(path.join(s3Dir, 'credentials.json')).mode & 0o077, 0, 'credentials.json is private');
+    const gatewayPid = Number(
+      spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .find((line) => line.includes(path.join(s3Dir, 'root')))
+        ?.trim()
+        .split(/\s+/)[0],
+    );
+    assert.ok(gatewayPid > 0, 'the gateway runs over <dataDir>/s3/root');
+    process.kill(gatewayPid, 'SIGKILL');
+    await waitFor(
+      'npm run cluster to restart the S3 gateway',
+      async () => /the S3 gateway is running again/.test(again.output()),
+      60_000,
+    );
+    assert.match(again.output(), /the S3 gateway exited \(signal SIGKILL\); restarting \(1 of 5\)/);
 
     // Killed outright (no clean-up runs): PostgreSQL, the services and the UI server die with it.
     process.kill(runningCluster(path.join(dataDir, 'cluster'))!.pid, 'SIGKILL');
     await again.exited;
-    const all = [ports.frontend, ports.history, ports.matching, ports.postgres, ports.ui, ports.workerMembership];
+    const all = [
+      ports.frontend,
+      ports.history,
+      ports.matching,
+      ports.postgres,
+      ports.ui,
+      ports.workerMembership,
+      s3Port,
+    ];
     await waitFor(
       'every cluster port to close after a SIGKILL of npm run cluster',
       async () => (await Promise.all(all.map((port) => portOpen(port)))).every((open) => !open),
