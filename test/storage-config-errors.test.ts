@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { createBucket } from '../src/cli/create-bucket';
 import { loadConfig } from '../src/runtime/config';
 import { freePort } from '../src/runtime/wait';
 import { startWorkerProcess } from '../src/runtime/worker-process';
@@ -85,5 +86,15 @@ describe('storage: bad configuration stops a worker process at start', function 
   it('incomplete settings: BATCH_STORAGE=s3 without a bucket', async () => {
     const { log } = await failedStart('no-bucket', { BATCH_S3_BUCKET: '' });
     assert.match(log, /BATCH_STORAGE=s3 needs BATCH_S3_BUCKET/);
+  });
+
+  it("create-bucket (docker-compose's s3-setup) makes a missing bucket usable, and a second run changes nothing", async () => {
+    const env = { ...s3.env, BATCH_S3_BUCKET: 'made-by-setup' };
+    assert.equal(await createBucket(env), `Bucket made-by-setup is ready on ${s3.gateway.endpoint}.`);
+    assert.equal(await createBucket(env), `Bucket made-by-setup is ready on ${s3.gateway.endpoint}.`);
+    await assert.rejects(
+      createBucket({ ...env, BATCH_S3_SECRET_ACCESS_KEY: 'wrong' }),
+      /access denied\. Check BATCH_S3_ACCESS_KEY_ID and BATCH_S3_SECRET_ACCESS_KEY/,
+    );
   });
 });
