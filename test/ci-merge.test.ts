@@ -169,6 +169,35 @@ describe('ci-merge: commits of many git repositories merged into one build pipel
     });
   });
 
+  it('builds a repository named by URL from the clone cache of this host, and lists only new commits next time', async () => {
+    const config = isolatedConfig(env.address);
+    const { dir, lines, ctx, settings, builds } = setup(config);
+    const built = sharedFile(path.join(dir, 'built.txt'));
+    const work = await initRepository(path.join(dir, 'work'));
+    const one = await commitFiles(work, 'One', { '.batch-ci': `git rev-parse HEAD >> ${built}\n` });
+    const bare = path.join(dir, 'remote.git');
+    await git(dir, ['clone', '--bare', '--quiet', work, bare]);
+    const url = `file://${bare}`;
+    let two = '';
+    await withCiWorkers(env, config, settings, async () => {
+      await ciMergeFlow.run([url, '--run', 'by-url'], ctx);
+      two = await commitFiles(work, 'Two', { 'n.txt': '2\n' });
+      await git(work, ['push', '--quiet', bare, 'HEAD:refs/heads/main']);
+      lines.length = 0;
+      await ciMergeFlow.run([url, '--run', 'by-url-2'], ctx);
+      assert.deepEqual(builtShas(built), [one, two], 'each commit built once, the second only in the second run');
+    });
+    assert.match(
+      lines.find((l) => l.startsWith('ci-merge by-url-2'))!,
+      /^ci-merge by-url-2: 1 commit from 1 repository/,
+    );
+    const record = await readBuildRecord(buildPaths(builds, two, undefined).record);
+    assert.equal(record?.status, 'passed');
+    assert.equal(record?.repo, 'remote', 'named after the URL');
+    const caches = fs.readdirSync(path.join(ctx.dataDir, 'ci-merge', 'clones')).filter((f) => f.endsWith('.git'));
+    assert.equal(caches.length, 1, 'one clone of the remote on this host');
+  });
+
   it('two runs building the same commits at the same moment build each once (the second waits for the first)', async () => {
     const config = isolatedConfig(env.address);
     const { dir, lines, ctx, settings } = setup(config);

@@ -1,5 +1,6 @@
 /**
- * Git source (the merger's inputs): the commits of several local repositories that no finished
+ * Git source (the merger's inputs): the commits of several repositories — local folders, or remote
+ * URLs (file://, https://, ssh://) fetched into this host's clone cache first — that no finished
  * run has seen yet, merged into one list of pipeline items with mergeSources — interleaved round
  * robin so a busy repository cannot push a quiet one to the back, tagged with their repository
  * (the origin: Temporal fairness key), and a commit present in several repositories (a fork or
@@ -12,6 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CommitData } from '../core/commit-build';
 import type { PipelineItem } from '../pipelines/spec';
+import { isRemoteRepository } from '../activities/ci/ci-settings';
+import { cachedClone } from '../activities/ci/clone-cache';
 import { git, gitAnswers } from '../runtime/git';
 import { mergeSources } from '../workflows/patterns/merger';
 import { readCursor, writeCursor } from './commit-cursor';
@@ -19,8 +22,10 @@ import { readCursor, writeCursor } from './commit-cursor';
 export interface RepositoryCommits {
   /** Short name, unique in the listing: the items' origin. */
   name: string;
-  /** Absolute path of the repository's top folder. */
+  /** Absolute path of the repository's top folder (for a remote: this host's clone of it). */
   root: string;
+  /** The URL, when the repository was named by one: what items carry and builders fetch. */
+  remote?: string;
   /** Branch tips now: the cursor once the run has finished. */
   tips: string[];
   /** New commits in this repository, before merging (shared ones count in every repository). */
@@ -40,6 +45,8 @@ export interface ListOptions {
   all: boolean;
   /** ID of the build command for every commit (`--command`, registered by the CLI); absent: each commit's `.batch-ci`. */
   commandId?: string;
+  /** `<dataDir>/ci-merge` of this host: remote repositories are fetched into its clone cache. */
+  ciDir?: string;
 }
 
 /** Longer subjects are cut: every item travels in the run's (size-limited) input. */
@@ -99,11 +106,15 @@ async function commitsBetween(root: string, tips: string[], seen: string[]): Pro
     });
 }
 
-/** Unique short names: the folder's name, `-2`, `-3`… for folders of the same name elsewhere. */
-function uniqueNames(roots: string[]): string[] {
+/** Unique short names: the folder's (or URL's last) name, `-2`, `-3`… for others of the same name. */
+function uniqueNames(sources: string[]): string[] {
   const used = new Set<string>();
-  return roots.map((root) => {
-    const base = path.basename(root).replace(/\.git$/, '') || 'repo';
+  return sources.map((source) => {
+    const base =
+      path
+        .basename(source.replace(/\/+$/, ''))
+        .replace(/\.git$/, '')
+        .replace(/[^A-Za-z0-9._-]+/g, '-') || 'repo';
     let name = base;
     for (let n = 2; used.has(name); n++) name = `${base}-${n}`;
     used.add(name);
@@ -113,22 +124,34 @@ function uniqueNames(roots: string[]): string[] {
 
 export async function listNewCommits(dirs: string[], options: ListOptions): Promise<CommitListing> {
   if (dirs.length === 0) throw new Error('No repositories given: pass one or more folders of git repositories.');
-  const roots = [...new Set(await Promise.all(dirs.map(repositoryRoot)))];
-  const names = uniqueNames(roots);
+  // A remote is named by its URL (what items carry) and read from this host's clone of it.
+  const sources = [
+    ...new Set(
+      await Promise.all(dirs.map((d) => (isRemoteRepository(d) ? d.trim().replace(/\/+$/, '') : repositoryRoot(d)))),
+    ),
+  ];
+  const names = uniqueNames(sources);
   const listed = await Promise.all(
-    roots.map(async (root, i) => {
+    sources.map(async (source, i) => {
+      const remote = isRemoteRepository(source) ? source : undefined;
+      const root = remote
+        ? await cachedClone(remote, undefined, options.ciDir ?? path.join(path.dirname(options.cursorDir)))
+        : source;
       const tips = await tipsOf(root);
-      const seen = options.all ? [] : await readCursor(options.cursorDir, root);
+      const seen = options.all ? [] : await readCursor(options.cursorDir, source);
       const commits = await commitsBetween(root, tips, seen);
       const items: PipelineItem[] = commits.map((c) => {
         const data: CommitData = {
-          repo: root,
+          repo: source,
           ...c,
           ...(options.commandId === undefined ? {} : { commandId: options.commandId }),
         };
         return { id: c.sha, origin: names[i], data: { ...data } };
       });
-      return { repository: { name: names[i], root, tips, commits: commits.length }, items };
+      return {
+        repository: { name: names[i], root, ...(remote ? { remote } : {}), tips, commits: commits.length },
+        items,
+      };
     }),
   );
   const merged = mergeSources(listed.map((l) => ({ origin: l.repository.name, items: l.items })));
@@ -137,5 +160,7 @@ export async function listNewCommits(dirs: string[], options: ListOptions): Prom
 
 /** Records every repository's tips: call only once the run of this listing has finished. */
 export async function saveCursors(listing: CommitListing, cursorDir: string): Promise<void> {
-  await Promise.all(listing.repositories.map((r) => writeCursor(cursorDir, { repo: r.root, tips: r.tips })));
+  await Promise.all(
+    listing.repositories.map((r) => writeCursor(cursorDir, { repo: r.remote ?? r.root, tips: r.tips })),
+  );
 }

@@ -39,11 +39,17 @@ function fetchFailure(url: string, error: unknown): Error {
 }
 
 /**
- * The local bare clone of `url` on this host, holding `sha` (fetched when missing). Concurrent
+ * The local bare clone of `url` on this host, holding `sha` (fetched when missing; with no `sha`,
+ * fetched always: the CLI listing new commits). Concurrent
  * builds on this host take turns on one cache (a lock file); a half-made clone is never used (it
  * is made under a temporary name and renamed).
  */
-export async function cachedClone(url: string, sha: string, ciDir: string, signal: AbortSignal): Promise<string> {
+export async function cachedClone(
+  url: string,
+  sha: string | undefined,
+  ciDir: string,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<string> {
   const cache = cloneCacheDir(ciDir, url);
   await fs.mkdir(path.dirname(cache), { recursive: true });
   return withBuildLock(`${cache}.lock`, signal, async () => {
@@ -63,7 +69,8 @@ export async function cachedClone(url: string, sha: string, ciDir: string, signa
         throw fetchFailure(url, error);
       }
     }
-    if (!(await ciGitAnswers(cache, ['cat-file', '-e', `${sha}^{commit}`]))) {
+    const fresh = !exists && sha === undefined;
+    if (!fresh && !(sha !== undefined && (await ciGitAnswers(cache, ['cat-file', '-e', `${sha}^{commit}`])))) {
       await ciGit(cache, [
         'fetch',
         '--quiet',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { BatchConfig, smtpHost } from '../../runtime/config';
 import type { ObjectStore } from '../../storage/object-store';
+import { LocalObjectStore } from '../../storage/local-store';
 import { storage } from '../../storage/storage';
 import { EffectLedger } from './ledger';
 import { createSendEmail } from './send-email';
@@ -69,9 +70,15 @@ export const smsSinkFile = (dataDir: string) => path.join(dataDir, 'sms', 'outbo
  * process's object store, the SMS sink (a host-local demo stand-in) under `dataDir`.
  */
 export function notifyActivitiesFor(config: BatchConfig, dataDir: string): NotifyActivities {
+  let local: LocalObjectStore | undefined;
   return createNotifyActivities({
     smtp: { host: smtpHost(config), port: config.mail.smtpPort },
     from: config.mail.from,
+    // The configured bucket, or on the local backend this data folder (the store's root on a worker).
+    store: () => {
+      const configured = storage();
+      return configured.kind === 'local' ? (local ??= new LocalObjectStore(dataDir)) : configured;
+    },
     legacyDataDir: dataDir,
     sms: config.signup.smsWebhookUrl
       ? webhookTransport(config.signup.smsWebhookUrl)

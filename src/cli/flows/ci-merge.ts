@@ -5,7 +5,7 @@
  * status and repository. Fair across repositories; a commit seen twice (a clone, a later run)
  * is built once.
  *
- *   npm run cli -- run ci-merge <repo dirs...> [--command CMD] [--all] [--timeout SECONDS] [--run NAME]
+ *   npm run cli -- run ci-merge <repo dirs or URLs...> [--command CMD] [--all] [--timeout SECONDS] [--run NAME]
  *
  * Build results and logs are in the object store (`ci-merge/builds/`: under the data folder on the
  * local backend, in the bucket on S3). State under `<dataDir>/ci-merge/`: `cursors/`
@@ -41,7 +41,7 @@ export interface CiMergeOptions {
   runName: string;
 }
 
-const usage = '<repo dirs...> [--command CMD] [--all] [--timeout SECONDS] [--run NAME]';
+const usage = '<repo dirs or URLs...> [--command CMD] [--all] [--timeout SECONDS] [--run NAME]';
 const specFile = path.join(repoRoot, 'pipelines', 'examples', 'ci-merge.yaml');
 const defaultTimeoutSeconds = 600;
 /** The build stage's activity timeout is 1 hour: a build must be stopped before it. */
@@ -89,7 +89,7 @@ async function checkBuildConfigs(listing: CommitListing): Promise<void> {
   const missing: string[] = [];
   for (const r of listing.repositories) {
     if (r.commits > 0 && !(await gitAnswers(r.root, ['cat-file', '-e', `HEAD:${buildConfigFile}`])))
-      missing.push(r.root);
+      missing.push(r.remote ?? r.root);
   }
   if (missing.length > 0) {
     throw new Error(
@@ -105,7 +105,12 @@ export async function runCiMerge(ctx: FlowContext, options: CiMergeOptions): Pro
   // The command travels as its ID: the workers run only commands the operator registered here.
   const commandId =
     options.command === undefined ? undefined : await registerCommand(ciDir(ctx.dataDir), options.command);
-  const listing = await listNewCommits(options.repos, { cursorDir, all: options.all, commandId });
+  const listing = await listNewCommits(options.repos, {
+    cursorDir,
+    all: options.all,
+    commandId,
+    ciDir: ciDir(ctx.dataDir),
+  });
   if (listing.items.length === 0) {
     await saveCursors(listing, cursorDir);
     const names = listing.repositories.map((r) => r.name).join(', ');
@@ -113,7 +118,8 @@ export async function runCiMerge(ctx: FlowContext, options: CiMergeOptions): Pro
   }
   if (options.command === undefined) await checkBuildConfigs(listing);
   // The person at the command line is the operator: the repositories they name may be built.
-  for (const r of listing.repositories) await grantRepository(ciDir(ctx.dataDir), r.root);
+  // (Grants are this host's: builders elsewhere build only what their BATCH_CI_REPOSITORIES lists.)
+  for (const r of listing.repositories) await grantRepository(ciDir(ctx.dataDir), r.remote ?? r.root);
   const items: PipelineItem[] = listing.items.map((item) => {
     const data: CommitToBuild = { ...(item.data as unknown as CommitData), timeoutSeconds: options.timeoutSeconds };
     return { ...item, data: { ...data } };
