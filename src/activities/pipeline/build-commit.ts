@@ -13,8 +13,13 @@
  * - A failing build is a result (`failed`), never an activity failure; only trouble around the
  *   build (git, disk) is retried. A repository or commit that is not there, or not allowed, is bad
  *   input: InvalidInput, not retried.
- * - Built once: a recorded result is returned without building again, across runs and retries;
- *   two runs building the same commit at once take turns (a lock file), the second finds the record.
+ * - Repositories by folder (on this host) or by URL (file://, https://, ssh://): a remote is
+ *   fetched into this host's own clone cache (src/activities/ci/clone-cache.ts); every git call has
+ *   GIT_ALLOW_PROTOCOL=file:https:ssh (src/activities/ci/ci-git.ts).
+ * - Built once: the record and log are in the object store (`ci-merge/builds/…`, the record put
+ *   once), so a recorded result is returned without building again across runs, retries and hosts;
+ *   two runs building the same commit at once on one host take turns (a lock file), the second
+ *   finds the record.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
