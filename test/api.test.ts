@@ -284,6 +284,14 @@ describe('HTTP API', function () {
         message: /items\[1\]\.dta: unknown property; did you mean "data"\? Allowed: id, data, origin/,
       },
       {
+        name: 'a run name that is a number (not coerced to a string)',
+        method: 'POST',
+        path: () => `/pipelines/${api.pipelines.greet}/runs`,
+        options: () => ({ body: { run: 5, items: [item] } }),
+        status: 400,
+        message: /run: must be a string, not a number/,
+      },
+      {
         name: 'an empty path segment',
         method: 'GET',
         path: () => `/pipelines//runs/r1`,
