@@ -11,14 +11,17 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { readResultLines } from '../src/activities/pipeline/results';
+import { readItemsPage, readResultLines, writeItemsManifest } from '../src/activities/pipeline/results';
+import { runItemsKey } from '../src/activities/pipeline/run-outputs';
 import type { ResultLine, ResultsManifest } from '../src/activities/pipeline/results-types';
 import { startPipelineRun } from '../src/client/pipeline-run';
 import { ImageTaggingRun, imageTaggingSpec, runImageTagging } from '../src/cli/flows/image-tagging';
 import type { PipelineSpec } from '../src/pipelines/spec';
 import type { BatchConfig } from '../src/runtime/config';
 import { bombSampleName, corruptSampleName, generateSampleImages } from '../src/runtime/sample-images';
+import { parseCsvRow } from '../src/sources/csv-row';
 import { itemReaderOf } from '../src/sources/item-reader';
+import { dataDir } from '../src/runtime/paths';
 import type { ObjectStore } from '../src/storage/object-store';
 import { storage, useStorage } from '../src/storage/storage';
 import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
@@ -238,5 +241,45 @@ describe('pipelines on S3 with workers on two hosts', function () {
         /line 2002 of .* is not a CSV row: a quoted field is not closed on its line/,
       );
     });
+  });
+});
+
+describe('item manifests and item-reader URIs', () => {
+  it('reads an item manifest by URI, and by the path runs started before the object store passed', async () => {
+    const run = `manifest-${process.pid}`;
+    const uri = await writeItemsManifest(runItemsKey('p', run), [
+      { id: 'a', data: { n: 1 } },
+      { id: 'b', data: { n: 2 } },
+      { id: 'c', data: { n: 3 } },
+    ]);
+    assert.equal(
+      uri,
+      path.join(dataDir, 'inputs', 'p', run, 'items.jsonl'),
+      'on the local backend: the same file as before',
+    );
+    const byUri = await readItemsPage({ uri, from: 1, count: 2 });
+    const byPath = await readItemsPage({ path: uri, from: 1, count: 2 });
+    assert.deepEqual(
+      byUri.map((i) => i.id),
+      ['b', 'c'],
+    );
+    assert.deepEqual(byPath, byUri);
+    await assert.rejects(
+      readItemsPage({ uri: path.join(dataDir, 'results', 'x.jsonl'), from: 0, count: 1 }),
+      /must be a run's items\.jsonl/,
+    );
+  });
+
+  it('tells a person how to name items in S3', () => {
+    assert.deepEqual(itemReaderOf('s3://media/photos/'), { uri: 's3://media/photos/', format: 'listing' });
+    assert.deepEqual(itemReaderOf('s3://media/a/items.CSV').format, 'csv');
+    assert.throws(() => itemReaderOf('s3://media/photos'), /end a prefix with "\/".*or name a \.jsonl or \.csv object/);
+    assert.throws(() => itemReaderOf('s3://No_Bucket/x.csv'), /not an S3 URI of items/);
+  });
+
+  it('splits CSV rows with quoted commas and doubled quotes, and refuses what a row cannot hold', () => {
+    assert.deepEqual(parseCsvRow('a,"b, c","say ""hi""",'), ['a', 'b, c', 'say "hi"', '']);
+    assert.throws(() => parseCsvRow('a,"open'), /not closed on its line/);
+    assert.throws(() => parseCsvRow('a,b"c'), /a quote inside an unquoted field at character 4/);
   });
 });

@@ -5,6 +5,7 @@
  * run's `manifest.json` beside them, and pages of a run's item manifest. Idempotent: every key
  * derives from the run, and an object appears only whole.
  */
+import path from 'node:path';
 import readline from 'node:readline';
 import { Context } from '@temporalio/activity';
 import type { PipelineItem } from '../../pipelines/spec';
@@ -84,6 +85,10 @@ function resultsAt(location: string): { store: ObjectStore; prefix: string } {
   const trimmed = location.replace(/\/+$/, '');
   const store = storeHolding(trimmed);
   if (store) return { store, prefix: store.keyOf(trimmed) };
+  // A folder under <dataDir> (runResultsDir) names the same key in whichever store is configured.
+  const relative = path.relative(dataDir, path.resolve(trimmed));
+  if (relative.startsWith(`results${path.sep}`) && !relative.includes(`..`))
+    return { store: storage(), prefix: relative.split(path.sep).join('/') };
   return { store: new LocalObjectStore(trimmed), prefix: '' };
 }
 
