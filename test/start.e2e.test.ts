@@ -50,6 +50,8 @@ function processesMentioning(marker: string): string[] {
 }
 
 describe('npm start (embedded stack)', function () {
+  // The whole demo (thumbnailer and four flows) takes about 90 s on an idle 2-core machine.
+  this.timeout(300_000);
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
   let ports: { server: number; ui: number };

@@ -16,6 +16,8 @@ export const buildDir = path.join(repoRoot, '.build');
 
 /** A path as a person reads it: relative to the current folder when inside it, else absolute. */
 export function displayPath(p: string): string {
+  // An object-store URI (s3://bucket/key) is not a path: as it is.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) return p;
   const relative = path.relative(process.cwd(), p);
   return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(p) : relative;
 }
