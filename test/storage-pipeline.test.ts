@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { maxLineBytes, planItems, readItems } from '../src/activities/pipeline/item-reader';
 import { readItemsPage, readResultLines, writeItemsManifest } from '../src/activities/pipeline/results';
 import { runItemsKey } from '../src/activities/pipeline/run-outputs';
 import type { ResultLine, ResultsManifest } from '../src/activities/pipeline/results-types';
@@ -264,10 +265,43 @@ describe('item manifests and item-reader URIs', () => {
       ['b', 'c'],
     );
     assert.deepEqual(byPath, byUri);
+    await storage().delete(runItemsKey('p', run));
     await assert.rejects(
       readItemsPage({ uri: path.join(dataDir, 'results', 'x.jsonl'), from: 0, count: 1 }),
       /must be a run's items\.jsonl/,
     );
+  });
+
+  it('reads only objects of the store: a path elsewhere on the worker is refused before a byte is read', async () => {
+    for (const uri of ['/etc/passwd', path.join(dataDir, '..', 'outside.csv'), 'relative.csv']) {
+      await assert.rejects(planItems({ reader: { uri, format: 'csv' }, pageSize: 10 }), (error: Error) => {
+        assert.match(error.message, /neither an s3:\/\/ URI nor inside the data folder/);
+        return true;
+      });
+    }
+  });
+
+  it('refuses a line over 1 MiB as that item only, without holding it', async () => {
+    const key = `reader-${process.pid}/items.jsonl`;
+    const huge = `{"id": "big", "data": {"x": "${'x'.repeat(maxLineBytes + 10)}"}}`;
+    const { uri } = await storage().putBytes(key, `{"id": "a"}\n${huge}\n{"id": "b"}\n`);
+    const reader = { uri, format: 'jsonl' as const };
+    const plan = await planItems({ reader, pageSize: 2 });
+    assert.deepEqual(
+      plan.pages.map((p) => [p.line, p.count]),
+      [
+        [1, 2],
+        [3, 1],
+      ],
+    );
+    const first = await readItems({ reader, page: plan.pages[0] });
+    assert.deepEqual(
+      first.items.map((i) => i.id),
+      ['a'],
+    );
+    assert.match(first.refused[0].error.message, /^line 2 of .* is longer than 1048576 bytes/);
+    assert.deepEqual((await readItems({ reader, page: plan.pages[1] })).items, [{ id: 'b', data: {} }]);
+    await storage().delete(key);
   });
 
   it('tells a person how to name items in S3', () => {
