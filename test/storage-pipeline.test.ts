@@ -173,6 +173,32 @@ describe('pipelines on S3 with workers on two hosts', function () {
       );
     });
 
+    it('ran the tag stage and the thumbnails on different hosts', async () => {
+      // Who started each activity, from the partition's history and its copy branches'.
+      const identities = new Map<string, Set<string>>();
+      const visit = async (workflowId: string) => {
+        const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+        const types = new Map<number, string>();
+        for (const e of history.events ?? []) {
+          const scheduledAttrs = e.activityTaskScheduledEventAttributes;
+          if (scheduledAttrs) types.set(Number(e.eventId), scheduledAttrs.activityType?.name ?? '');
+          const started = e.activityTaskStartedEventAttributes;
+          if (started) {
+            const type = types.get(Number(started.scheduledEventId)) ?? '';
+            identities.set(type, (identities.get(type) ?? new Set()).add(started.identity ?? ''));
+          }
+          const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+          if (child) await visit(child);
+        }
+      };
+      await visit(`image-tagging/${runName}/p0`);
+      const tagged = [...(identities.get('tag-image') ?? [])];
+      const thumbnailed = [...(identities.get('thumbnail-image') ?? [])];
+      assert.equal(tagged.length, 1, `one host tags: ${tagged}`);
+      assert.equal(thumbnailed.length, 1, `one host makes thumbnails: ${thumbnailed}`);
+      assert.notEqual(tagged[0], thumbnailed[0]);
+    });
+
     it('leaves nothing on either host but its log', () => {
       for (const host of hosts) {
         const files = host.files().filter((f) => !f.endsWith('.log'));
