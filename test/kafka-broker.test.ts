@@ -1,65 +1,72 @@
 /**
- * The broker the project starts: formatted once, then restarted on the same folder (on other
- * ports) it still has its topics, records and the group's committed offsets.
+ * The broker the project starts: formatted once, then restarted on the same folder it still has
+ * its topics, records and the group's committed offsets; while it is down a publish fails with
+ * what to check, and a running consumer joins again once it is back.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Consumer } from '@platformatic/kafka';
 import { startKafkaBroker } from '../src/runtime/kafka-broker';
-import { freePort } from '../src/runtime/wait';
-import { createEventPublisher, ensureTopics } from '../src/topics/kafka-publisher';
-import { readTopic } from './support/kafka';
+import { freePort, waitFor } from '../src/runtime/wait';
+import { runTopicConsumer, type RecordReport, type TopicConsumer } from '../src/topics/kafka-consumer';
+import { createEventPublisher, ensureTopics, KafkaUnavailableError } from '../src/topics/kafka-publisher';
+import { readTopic, temporalStart, terminateRunsOn } from './support/kafka';
+import { sharedDevServer } from './support/servers';
 
 describe('Kafka broker started by the project', function () {
   this.timeout(120_000);
 
-  it('keeps topics, records and committed offsets across a restart on the same folder', async () => {
+  it('keeps topics, records and committed offsets across a restart; publishers and consumers carry on', async () => {
+    const env = await sharedDevServer();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-kafka-restart-'));
-    const start = async () => startKafkaBroker({ dir, port: await freePort(), controllerPort: await freePort() });
+    const port = await freePort();
+    const start = async () => startKafkaBroker({ dir, port, controllerPort: await freePort() });
     let broker = await start();
+    const brokers = [broker.bootstrap];
+    const taskQueue = `kafka-restart-${process.pid}`;
+    const reports: RecordReport[] = [];
+    let consumer: TopicConsumer | undefined;
+    const publisher = createEventPublisher({ brokers, timeoutMs: 2000 });
     try {
-      await ensureTopics([broker.bootstrap], [{ name: 'signups', partitions: 2 }]);
-      const publisher = createEventPublisher({ brokers: [broker.bootstrap] });
-      await publisher.publishEvent('signups', { id: 'signup-1', key: 'user-1', data: { email: 'a@example.com' } });
-      await publisher.publishEvent('signups', { id: 'signup-2', key: 'user-1', data: { email: 'b@example.com' } });
-      await publisher.close();
-      // A group reads the first record and commits it.
-      const consumer = new Consumer({
+      await ensureTopics(brokers, [{ name: 'signups', partitions: 2 }, { name: 'dead' }]);
+      consumer = await runTopicConsumer({
+        brokers,
         groupId: 'restart-group',
-        clientId: 'c',
-        bootstrapBrokers: [broker.bootstrap],
-        autocommit: false,
+        topics: ['signups'],
+        deadLetterTopic: 'dead',
+        start: temporalStart(env.client, taskQueue, 'restart'),
+        sessionTimeoutMs: 3000,
+        maxRetryDelayMs: 1000,
+        onRecord: (report) => reports.push(report),
       });
-      const stream = await consumer.consume({ topics: ['signups'], mode: 'committed', fallbackMode: 'earliest' });
-      for await (const message of stream) {
-        await message.commit();
-        break;
-      }
-      await stream.close();
-      await (consumer.close() as Promise<void>);
+      await publisher.publishEvent('signups', { id: 'signup-1', key: 'user-1', data: { email: 'a@example.com' } });
+      await waitFor('signup-1 handled', async () => reports.length >= 1, 30_000, 100);
 
       await broker.stop();
-      broker = await start();
+      await assert.rejects(
+        publisher.publishEvent('signups', { id: 'while-down', key: 'user-1', data: {} }),
+        (error: Error) =>
+          error instanceof KafkaUnavailableError &&
+          /did not take the event while-down.*BATCH_KAFKA_BROKERS/.test(error.message),
+      );
+      broker = await start(); // same folder and client port, another controller port
       assert.ok(fs.existsSync(path.join(dir, 'data', 'meta.properties')), 'storage formatted once, in the data folder');
 
-      const values = (await readTopic([broker.bootstrap], 'signups', 2)).map((m) => JSON.parse(m.value.toString()).id);
-      assert.deepEqual(values, ['signup-1', 'signup-2']);
-      const again = new Consumer({
-        groupId: 'restart-group',
-        clientId: 'c',
-        bootstrapBrokers: [broker.bootstrap],
-        autocommit: false,
-      });
-      try {
-        const committed = await again.listCommittedOffsets({ topics: [{ topic: 'signups', partitions: [0, 1] }] });
-        assert.equal(committed.get('signups')!.filter((offset) => offset === 1n).length, 1, 'the commit survived');
-      } finally {
-        await (again.close() as Promise<void>);
-      }
+      await publisher.publishEvent('signups', { id: 'signup-2', key: 'user-1', data: { email: 'b@example.com' } });
+      await waitFor('signup-2 handled by the reconnected consumer', async () => reports.length >= 2, 60_000, 100);
+      // signup-1's commit survived the restart: it was not delivered again.
+      assert.deepEqual(
+        reports.map((r) => r.events),
+        [[{ id: 'signup-1', outcome: 'started' }], [{ id: 'signup-2', outcome: 'started' }]],
+      );
+      const ids = (await readTopic(brokers, 'signups', 2)).map((m) => JSON.parse(m.value.toString()).id);
+      assert.deepEqual(ids, ['signup-1', 'signup-2']);
     } finally {
+      await consumer?.stop();
+      await publisher.close();
       await broker.stop();
+      await terminateRunsOn(env.client, taskQueue);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

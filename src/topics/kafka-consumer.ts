@@ -53,7 +53,7 @@ export interface RecordReport {
 }
 
 export interface TopicConsumer {
-  /** Resolves when the consumer stopped; rejects if it failed for good. */
+  /** Resolves when the consumer was stopped (it reconnects by itself when the broker goes away). */
   readonly done: Promise<void>;
   /** True while `start` keeps failing and the consumer waits to retry (nothing is committed meanwhile). */
   readonly paused: boolean;
@@ -69,18 +69,19 @@ export async function runTopicConsumer(options: TopicConsumerOptions): Promise<T
   const maxEventBytes = options.maxEventBytes ?? 1024 * 1024;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 10_000;
   const clientId = options.clientId ?? `batch-consumer-${process.pid}`;
-  const consumer = new Consumer({
-    groupId: options.groupId,
-    clientId,
-    bootstrapBrokers: options.brokers,
-    autocommit: false,
-    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-    heartbeatInterval: 500,
-    rebalanceTimeout: 30_000,
-    maxWaitTime: 500,
-    // Few records buffered: a paused consumer holds little, and a rebalance re-reads little.
-    highWaterMark: 32,
-  });
+  const newConsumer = () =>
+    new Consumer({
+      groupId: options.groupId,
+      clientId,
+      bootstrapBrokers: options.brokers,
+      autocommit: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 500,
+      rebalanceTimeout: 30_000,
+      maxWaitTime: 500,
+      // Few records buffered: a paused consumer holds little, and a rebalance re-reads little.
+      highWaterMark: 32,
+    });
   const deadLetters = new Producer({
     clientId: `${clientId}-dead-letters`,
     bootstrapBrokers: options.brokers,
@@ -89,11 +90,24 @@ export async function runTopicConsumer(options: TopicConsumerOptions): Promise<T
   });
   let stopping = false;
   let paused = false;
-  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+  type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+  /** Joins the group and opens its stream from the committed offsets. */
+  async function connect(): Promise<{ consumer: Consumer<Buffer, Buffer, Buffer, Buffer>; stream: Stream }> {
+    const consumer = newConsumer();
+    try {
+      const stream = await consumer.consume({ topics: options.topics, mode: 'committed', fallbackMode: 'earliest' });
+      return { consumer, stream };
+    } catch (error) {
+      await (consumer.close(true) as unknown as Promise<void>).catch(() => undefined);
+      throw error;
+    }
+  }
+  let current: { consumer: Consumer<Buffer, Buffer, Buffer, Buffer>; stream: Stream } | undefined;
   try {
-    stream = await consumer.consume({ topics: options.topics, mode: 'committed', fallbackMode: 'earliest' });
+    // The first connection fails loudly (a wrong address is found at start-up); later ones are retried.
+    current = await connect();
   } catch (error) {
-    await Promise.allSettled([consumer.close(true) as unknown as Promise<void>, deadLetters.close()]);
+    await deadLetters.close().catch(() => undefined);
     throw error;
   }
 
@@ -176,19 +190,40 @@ export async function runTopicConsumer(options: TopicConsumerOptions): Promise<T
   }
 
   const done = (async () => {
+    let delay = 500;
     try {
-      for await (const message of stream) {
-        if (stopping) break;
-        await handle(message);
-        if (stopping) break;
+      while (!stopping) {
+        try {
+          current ??= await connect();
+          if (stopping) break;
+          for await (const message of current.stream) {
+            if (stopping) break;
+            await handle(message);
+            delay = 500;
+            if (stopping) break;
+          }
+          if (!stopping) throw new Error('the record stream ended');
+        } catch (error) {
+          if (stopping) break;
+          // The broker went away (restart, network): nothing past the last commit is lost, so
+          // join the group again from the committed offsets once it is back.
+          log(`Kafka consumer lost its connection (${errorText(error)}); reconnecting in ${delay} ms`);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          delay = Math.min(delay * 2, maxRetryDelayMs);
+        } finally {
+          const closing = current;
+          current = undefined;
+          if (closing) {
+            await Promise.allSettled([closing.stream.close()]);
+            await Promise.allSettled([closing.consumer.close(true) as unknown as Promise<void>]);
+          }
+        }
       }
     } finally {
       stopping = true;
-      await Promise.allSettled([stream.close()]);
-      await Promise.allSettled([consumer.close(), deadLetters.close()]);
+      await Promise.allSettled([deadLetters.close()]);
     }
   })();
-  done.catch((error: Error) => log(`consumer stopped on error: ${errorText(error)}`));
 
   return {
     done,
@@ -198,7 +233,7 @@ export async function runTopicConsumer(options: TopicConsumerOptions): Promise<T
     async stop() {
       stopping = true;
       // Closing the stream ends the loop above (after the record in hand), which then leaves the group.
-      await stream.close().catch(() => undefined);
+      await current?.stream.close().catch(() => undefined);
       await done.catch(() => undefined);
     },
   };
