@@ -115,6 +115,8 @@ describe('npm start -- --s3 (the S3 gateway in the stack)', function () {
     assert.match(run.output, /Thumbnailer run: 2 items, 2 succeeded, 0 failed/, run.output);
     assert.match(run.output, /Outputs: +s3:\/\/batch\/outputs\/thumbnailer\/s3demo\/<item>\//);
     assert.match(run.output, /Results: +s3:\/\/batch\/results\/thumbnailer\/s3demo\/part-NNNNN\.jsonl/);
+    assert.equal(run.output.match(/^Results:/gm)?.length, 1, 'one Results line');
+    assert.match(run.output, /Stopping the API, workers, the S3 gateway and the Temporal server/);
     assert.match(run.output, /Contact sheet: s3:\/\/batch\/outputs\/thumbnailer\/s3demo\/contact-sheet-001\.jpg/);
     assert.ok(
       run.output.includes(`files in ${path.join(gatewayDir, 'root', 'batch', 'outputs', 'thumbnailer', 's3demo')}`),

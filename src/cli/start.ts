@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    log('Stopping the API, workers and the Temporal server...');
+    log(`Stopping the API, workers${stack.s3Gateway ? ', the S3 gateway' : ''} and the Temporal server...`);
     await services?.stop();
     await stack.stop();
     await cluster?.stop();
@@ -240,11 +240,9 @@ async function checkedStore(config: StorageConfig): Promise<void> {
   }
 }
 
-/** Where a thumbnailer run's outputs and results are in the bucket (and, for the project's gateway, on disk). */
+/** Where a thumbnailer run's outputs are in the bucket (and, for the project's gateway, on disk); the summary names the results. */
 function s3OutputLines(store: ObjectStore, runName: string, gatewayDir: string | undefined): string {
-  const outputs = store.uriOf(`outputs/thumbnailer/${runName}/x`).slice(0, -1);
-  const results = store.uriOf(`results/thumbnailer/${runName}/x`).slice(0, -1);
-  const lines = [`Outputs:       ${outputs}<item>/`, `Results:       ${results}part-NNNNN.jsonl, manifest.json`];
+  const lines = [`Outputs:       ${store.uriOf(`outputs/thumbnailer/${runName}/x`).slice(0, -1)}<item>/`];
   if (gatewayDir && store instanceof S3ObjectStore) {
     const folder = path.join(gatewayDir, 'root', store.settings.bucket, 'outputs', 'thumbnailer', runName);
     lines.push(`               (the gateway keeps them as files in ${displayPath(folder)}/)`);
