@@ -3,8 +3,8 @@
  * address, a SIGKILLed service is started again, a second one is refused while it runs, Ctrl-C
  * (SIGINT to the terminal's process group) stops everything, the next start reuses the database
  * without setting anything up again (this time with `--s3`: the S3 gateway as one more supervised
- * service, recorded in cluster.json without its credentials), and a SIGKILL of it leaves no server
- * running.
+ * service, recorded in cluster.json without its credentials, which `npm start -- --cluster --s3`
+ * then runs on), and a SIGKILL of it leaves no server running.
  */
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import { runningCluster } from '../src/cluster/cluster';
 import { checkPortsFree, localClusterPorts } from '../src/cluster/local';
 import { ClusterPorts } from '../src/cluster/cluster';
 import { repoRoot } from '../src/runtime/paths';
+import { sampleVideos } from './support/media';
 import { freePort, portOpen, waitFor } from '../src/runtime/wait';
 
 interface Terminal {
@@ -199,6 +200,50 @@ describe('npm run cluster', function () {
       60_000,
     );
     assert.match(again.output(), /the S3 gateway exited \(signal SIGKILL\); restarting \(1 of 5\)/);
+
+    // npm start -- --cluster --s3 runs on this cluster and its gateway, and leaves both running.
+    const [video] = await sampleVideos();
+    const start = spawnSync(
+      process.execPath,
+      [
+        '--require',
+        'tsx/cjs',
+        'src/cli/start.ts',
+        '--cluster',
+        '--s3',
+        '--once',
+        '--no-flows',
+        '--run',
+        'on-s3',
+        video,
+      ],
+      {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          ...env,
+          BATCH_S3_PORT: String(s3Port),
+          BATCH_API_PORT: String(await freePort()),
+          BATCH_API_METRICS_PORT: String(await freePort()),
+          BATCH_SMTP_PORT: String(await freePort()),
+          BATCH_MAIL_UI_PORT: String(await freePort()),
+          BATCH_METRICS_PORT: '0',
+        },
+        encoding: 'utf8',
+        timeout: 180_000,
+      },
+    );
+    const started = `${start.stdout}${start.stderr}`;
+    assert.equal(start.status, 0, started);
+    assert.ok(
+      started.includes(`Using the running cluster's S3 gateway at http://127.0.0.1:${s3Port} (bucket batch).`),
+      started,
+    );
+    assert.doesNotMatch(started, /Starting the S3 gateway/);
+    assert.match(started, /Thumbnailer run: 1 items, 1 succeeded, 0 failed/);
+    assert.match(started, /Outputs: +s3:\/\/batch\/outputs\/thumbnailer\/on-s3\/<item>\//);
+    assert.ok(fs.readdirSync(path.join(s3Dir, 'root', 'batch', 'outputs', 'thumbnailer', 'on-s3')).length > 0);
+    assert.ok(await portOpen(s3Port), "the cluster's gateway keeps running");
 
     // Killed outright (no clean-up runs): PostgreSQL, the services and the UI server die with it.
     process.kill(runningCluster(path.join(dataDir, 'cluster'))!.pid, 'SIGKILL');
