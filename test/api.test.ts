@@ -181,6 +181,31 @@ describe('HTTP API', function () {
         message: /Send exactly one of "items"/,
       },
       {
+        name: 'a source with both a path and a uri',
+        method: 'POST',
+        path: () => `/pipelines/${api.pipelines.greet}/runs`,
+        options: () => ({ body: { source: { path: api.inputs, uri: 's3://media/photos/' } } }),
+        status: 400,
+        message: /Send exactly one of "source\.path" .* and "source\.uri"/,
+      },
+      {
+        name: 'a source.uri that is neither a prefix nor an items object',
+        method: 'POST',
+        path: () => `/pipelines/${api.pipelines.greet}/runs`,
+        options: () => ({ body: { source: { uri: 's3://media/photos/cat.png' } } }),
+        status: 400,
+        message:
+          /^source\.uri: s3:\/\/media\/photos\/cat\.png is neither a prefix nor a \.jsonl or \.csv object: end a prefix with "\/"/,
+      },
+      {
+        name: 'a source.uri that is not in S3',
+        method: 'POST',
+        path: () => `/pipelines/${api.pipelines.greet}/runs`,
+        options: () => ({ body: { source: { uri: 'file:///etc/passwd' } } }),
+        status: 400,
+        message: /source\.uri/,
+      },
+      {
         name: 'a misspelt property',
         method: 'POST',
         path: () => `/pipelines/${api.pipelines.greet}/runs`,

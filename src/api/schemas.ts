@@ -43,13 +43,24 @@ export const startRunRequestSchema = Type.Object(
     source: Type.Optional(
       Type.Object(
         {
-          path: Type.String({
-            minLength: 1,
-            description:
-              'a folder (one item per file: path, name, bytes, extension) or a .jsonl items file, under an input root; relative paths are relative to the project folder',
-          }),
+          path: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description:
+                'a folder (one item per file: path, name, bytes, extension) or a .jsonl items file, under an input root; relative paths are relative to the project folder',
+            }),
+          ),
+          uri: Type.Optional(
+            Type.String({
+              minLength: 6,
+              maxLength: 1100,
+              pattern: '^s3://',
+              description:
+                'items in the object store, read in pages by the run: s3://bucket/prefix/ (one item per object), s3://bucket/items.jsonl or s3://bucket/items.csv (header row)',
+            }),
+          ),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'Exactly one of path and uri.' },
       ),
     ),
   },
@@ -123,7 +134,8 @@ const runRefSchema = Type.Object({ ...runRefProperties, started: Type.Optional(s
 export const runStartedSchema = Type.Object({
   ...runRefProperties,
   started: startedSchema,
-  items: Type.Integer({ description: 'items submitted' }),
+  items: Type.Integer({ description: 'items submitted (0 for a source.uri: the run reads and counts them)' }),
+  itemsFrom: Type.Optional(Type.String({ description: 'the source.uri the run reads its items from' })),
 });
 
 const countsSchema = Type.Record(

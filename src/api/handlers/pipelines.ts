@@ -10,6 +10,8 @@ import { didYouMean } from '../../pipelines/did-you-mean';
 import type { PipelineItem } from '../../pipelines/spec';
 import { resolveUnderRoots } from '../../sources/input-roots';
 import { pipelineItemsFromPath } from '../../sources/path-items';
+import { itemReaderOf } from '../../sources/item-reader';
+import type { ItemReaderSpec } from '../../activities/pipeline/item-reader-types';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
 import { ApiError } from '../errors';
 import { maxBodyBytes } from '../limits';
@@ -98,8 +100,16 @@ export async function startRun(
       'Send exactly one of "items" (e.g. [{"id": "u1", "data": {"optIn": true}}]) and "source" (e.g. {"path": "pipelines/items/signup-users.jsonl"}).',
     );
   }
+  if (body.source && (body.source.path === undefined) === (body.source.uri === undefined)) {
+    throw new ApiError(
+      400,
+      'BadSource',
+      'Send exactly one of "source.path" (a folder or .jsonl file under an input root) and "source.uri" (e.g. "s3://media/photos/").',
+    );
+  }
+  if (body.source?.uri !== undefined) return startReaderRun(ctx, entry, body.run, body.source.uri);
   const where = body.items ? 'items' : 'source items';
-  const given = body.items ?? (await sourceItems(ctx, body.source!.path));
+  const given = body.items ?? (await sourceItems(ctx, body.source!.path!));
   checkUniqueIds(given, where);
   const items = await withPathsUnderRoots(given, (i) => `${where}[${i}].`, ctx.config.api.inputRoots, ctx.baseDir);
   await confineBuildItems(entry.spec, items, (i) => `${where}[${i}].`); // ci-merge: allowlisted repositories, no command
@@ -112,4 +122,34 @@ export async function startRun(
     { runName },
   );
   return { status: started ? 202 : 200, body: { ...runRef(ctx, handle.workflowId, started), items: items.length } };
+}
+
+/**
+ * A run whose items the item reader reads from the object store in pages (never through this
+ * request or the run's input): the URI is checked for shape here, and the reader refuses an
+ * object outside the store with a dead letter-free failure at the run's start.
+ */
+async function startReaderRun(
+  ctx: ApiContext,
+  entry: ReturnType<typeof catalogEntry>,
+  run: string | undefined,
+  uri: string,
+): Promise<ApiResponse> {
+  let reader: ItemReaderSpec;
+  try {
+    reader = itemReaderOf(uri);
+  } catch (error) {
+    throw new ApiError(400, 'BadSource', `source.uri: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const { handle, started } = await submitPipelineRun(
+    ctx.client,
+    ctx.config,
+    entry.spec,
+    { reader },
+    { runName: run ?? defaultRunName() },
+  );
+  return {
+    status: started ? 202 : 200,
+    body: { ...runRef(ctx, handle.workflowId, started), items: 0, itemsFrom: uri },
+  };
 }
