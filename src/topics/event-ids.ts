@@ -28,9 +28,16 @@ export function objectCreatedEventId(bucket: string, key: string, etag: string):
   return `s3-${slug}-${hash([bucket, key, etag.replace(/^"|"$/g, '')])}`;
 }
 
-/** `<topic>-p<partition>-o<offset>`; Kafka topic names use only letters, digits, '.', '_' and '-'. */
+/**
+ * `<topic>-p<partition>-o<offset>`. Kafka topic names use only letters, digits, '.', '_' and '-',
+ * but may start with any of them, and an ID must start with a letter or digit: such a topic's
+ * name gets a prefix made of its hash, which no other topic's name shares.
+ */
 export function positionEventId(position: RecordPosition): string {
-  const id = `${position.topic}-p${position.partition}-o${position.offset}`;
-  // A 249-character topic name would not fit an item ID: keep the end readable, hash the rest.
+  const topic = /^[A-Za-z0-9]/.test(position.topic)
+    ? position.topic
+    : `h${hash([position.topic]).slice(0, 8)}${position.topic}`;
+  const id = `${topic}-p${position.partition}-o${position.offset}`;
+  // A 249-character topic name would not fit an item ID: keep the start readable, hash the whole.
   return id.length <= 128 ? id : `${id.slice(0, 80)}-${hash([id])}`;
 }
