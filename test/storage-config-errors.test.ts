@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createBucket } from '../src/cli/create-bucket';
 import { loadConfig } from '../src/runtime/config';
+import { chooseStackStorage } from '../src/runtime/stack-storage';
 import { freePort } from '../src/runtime/wait';
 import { startWorkerProcess } from '../src/runtime/worker-process';
 import { outputFolder } from './support/media';
@@ -96,5 +97,25 @@ describe('storage: bad configuration stops a worker process at start', function 
       createBucket({ ...env, BATCH_S3_SECRET_ACCESS_KEY: 'wrong' }),
       /access denied\. Check BATCH_S3_ACCESS_KEY_ID and BATCH_S3_SECRET_ACCESS_KEY/,
     );
+  });
+
+  it('npm start refuses contradictory or invalid storage choices with what to change', () => {
+    assert.throws(() => chooseStackStorage(true, { BATCH_STORAGE: 'local' }), /unset BATCH_STORAGE or drop --s3/);
+    assert.throws(() => chooseStackStorage(true, { BATCH_S3_PORT: 'http' }), /BATCH_S3_PORT=http is not a valid port/);
+    assert.throws(
+      () => chooseStackStorage(true, { BATCH_S3_BUCKET: 'Media_Files' }),
+      /BATCH_S3_BUCKET=Media_Files is not a bucket name/,
+    );
+    assert.throws(() => chooseStackStorage(false, { BATCH_STORAGE: 'nfs' }), /"local" or "s3"/);
+    assert.deepEqual(chooseStackStorage(false, {}), { kind: 'local' });
+    const gateway = chooseStackStorage(true, { BATCH_S3_PORT: '7171' });
+    assert.equal(gateway.kind === 'gateway' && `${gateway.gateway.port} ${gateway.gateway.bucket}`, '7171 batch');
+    // An S3 service of the environment wins over --s3: no gateway of our own.
+    const external = chooseStackStorage(true, {
+      BATCH_STORAGE: 's3',
+      BATCH_S3_BUCKET: 'media',
+      BATCH_S3_ENDPOINT: 'http://minio:9000',
+    });
+    assert.equal(external.kind, 'external');
   });
 });

@@ -97,6 +97,8 @@ describe('npm start -- --s3 (the S3 gateway in the stack)', function () {
         seen.uploads = (await store.list('uploads/')).objects.map((o) => o.key);
         const [gateway] = processesMentioning(path.join(gatewayDir, 'root'));
         assert.ok(gateway, 'the gateway runs over <dataDir>/s3/root');
+        assert.ok(gateway.line.includes(`--port 127.0.0.1:${env.BATCH_S3_PORT}`), `loopback only: ${gateway.line}`);
+        assert.doesNotMatch(gateway.line, /SECRET|credentials/i, 'no credential on its command line');
         process.kill(gateway.pid, 'SIGKILL');
         await waitFor(
           'the gateway to be restarted',
