@@ -76,15 +76,17 @@ describe('Kafka broker started by the project', function () {
     const net = await import('node:net');
     const server = net.createServer().listen(port, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
+    const dir = path.join(os.tmpdir(), `batch-kafka-busy-${process.pid}`);
     try {
       await assert.rejects(
         startKafkaBroker({
-          dir: fs.mkdtempSync(path.join(os.tmpdir(), 'batch-kafka-busy-')),
+          dir,
           port,
           controllerPort: await freePort(),
         }),
         /Port \d+ is already in use.*BATCH_KAFKA_PORT.*BATCH_KAFKA_BROKERS/,
       );
+      assert.equal(fs.existsSync(dir), false, 'nothing written before the ports are checked');
     } finally {
       server.close();
     }

@@ -83,7 +83,7 @@ describe('Kafka consumer SIGKILLed after a start, before its commit', function (
     await a.child.exited;
     assert.deepEqual(a.reports(), [], 'A committed nothing');
     assert.deepEqual(
-      (await runsOn(env.client, taskQueue)).map((r) => r.workflowId),
+      (await runsOn(env.client, taskQueue, 1)).map((r) => r.workflowId),
       [workflowIdFor(name, 'e-1')],
     );
 
@@ -98,7 +98,7 @@ describe('Kafka consumer SIGKILLed after a start, before its commit', function (
     } finally {
       await b.child.stop();
     }
-    const runs = await runsOn(env.client, taskQueue);
+    const runs = await runsOn(env.client, taskQueue, ids.length);
     assert.deepEqual(
       runs.map((r) => r.workflowId),
       ids.map((id) => workflowIdFor(name, id)),

@@ -29,6 +29,7 @@ describe('Kafka routing through the event router', function () {
   this.timeout(120_000);
   let env: TestWorkflowEnvironment;
   let routing: KafkaRouting | undefined;
+  let dataDir: string | undefined;
   const started: string[] = [];
 
   before(async () => {
@@ -41,11 +42,12 @@ describe('Kafka routing through the event router', function () {
         .getHandle(id)
         .terminate('test done')
         .catch(() => undefined);
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('starts the subscribed pipeline and flow once per event, and dead-letters refused events with the reason', async () => {
     const broker = await sharedKafkaBroker();
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-kafka-routing-'));
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-kafka-routing-'));
     const inputs = path.join(dataDir, 'inputs');
     fs.mkdirSync(inputs);
     const base = isolatedConfig(env.address);

@@ -85,7 +85,7 @@ describe('Kafka topics: consumer group starting workflows', function () {
       s.reports.map((r) => r.events),
       [1, 2, 3].map((i) => [{ id: `evt-${i}`, outcome: 'started' }]),
     );
-    const runs = await runsOn(env.client, s.taskQueue);
+    const runs = await runsOn(env.client, s.taskQueue, 3);
     assert.deepEqual(
       runs.map((r) => r.workflowId).sort(),
       [1, 2, 3].map((i) => workflowIdFor(s.name, `evt-${i}`)),
@@ -165,7 +165,7 @@ describe('Kafka topics: consumer group starting workflows', function () {
     assert.equal(letters[4].truncated, true);
     // Only the good event started anything.
     assert.deepEqual(
-      (await runsOn(env.client, s.taskQueue)).map((r) => r.workflowId),
+      (await runsOn(env.client, s.taskQueue, 1)).map((r) => r.workflowId),
       [workflowIdFor(s.name, 'after-poison')],
     );
   });
@@ -190,7 +190,7 @@ describe('Kafka topics: consumer group starting workflows', function () {
       assert.deepEqual(started, sent[key], `order of ${key}'s events`);
     }
     // Temporal saw the starts in the same order.
-    const runs = await runsOn(env.client, s.taskQueue);
+    const runs = await runsOn(env.client, s.taskQueue, 32);
     for (const key of keys) {
       const ids = runs.map((r) => r.workflowId).filter((id) => id.startsWith(`${s.name}/${key}-`));
       assert.deepEqual(
@@ -224,7 +224,7 @@ describe('Kafka topics: consumer group starting workflows', function () {
       60_000,
       250,
     );
-    const runs = await runsOn(env.client, s.taskQueue);
+    const runs = await runsOn(env.client, s.taskQueue, total);
     // Exactly one run per event: redeliveries around the rebalance were deduplicated by workflow ID.
     assert.deepEqual(runs.map((r) => r.workflowId).sort(), expected);
   });
@@ -255,7 +255,7 @@ describe('Kafka topics: consumer group starting workflows', function () {
       assert.deepEqual(s.reports[1].events, [{ id: 'during-outage', outcome: 'started' }]);
       assert.deepEqual(await readTopic([broker.bootstrap], s.deadLetterTopic, 1, 3000), [], 'no dead letter');
       assert.deepEqual(
-        (await runsOn(env.client, s.taskQueue)).map((r) => r.workflowId),
+        (await runsOn(env.client, s.taskQueue, 2)).map((r) => r.workflowId),
         [workflowIdFor(s.name, 'before-outage'), workflowIdFor(s.name, 'during-outage')],
       );
     } finally {

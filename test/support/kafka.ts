@@ -17,12 +17,12 @@ import type { TopicEvent } from '../../src/topics/topic-events';
 let broker: Promise<KafkaBroker> | undefined;
 
 export function sharedKafkaBroker(): Promise<KafkaBroker> {
-  broker ??= (async () =>
-    startKafkaBroker({
-      dir: fs.mkdtempSync(path.join(os.tmpdir(), 'batch-kafka-')),
-      port: await freePort(),
-      controllerPort: await freePort(),
-    }))();
+  broker ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-kafka-'));
+    // The root hook's stopAll stops the broker before mocha exits; its data goes with the run.
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    return startKafkaBroker({ dir, port: await freePort(), controllerPort: await freePort() });
+  })();
   return broker;
 }
 
@@ -60,13 +60,22 @@ export interface StartedRun {
   startTime: Date;
 }
 
-/** Every run (of any ID, open or closed) on the task queue, oldest first. */
-export async function runsOn(client: Client, taskQueue: string): Promise<StartedRun[]> {
-  const runs: StartedRun[] = [];
-  for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
-    runs.push({ workflowId: execution.workflowId, runId: execution.runId, startTime: execution.startTime });
+/**
+ * Every run (of any ID, open or closed) on the task queue, oldest first, once there are at least
+ * `atLeast` (visibility lags the starts by a moment).
+ */
+export async function runsOn(client: Client, taskQueue: string, atLeast = 0): Promise<StartedRun[]> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const runs: StartedRun[] = [];
+    for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+      runs.push({ workflowId: execution.workflowId, runId: execution.runId, startTime: execution.startTime });
+    }
+    if (runs.length >= atLeast || Date.now() > deadline) {
+      return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
 }
 
 /** Ends the test's never-run workflows, so the shared dev server does not keep them open. */
