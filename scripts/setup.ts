@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const devServer = forTests || !process.env.TEMPORAL_ADDRESS;
   const started = Date.now();
   const tools = await ensureTools(
-    { devServer, testServer: forTests, browser: forTests, cluster: forTests, s3: forTests },
+    { devServer, testServer: forTests, browser: forTests, cluster: forTests, s3: forTests, kafka: forTests },
     (line) => console.log(`[setup] ${line}`),
   );
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
