@@ -120,6 +120,16 @@ function cell(s: Summary | undefined, unit: string, way: Way, workload: Sample['
   return `${rate(s.perSecond)} ${unit}${how}`;
 }
 
+/** The largest ratio between the fastest and slowest round of one way (and pool size) on one workload. */
+function spread(samples: Sample[]): number {
+  const groups = new Map<string, number[]>();
+  for (const s of samples) {
+    const key = `${s.workload}/${s.way}/${s.concurrency ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), s.perSecond]);
+  }
+  return Math.max(1, ...[...groups.values()].map((xs) => Math.max(...xs) / Math.min(...xs)));
+}
+
 const ratio = (a: Summary | undefined, b: Summary | undefined) =>
   a && b ? `${(a.perSecond / b.perSecond).toFixed(2)}×` : '–';
 
@@ -137,8 +147,9 @@ export function report(o: SideBySideSetup, samples: Sample[]): string {
   lines.push(
     `Measured by \`bench/side-by-side.ts\` on ${o.date}${opt.quick ? ' (**--quick**: small sizes, not the reference figures)' : ''}: the same work done three ways on one machine, ` +
       `${opt.rounds} interleaved round${opt.rounds === 1 ? '' : 's'} (in each round every way runs once, in the order raw loop, BullMQ, this project), medians over the rounds. ` +
-      `The machine is shared with other work (several engineers' test runs): figures are noisy, expect ±15 % between runs, ` +
-      `and compare the ways within one run rather than across runs.`,
+      `The machine is shared with other work (several engineers' test runs; load average ${o.load.before.toFixed(0)} at the start and ${o.load.after.toFixed(0)} at the end, on ${o.cpus} CPUs): ` +
+      `figures are noisy (the same way's rounds differed by up to ${spread(samples).toFixed(1)}×, see "rounds" below), ` +
+      `so compare the ways within one run rather than across runs, and expect higher absolute figures on a quiet machine.`,
     '',
   );
   lines.push('| workload | raw loop | BullMQ 5 + Redis 7 | this project | project ÷ raw | project ÷ BullMQ |');
@@ -187,6 +198,7 @@ export function report(o: SideBySideSetup, samples: Sample[]): string {
     }
   }
   lines.push('');
+  lines.push(...whereTimeGoes(o, samples));
   lines.push('### What each way does', '');
   lines.push(
     `- **Photos**: ${fmt(o.photos.files.length)} JPEGs (${o.photos.megapixels.min.toFixed(2)}–${o.photos.megapixels.max.toFixed(2)} MP, mean ${o.photos.megapixels.mean.toFixed(2)} MP, ` +
@@ -215,4 +227,47 @@ export function report(o: SideBySideSetup, samples: Sample[]): string {
     `- Command: \`${o.command}\` (${fmt(o.minutes, 1)} min). Options: \`--quick\`, \`--rounds\`, \`--photos\`, \`--noop-items\`, \`--single-items\`, \`--raw-concurrency\`, \`--bullmq-concurrency\`, \`--bullmq-noop-concurrency\`, \`--bullmq-chunk\`, \`--only\`, \`--out\` (see \`--help\`). Needs \`redis-server\` (Debian/Ubuntu: \`apt-get install -y redis-server\`) and Python 3 with pip for the first fetch of the photos.`,
   );
   return lines.join('\n');
+}
+
+/** A few sentences read off the medians: the work's own cost against each way's, and how busy the CPUs were. */
+function whereTimeGoes(o: SideBySideSetup, samples: Sample[]): string[] {
+  const out: string[] = [];
+  const busy = (s: Summary, cpu: number) => `${Math.round((100 * cpu) / (s.seconds * o.cpus))} %`;
+  const raw = summarize(samples, 'photos', 'raw');
+  const bullmq = summarize(samples, 'photos', 'bullmq');
+  const project = summarize(samples, 'photos', 'project');
+  if (raw && project) {
+    const work = raw.cpu.loop;
+    const { worker = 0, server = 0, cli = 0 } = project.cpu;
+    const total = worker + server + cli;
+    const perImage = (x: number) => `${fmt((1000 * x) / o.photos.files.length, 1)} ms`;
+    out.push(
+      `- **Photos**: the work itself cost ${work.toFixed(1)} CPU-s (the raw loop, pool of ${raw.concurrency}, in ${raw.seconds.toFixed(1)} s)` +
+        (bullmq
+          ? `; BullMQ's process used ${bullmq.cpu.node.toFixed(1)} and Redis ${(bullmq.cpu.redis ?? 0).toFixed(1)}`
+          : '') +
+        `. This project's run used ${total.toFixed(1)} CPU-s over start → close: the worker process ${worker.toFixed(1)} ` +
+        `(${(worker - work).toFixed(1)} more than the work: ${perImage(worker - work)} per image for activity and workflow tasks, payloads and the SDK), ` +
+        `the dev server ${server.toFixed(1)} (${perImage(server)} per image), the CLI's progress ${cli.toFixed(1)}; ` +
+        `it kept the CPUs ${busy(project, total)} busy over its ${project.seconds.toFixed(1)} s against the raw loop's ${busy(raw, work)}: ` +
+        'the difference is time the run waited (the join before the thumbnails, task round trips, idle activity slots); ' +
+        'what both leave is other work on the machine.',
+    );
+  }
+  for (const [key, label] of [
+    ['noop', 'No-op items'],
+    ['single', 'One per call'],
+  ] as const) {
+    const p = summarize(samples, key, 'project');
+    const b = summarize(samples, key, 'bullmq');
+    if (!p) continue;
+    const n = key === 'noop' ? o.options.noopItems : o.options.singleItems;
+    const per = (x: number | undefined) => `${fmt((1000 * (x ?? 0)) / n, 2)} ms`;
+    out.push(
+      `- **${label}**: this project spent ${per(p.cpu.worker)} of worker CPU and ${per(p.cpu.server)} of dev-server CPU per item` +
+        (b ? `; BullMQ ${per(b.cpu.node)} in its process and ${per(b.cpu.redis)} in Redis` : '') +
+        '.',
+    );
+  }
+  return out.length ? [...out, ''] : [];
 }
