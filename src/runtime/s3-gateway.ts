@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { withDieWithParent } from '../cluster/die-with-parent';
 import { S3Settings, StorageConfig } from '../storage/storage-config';
+import { ensureTopics } from '../topics/kafka-publisher';
 import { ManagedProcess, startProcess } from './processes';
 import { ensureVersitygw } from './tools/versitygw';
 import { portOpen, waitFor } from './wait';
@@ -21,7 +22,24 @@ export interface S3GatewayOptions {
   /** Buckets to create when missing; the first is the one workers use. */
   buckets: string[];
   log?: (line: string) => void;
+  /** Bucket notifications to Kafka (CatTube: an upload starts its transcode); off when absent. */
+  events?: S3EventsOptions;
 }
+
+/**
+ * The gateway's Kafka event target. Only object-created notifications are sent (a filter file in
+ * `dir`); the gateway sends every bucket's, so the router tells uploads from the project's own writes.
+ */
+export interface S3EventsOptions {
+  /** `host:port` of the brokers; the gateway's client takes the first. */
+  kafkaBrokers: string[];
+  /** Where notifications go; created (one partition) when missing, since the gateway sends a test event at start. */
+  topic: string;
+  /** The bucket users upload videos into (created when missing); default `uploads`. */
+  uploadsBucket?: string;
+}
+
+export const defaultUploadsBucket = 'uploads';
 
 export interface S3Gateway {
   process: ManagedProcess;
@@ -29,6 +47,8 @@ export interface S3Gateway {
   /** Storage settings for processes that use the gateway's first bucket. */
   storage: StorageConfig & { s3: S3Settings };
   logFile: string;
+  /** The bucket whose uploads are notified (when started with `events`). */
+  uploadsBucket?: string;
   stop(): Promise<void>;
 }
 
@@ -65,10 +85,18 @@ export async function startS3Gateway(options: S3GatewayOptions): Promise<S3Gatew
   fs.mkdirSync(root, { recursive: true });
   const credentials = credentialsIn(options.dir);
   const logFile = path.join(options.dir, 'gateway.log');
+  const buckets = [...options.buckets];
+  const eventArgs: string[] = [];
+  if (options.events) {
+    const uploadsBucket = options.events.uploadsBucket ?? defaultUploadsBucket;
+    if (!buckets.includes(uploadsBucket)) buckets.push(uploadsBucket);
+    eventArgs.push(...(await eventTargetArgs(options.dir, options.events)));
+  }
   const [program, args] = withDieWithParent('TERM', binary, [
     '--port',
     `127.0.0.1:${options.port}`,
     '--quiet',
+    ...eventArgs,
     'posix',
     root,
   ]);
@@ -97,7 +125,7 @@ export async function startS3Gateway(options: S3GatewayOptions): Promise<S3Gatew
       forcePathStyle: true,
       credentials,
     });
-    for (const bucket of options.buckets) {
+    for (const bucket of buckets) {
       await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
         if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(err.name)) throw err;
       });
@@ -111,6 +139,7 @@ export async function startS3Gateway(options: S3GatewayOptions): Promise<S3Gatew
     process: gateway,
     endpoint,
     logFile,
+    ...(options.events ? { uploadsBucket: options.events.uploadsBucket ?? defaultUploadsBucket } : {}),
     storage: {
       kind: 's3',
       s3: {
@@ -125,4 +154,19 @@ export async function startS3Gateway(options: S3GatewayOptions): Promise<S3Gatew
     },
     stop: () => gateway.stop(),
   };
+}
+
+/**
+ * `--event-kafka-*` arguments and the filter file (object-created events only: `s3:ObjectCreated:*`
+ * covers Put, Post, Copy and CompleteMultipartUpload). The topic must exist before the gateway
+ * starts: it sends a test event then, and the broker creates no topic by itself.
+ */
+async function eventTargetArgs(dir: string, events: S3EventsOptions): Promise<string[]> {
+  const [broker] = events.kafkaBrokers;
+  if (!broker) throw new Error('S3 bucket events need a Kafka broker (events.kafkaBrokers is empty).');
+  // One partition: the gateway spreads records by size, not by key, so only one keeps an object's events in order.
+  await ensureTopics(events.kafkaBrokers, [{ name: events.topic, partitions: 1 }]);
+  const filter = path.join(dir, 'event-filter.json');
+  fs.writeFileSync(filter, JSON.stringify({ 's3:ObjectCreated:*': true }, null, 2) + '\n');
+  return ['--event-kafka-url', broker, '--event-kafka-topic', events.topic, '--event-filter', filter];
 }
