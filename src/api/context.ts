@@ -7,6 +7,7 @@ import type { MetricMeter } from '@temporalio/common';
 import type { EventRouter } from '../client/event-router';
 import type { PipelineCatalog } from '../pipelines/catalog';
 import type { BatchConfig } from '../runtime/config';
+import type { KafkaQueue } from '../topics/kafka-routing';
 
 export interface ApiContext {
   client: Client;
@@ -17,6 +18,8 @@ export interface ApiContext {
   token: string;
   /** Relative source paths in requests are resolved against this folder (the project folder). */
   baseDir: string;
+  /** With Kafka on (`npm start -- --kafka`): events are queued on its topics, and its consumer group starts the runs. */
+  kafka?: KafkaQueue;
   /** Where request counts and durations go (src/runtime/telemetry); none: not measured. */
   meter?: MetricMeter;
 }

@@ -165,7 +165,10 @@ export const apiRoutes: readonly Route[] = [
     params: topicParams,
     body: publishEventRequestSchema,
     responses: {
-      '202': answer('Runs started.', eventPublishedSchema),
+      '202': answer(
+        'Runs started, or, with Kafka on, the event queued on the Kafka topic (queued).',
+        eventPublishedSchema,
+      ),
       '200': answer('The event was published before: the runs it started, nothing new.', eventPublishedSchema),
       '400': failure(
         'The body is not valid, a data.path is outside the input roots, or a subscribed flow cannot take the data (BadEvent: the message says what it needs).',
@@ -173,6 +176,7 @@ export const apiRoutes: readonly Route[] = [
       '401': unauthorized,
       '404': failure('No such topic.'),
       '413': failure('The body is larger than 1 MiB.'),
+      '503': failure('Kafka is on and its broker did not take the event (KafkaUnavailable): send it again later.'),
     },
     handle: publishEvent,
   }),

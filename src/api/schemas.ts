@@ -221,6 +221,15 @@ export const eventPublishedSchema = Type.Object({
     }),
     { description: 'one run per subscribed pipeline, then one per subscribed flow' },
   ),
+  queued: Type.Optional(
+    Type.Object(
+      { topic: Type.String(), partition: Type.Integer(), offset: Type.String() },
+      {
+        description:
+          'with Kafka on (npm start -- --kafka): where the event was written; the consumer group starts its runs (runs is empty)',
+      },
+    ),
+  ),
 });
 
 export const deadLetterListSchema = Type.Object({

@@ -15,6 +15,9 @@ import { blobStoreFor } from '../runtime/blob-store';
 import type { BatchConfig } from '../runtime/config';
 import { repoRoot } from '../runtime/paths';
 import { InboxWatcher } from '../sources/inbox-watcher';
+import type { TopicConsumerOptions } from '../topics/kafka-consumer';
+import { errorText } from '../topics/kafka-publisher';
+import { startKafkaRouting, type KafkaRouting } from '../topics/kafka-routing';
 import { insideRoot } from '../sources/input-roots';
 import { serverLimitsFromEnv, type ServerLimits } from './limits';
 import { startApiServer } from './server';
@@ -39,6 +42,20 @@ export interface ApiServicesOptions {
   showToken?: boolean;
   /** Connection limits and timeouts (default: src/api/limits.ts, BATCH_API_MAX_CONNECTIONS). */
   limits?: ServerLimits;
+  /**
+   * Topics on Kafka (`--kafka`): the API and the inboxes publish there, and this process runs a
+   * member of the consumer group that starts the subscribed runs. Default: the in-process router.
+   */
+  kafka?: ApiKafkaOptions;
+}
+
+/** Where Kafka is and how the consumer group is named (src/topics/kafka-config.ts, BATCH_KAFKA_*). */
+export interface ApiKafkaOptions {
+  brokers: string[];
+  groupId: string;
+  deadLetterTopic: string;
+  /** Called after each record the consumer committed (tests, metrics). */
+  onRecord?: TopicConsumerOptions['onRecord'];
 }
 
 export interface ApiServices {
@@ -47,6 +64,8 @@ export interface ApiServices {
   /** Where the token comes from: BATCH_API_TOKEN or the token file. */
   tokenSource: string;
   watchers: InboxWatcher[];
+  /** With Kafka on: the publisher and this process's consumer group member. */
+  kafka?: KafkaRouting;
   /** How to use it: address, where the token is (the token only on a terminal), a curl line, the inboxes. */
   usage: string[];
   stop(): Promise<void>;
@@ -93,19 +112,51 @@ export async function startApiServices(options: ApiServicesOptions): Promise<Api
   const flows = createFlowSubscribers({ client, config, store, baseDir: repoRoot });
   const router = new EventRouter(client, config, catalog, subscriptions, flows);
   const { token, source } = await resolveApiToken(config.api, dataDir);
-  const api = await startApiServer(
-    { client, config, catalog, router, token, baseDir: repoRoot, meter: options.meter },
-    { host: config.api.host, port: config.api.port },
-    (line) => log(`[api] ${line}`),
-    options.limits ?? serverLimitsFromEnv(),
-  );
+  // The consumer group runs here: it needs this router (the Temporal client, the catalog, the
+  // subscriptions), and every API replica becomes one more member sharing the partitions.
+  const kafka = options.kafka
+    ? await startKafkaRouting({
+        brokers: options.kafka.brokers,
+        groupId: options.kafka.groupId,
+        deadLetterTopic: options.kafka.deadLetterTopic,
+        consumer: { onRecord: options.kafka.onRecord },
+        router,
+        inputRoots: config.api.inputRoots,
+        baseDir: repoRoot,
+        log: (line) => log(`[kafka] ${line}`),
+      }).catch((error: unknown) => {
+        throw new Error(
+          `Kafka at ${options.kafka!.brokers.join(',')} does not answer (${errorText(error)}); start it ` +
+            '(npm start -- --kafka, npm run cluster -- --kafka) or point BATCH_KAFKA_BROKERS at a running Kafka.',
+          { cause: error },
+        );
+      })
+    : undefined;
+  let api: Awaited<ReturnType<typeof startApiServer>>;
+  try {
+    api = await startApiServer(
+      { client, config, catalog, router, token, baseDir: repoRoot, meter: options.meter, kafka },
+      { host: config.api.host, port: config.api.port },
+      (line) => log(`[api] ${line}`),
+      options.limits ?? serverLimitsFromEnv(),
+    );
+  } catch (error) {
+    await kafka?.stop();
+    throw error;
+  }
   const watchers = subscriptions.inboxes.map(
     (inbox) =>
       new InboxWatcher({
         folder: inbox.folder,
         topic: inbox.topic,
         ledgerFile: inboxLedgerFile(dataDir, inbox.folder),
-        publish: (topic, event) => router.publish(topic, event),
+        // Kafka down: the publish throws, and the watcher keeps the file and tries again with backoff.
+        publish: kafka
+          ? async (topic, event) => {
+              const { partition, offset } = await kafka.publish(topic, event);
+              return { queued: `${topic}/${partition}@${offset}` };
+            }
+          : (topic, event) => router.publish(topic, event),
         settleMs: options.inboxSettleMs,
         log,
       }),
@@ -115,6 +166,7 @@ export async function startApiServices(options: ApiServicesOptions): Promise<Api
   } catch (error) {
     await Promise.all(watchers.map((w) => w.stop()));
     await api.close();
+    await kafka?.stop();
     throw error;
   }
   const shown = (p: string) => (p.startsWith(`${repoRoot}${path.sep}`) ? path.relative(repoRoot, p) : p);
@@ -128,16 +180,24 @@ export async function startApiServices(options: ApiServicesOptions): Promise<Api
       const starts = [...pipelines, ...flows.map((f) => `flow ${f}`)].join(', ');
       return `Inbox: files dropped into ${shown(i.folder)}/ are published to topic "${i.topic}" (${starts})`;
     }),
+    ...(options.kafka
+      ? [
+          `Topics on Kafka at ${options.kafka.brokers.join(',')}: consumer group ${options.kafka.groupId}, ` +
+            `dead letters in ${options.kafka.deadLetterTopic} (docs/kafka.md)`,
+        ]
+      : []),
   ];
   return {
     url: api.url,
     token,
     tokenSource: source,
     watchers,
+    kafka,
     usage,
     stop: async () => {
       await Promise.all(watchers.map((w) => w.stop()));
       await api.close();
+      await kafka?.stop();
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
- * `npm run api`: the HTTP API and the inbox watchers alone, against TEMPORAL_ADDRESS or the
- * embedded stack `npm start` keeps up (which already runs them, on BATCH_API_PORT). Workers must
- * be polling elsewhere (npm start, or `npm run worker`). Stays up until Ctrl-C.
+ * `npm run api [-- --kafka]`: the HTTP API and the inbox watchers alone, against TEMPORAL_ADDRESS
+ * or the embedded stack `npm start` keeps up (which already runs them, on BATCH_API_PORT). Workers
+ * must be polling elsewhere (npm start, or `npm run worker`). With `--kafka` the topics are on the
+ * Kafka at BATCH_KAFKA_BROKERS (default the project's broker, 127.0.0.1:BATCH_KAFKA_PORT) and this
+ * process is one more member of the consumer group. Stays up until Ctrl-C.
  */
 import { Client } from '@temporalio/client';
 import { startApiServices } from '../api/services';
@@ -9,21 +11,35 @@ import { connectToTemporal } from '../client/connect';
 import { loadConfig } from '../runtime/config';
 import { dataDir } from '../runtime/paths';
 import { apiTelemetry } from '../runtime/telemetry/api';
+import { kafkaSettingsFromEnv } from '../topics/kafka-config';
 
 const log = (line: string) => console.log(line);
 
+const usage = `Usage: npm run api [-- --kafka]
+
+Serves the HTTP API (docs/api.md) and the inbox watchers of pipelines/subscriptions.yaml.
+--kafka  topics on Kafka: POST /topics/<t>/events and the inboxes publish to the Kafka at BATCH_KAFKA_BROKERS
+         (default 127.0.0.1:BATCH_KAFKA_PORT, the broker of npm start -- --kafka), and this process joins the
+         consumer group BATCH_KAFKA_GROUP (batch-router) that starts the runs (docs/kafka.md).
+Environment: BATCH_API_PORT (8088), BATCH_API_METRICS_PORT (9463; 0: off), BATCH_API_HOST (127.0.0.1), BATCH_API_TOKEN (shown only on a terminal), BATCH_API_MAX_CONNECTIONS (256), BATCH_API_REQUEST_TIMEOUT_MS (30000), BATCH_INPUT_ROOTS, TEMPORAL_ADDRESS, BATCH_DATA_DIR, BATCH_KAFKA_BROKERS, BATCH_KAFKA_PORT (9092), BATCH_KAFKA_GROUP, BATCH_KAFKA_DEAD_LETTER_TOPIC (batch.dead-letters).`;
+
 async function main(): Promise<void> {
-  if (process.argv.length > 2) {
-    console.log(
-      'Usage: npm run api\n\nServes the HTTP API (docs/api.md) and the inbox watchers of pipelines/subscriptions.yaml.\nEnvironment: BATCH_API_PORT (8088), BATCH_API_METRICS_PORT (9463; 0: off), BATCH_API_HOST (127.0.0.1), BATCH_API_TOKEN (shown only on a terminal), BATCH_API_MAX_CONNECTIONS (256), BATCH_API_REQUEST_TIMEOUT_MS (30000), BATCH_INPUT_ROOTS, TEMPORAL_ADDRESS, BATCH_DATA_DIR.',
-    );
-    process.exit(process.argv[2] === '--help' || process.argv[2] === '-h' ? 0 : 1);
+  const args = process.argv.slice(2);
+  if (args.some((arg) => arg !== '--kafka')) {
+    console.log(usage);
+    process.exit(args[0] === '--help' || args[0] === '-h' ? 0 : 1);
   }
+  const kafkaSettings = args.includes('--kafka') ? kafkaSettingsFromEnv() : undefined;
   const telemetry = apiTelemetry();
   const config = loadConfig();
   const connection = await connectToTemporal(config);
   const client = new Client({ connection, namespace: config.namespace });
-  const services = await startApiServices({ client, config, dataDir, log, meter: telemetry.meter });
+  const kafka = kafkaSettings && {
+    brokers: kafkaSettings.brokers.length ? kafkaSettings.brokers : [`127.0.0.1:${kafkaSettings.port}`],
+    groupId: kafkaSettings.groupId,
+    deadLetterTopic: kafkaSettings.deadLetterTopic,
+  };
+  const services = await startApiServices({ client, config, dataDir, log, meter: telemetry.meter, kafka });
   for (const line of services.usage) log(line);
   if (telemetry.metricsUrl) log(`API metrics: ${telemetry.metricsUrl} (docs/observability.md)`);
   log('Press Ctrl-C to stop.');

@@ -9,14 +9,19 @@ import { Cluster, ClusterOptions, runningCluster } from '../cluster/cluster';
 import { gatewayPlan } from '../runtime/stack-storage';
 import { checkPortsFree, localClusterDir, localClusterOptions } from '../cluster/local';
 import { displayPath } from '../runtime/paths';
+import { kafkaBrokerPlan } from '../runtime/supervised-kafka-broker';
+import { kafkaSettingsFromEnv } from '../topics/kafka-config';
 import { stopAll } from '../runtime/processes';
 
-const usage = `Usage: npm run cluster [-- --s3]
+const usage = `Usage: npm run cluster [-- --s3] [--kafka]
 
 Starts a local Temporal cluster (Temporal Server 1.29.1 on PostgreSQL: frontend, history, matching
 and worker as separate processes, plus the Web UI server) and stays up until Ctrl-C.
 --s3 also runs the project's S3 server (Versity S3 Gateway) on 127.0.0.1:BATCH_S3_PORT (7070), bucket
 BATCH_S3_BUCKET (batch), files in BATCH_DATA_DIR/s3; npm start -- --cluster --s3 then runs on it (docs/storage.md).
+--kafka also runs the project's Kafka broker (KRaft) on 127.0.0.1:BATCH_KAFKA_PORT (9092; controller
+BATCH_KAFKA_CONTROLLER_PORT 9093), data in BATCH_DATA_DIR/kafka; npm start -- --cluster --kafka then
+publishes and consumes there (docs/kafka.md).
 State lives in ${displayPath(localClusterDir)} (BATCH_DATA_DIR/cluster) and survives a restart.
 Use it with TEMPORAL_ADDRESS=127.0.0.1:7233, or run the demo on it: npm start -- --cluster.
 Ports: frontend 7233, Web UI 8233, PostgreSQL 5433 and the rest beside them; BATCH_CLUSTER_PORT_OFFSET=<n>
@@ -28,7 +33,8 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) return void console.log(usage);
   const s3 = args.includes('--s3');
-  const unknown = args.find((arg) => arg !== '--s3');
+  const kafka = args.includes('--kafka');
+  const unknown = args.find((arg) => arg !== '--s3' && arg !== '--kafka');
   if (unknown !== undefined) throw new Error(`Unknown argument ${unknown}.\n\n${usage}`);
   const running = runningCluster(localClusterDir);
   if (running) {
@@ -37,7 +43,11 @@ async function main(): Promise<void> {
         `${running.uiUrl ? `, Web UI ${running.uiUrl}` : ''}). Use it, or stop it with Ctrl-C where it runs.`,
     );
   }
-  const options: ClusterOptions = { ...localClusterOptions(), ...(s3 ? { s3Gateway: gatewayPlan() } : {}) };
+  const options: ClusterOptions = {
+    ...localClusterOptions(),
+    ...(s3 ? { s3Gateway: gatewayPlan() } : {}),
+    ...(kafka ? { kafka: kafkaBrokerPlan(kafkaSettingsFromEnv()) } : {}),
+  };
   await checkPortsFree(options.ports);
   const started = Date.now();
   const cluster = await Cluster.start(options, log);
@@ -49,7 +59,9 @@ async function main(): Promise<void> {
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    log(`Stopping the UI server, the Temporal services${s3 ? ', the S3 gateway' : ''} and PostgreSQL...`);
+    log(
+      `Stopping the UI server, the Temporal services${s3 ? ', the S3 gateway' : ''}${kafka ? ', the Kafka broker' : ''} and PostgreSQL...`,
+    );
     await cluster.stop();
     await stopAll();
     log('Stopped.');

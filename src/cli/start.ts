@@ -5,7 +5,9 @@
  * demo inputs (unless inputs or --no-flows are given), prints summaries, and stays up with the
  * Web UI, the HTTP API and the inbox watchers (src/api/services.ts) until Ctrl-C. With `--s3` the
  * data lives in the project's S3 gateway (started and supervised with the stack); with
- * BATCH_STORAGE=s3 in an S3 service of the environment (docs/storage.md).
+ * BATCH_STORAGE=s3 in an S3 service of the environment (docs/storage.md). With `--kafka` the
+ * topics are on Kafka: the project's broker (supervised, `.data/kafka`), the cluster's, or
+ * BATCH_KAFKA_BROKERS; the API process runs the consumer group (docs/kafka.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,6 +33,9 @@ import { StorageConfig, storageEnv } from '../storage/storage-config';
 import { chooseStackStorage, describeStorage, runningGatewayStorage } from '../runtime/stack-storage';
 import { uploadInputs } from '../runtime/upload-inputs';
 import { watchRun } from './watch-run';
+import { kafkaSettingsFromEnv, type KafkaSettings } from '../topics/kafka-config';
+import { kafkaBrokerPlan } from '../runtime/supervised-kafka-broker';
+import { kafkaSignupDemo } from './kafka-demo';
 import { formatProgress, formatThumbnailerSummary } from './summary';
 
 const usage = `Usage: npm start -- [options] [inputs...]
@@ -48,6 +53,11 @@ Options:
                     on 127.0.0.1:BATCH_S3_PORT (7070) over BATCH_DATA_DIR/s3/, bucket BATCH_S3_BUCKET (batch),
                     uploads the inputs and runs on s3:// URIs (with --cluster: the gateway of \`npm run cluster -- --s3\`
                     when it runs one). With BATCH_STORAGE=s3 set, that S3 service is used and no gateway starts.
+  --kafka           topics on Apache Kafka: starts the project's broker (KRaft, supervised) on 127.0.0.1:BATCH_KAFKA_PORT
+                    (9092; controller BATCH_KAFKA_CONTROLLER_PORT 9093) over BATCH_DATA_DIR/kafka/, creates the subscribed
+                    topics and the dead-letter topic, and runs the consumer group in the API process; POST /topics/<t>/events
+                    and the inboxes publish there. With BATCH_KAFKA_BROKERS=host:port that Kafka is used and no broker
+                    starts; with --cluster, the broker of \`npm run cluster -- --kafka\` when it runs one (docs/kafka.md).
   --concurrency N   thumbnailer activity calls at once per stage and partition (default 4)
   --run NAME        run name (default: demo-<timestamp>); workflow ID thumbnailer/<NAME>
   --help            this text
@@ -57,7 +67,8 @@ TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data), BATCH
 BATCH_SMTP_HOST (an SMTP server instead of the local mail catcher), BATCH_SMTP_PORT (1025),
 BATCH_MAIL_UI_PORT (1080; the mail catcher's web UI), BATCH_STORAGE (local|s3) and BATCH_S3_ENDPOINT, _BUCKET,
 _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY, _FORCE_PATH_STYLE, _PREFIX (an S3 service; docs/storage.md),
-BATCH_S3_PORT (7070; the gateway of --s3).`;
+BATCH_S3_PORT (7070; the gateway of --s3), BATCH_KAFKA_BROKERS, BATCH_KAFKA_PORT (9092), BATCH_KAFKA_CONTROLLER_PORT (9093),
+BATCH_KAFKA_GROUP (batch-router), BATCH_KAFKA_DEAD_LETTER_TOPIC (batch.dead-letters).`;
 
 interface StartArgs {
   once: boolean;
@@ -67,6 +78,7 @@ interface StartArgs {
   inputs: string[];
   cluster: boolean;
   s3: boolean;
+  kafka: boolean;
 }
 
 function parseArgs(argv: string[]): StartArgs {
@@ -78,6 +90,7 @@ function parseArgs(argv: string[]): StartArgs {
     inputs: [],
     cluster: false,
     s3: false,
+    kafka: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -88,6 +101,7 @@ function parseArgs(argv: string[]): StartArgs {
     else if (arg === '--no-flows') args.flows = false;
     else if (arg === '--cluster') args.cluster = true;
     else if (arg === '--s3') args.s3 = true;
+    else if (arg === '--kafka') args.kafka = true;
     else if (arg === '--concurrency') {
       args.concurrency = Number(argv[++i]);
       if (!Number.isInteger(args.concurrency) || args.concurrency < 1)
@@ -145,11 +159,21 @@ async function main(): Promise<void> {
     gatewayDir = cluster.s3.dir;
     await checkedStore(storageChoice.config);
   }
+  // Kafka: the brokers named by BATCH_KAFKA_BROKERS, the cluster's, or one the stack starts.
+  const kafka = args.kafka ? kafkaSettingsFromEnv() : undefined;
+  let kafkaBrokers = kafka?.brokers.length ? kafka.brokers : undefined;
+  if (kafkaBrokers) log(`Using Kafka at ${kafkaBrokers.join(',')} (BATCH_KAFKA_BROKERS); no broker of our own.`);
+  else if (kafka && cluster?.kafka) {
+    log(`Using the running cluster's Kafka broker at ${cluster.kafka.bootstrap}.`);
+    kafkaBrokers = [cluster.kafka.bootstrap];
+  }
   const config = loadConfig();
   const stack = await startStack(config, log, {
     s3Gateway: storageChoice.kind === 'gateway' ? storageChoice.gateway : undefined,
     storage: storageChoice.kind === 'external' ? storageChoice.config : undefined,
+    kafkaBroker: kafka && !kafkaBrokers ? kafkaBrokerPlan(kafka) : undefined,
   });
+  if (stack.kafkaBootstrap) kafkaBrokers = [stack.kafkaBootstrap];
   // This process (the API, the flows' demos, the summaries) uses the workers' store too.
   Object.assign(process.env, storageEnv(stack.storage));
   const store = openStorage(stack.storage);
@@ -160,7 +184,8 @@ async function main(): Promise<void> {
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    log(`Stopping the API, workers${stack.s3Gateway ? ', the S3 gateway' : ''} and the Temporal server...`);
+    const extras = `${stack.s3Gateway ? ', the S3 gateway' : ''}${stack.kafkaBootstrap ? ', the Kafka broker' : ''}`;
+    log(`Stopping the API, workers${extras} and the Temporal server...`);
     await services?.stop();
     await stack.stop();
     await cluster?.stop();
@@ -190,9 +215,17 @@ async function main(): Promise<void> {
     if (store.kind === 's3') items = await uploadInputs(items, store, log);
     const outputDir = thumbnailerOutputDir(args.runName);
     const client = new Client({ connection: stack.connection, namespace: config.namespace });
-    services = await startApiServices({ client, config, dataDir, log, meter: telemetry.meter });
+    services = await startApiServices({
+      client,
+      config,
+      dataDir,
+      log,
+      meter: telemetry.meter,
+      kafka: kafka && kafkaBrokers ? kafkaOptions(kafka, kafkaBrokers) : undefined,
+    });
     for (const line of services.usage) log(line);
     if (telemetry.metricsUrl) log(`API metrics: ${telemetry.metricsUrl} (docs/observability.md)`);
+    if (services.kafka) await kafkaSignupDemo(client, config, services.kafka, args.runName, log);
     const handle = await startThumbnailerRun(client, config, {
       runName: args.runName,
       items,
@@ -221,6 +254,12 @@ async function main(): Promise<void> {
   log('  npm run cli -- --help   (every flow and command)');
   for (const line of services?.usage ?? []) log(line);
   if (stack.mailCatcher) log(`Mail catcher (the sign-up flow's mails): ${config.mail.uiUrl}`);
+  if (kafka && kafkaBrokers) {
+    log(
+      `Kafka: ${kafkaBrokers.join(',')}${stack.kafkaBootstrap ? ` (data in ${displayPath(kafka.dir)}/)` : ''}; ` +
+        `e.g. .tools/kafka/bin/kafka-console-consumer --bootstrap-server ${kafkaBrokers[0]} --topic signups --from-beginning`,
+    );
+  }
   if (stack.s3Gateway) {
     log(
       `S3 gateway: ${stack.s3Gateway.endpoint}, bucket ${stack.s3Gateway.storage.s3.bucket}; credentials in ` +
@@ -228,6 +267,11 @@ async function main(): Promise<void> {
     );
   }
   log(`Temporal Web UI: ${config.webUiUrl} — the stack stays up; press Ctrl-C to stop it.`);
+}
+
+/** The API's Kafka options: the brokers found or started, the group and dead-letter topic of the settings. */
+function kafkaOptions(settings: KafkaSettings, brokers: string[]) {
+  return { brokers, groupId: settings.groupId, deadLetterTopic: settings.deadLetterTopic };
 }
 
 /** Opens and checks an S3 store before anything starts: a StorageConfigError names the setting to fix. */

@@ -81,8 +81,16 @@ export class EventRouter {
     }
   }
 
-  /** Starts the topic's pipelines and flows for the event (or finds the runs it started before). */
-  async publish(topic: string, event: PipelineEvent): Promise<EventRun[]> {
+  /**
+   * The checks of `publish` without starting anything (unknown topic, bad ID, data a subscriber
+   * cannot take): what a publisher to Kafka runs first, so a bad event is refused to its sender
+   * rather than dead-lettered later.
+   */
+  async check(topic: string, event: PipelineEvent): Promise<void> {
+    await this.prepare(topic, event);
+  }
+
+  private async prepare(topic: string, event: PipelineEvent) {
     const subscription = this.subscriptions.topics[topic];
     if (!subscription) throw new UnknownTopicError(topic, Object.keys(this.subscriptions.topics));
     validateItemId(event.id, `Event on topic ${topic}`); // it names workflow IDs
@@ -95,6 +103,12 @@ export class EventRouter {
     const flowStarts = await Promise.all(
       subscription.flows.map(async (flow) => ({ flow, start: await this.flows[flow](event, run) })),
     );
+    return { subscription, run, flowStarts };
+  }
+
+  /** Starts the topic's pipelines and flows for the event (or finds the runs it started before). */
+  async publish(topic: string, event: PipelineEvent): Promise<EventRun[]> {
+    const { subscription, run, flowStarts } = await this.prepare(topic, event);
     const pipelineRuns = subscription.pipelines.map(async (pipeline): Promise<EventRun> => {
       const spec = this.catalog.get(pipeline)!.spec; // subscriptions are validated against the catalog
       const item = { id: event.id, origin: topic, data: event.data };

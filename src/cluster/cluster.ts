@@ -16,6 +16,8 @@ import { ServicesOptions, TemporalService, serviceLogFile, startService, tempora
 import { startUiServer } from './ui-server';
 import { S3Gateway, startS3Gateway } from '../runtime/s3-gateway';
 import type { GatewayPlan } from '../runtime/stack-storage';
+import type { KafkaBroker } from '../runtime/kafka-broker';
+import { type KafkaBrokerPlan, kafkaBrokerStarter } from '../runtime/supervised-kafka-broker';
 
 /**
  * A Temporal cluster on this machine, as an operator would run it: PostgreSQL, the four services
@@ -73,6 +75,14 @@ export interface ClusterOptions {
   noUi?: boolean;
   /** `npm run cluster -- --s3`: the project's S3 gateway as one more service of the cluster. */
   s3Gateway?: GatewayPlan;
+  /** `npm run cluster -- --kafka`: the project's Kafka broker as one more service of the cluster. */
+  kafka?: KafkaBrokerPlan;
+}
+
+/** The cluster's Kafka broker in cluster.json: its address and folder. */
+export interface ClusterKafkaInfo {
+  bootstrap: string;
+  dir: string;
 }
 
 /** The cluster's S3 gateway in cluster.json: where it is, not its credentials (they stay in `dir`, mode 0600). */
@@ -95,6 +105,7 @@ export interface ClusterInfo {
   /** Process ids of the services as started (a restarted service gets a new one). */
   servicePids: Partial<Record<TemporalService, number>>;
   s3?: ClusterS3Info;
+  kafka?: ClusterKafkaInfo;
 }
 
 export const clusterInfoFile = (dir: string) => path.join(dir, 'cluster.json');
@@ -132,6 +143,10 @@ export class Cluster {
   readonly services = new Map<TemporalService, ManagedProcess>();
   private supervisors?: Map<TemporalService, Supervisor>;
   private gatewaySupervisor?: Supervisor;
+  private kafkaSupervisor?: Supervisor;
+  private startKafka?: () => Promise<KafkaBroker>;
+  /** The Kafka broker running now (`kafka` option); a restart replaces it on the same ports and folder. */
+  kafkaBroker?: KafkaBroker;
   ui?: ManagedProcess;
   /** The S3 gateway running now (`s3Gateway` option); a restart replaces it on the same port and folder. */
   s3Gateway?: S3Gateway;
@@ -204,6 +219,11 @@ export class Cluster {
         });
       }
       if (options.s3Gateway) await cluster.startGateway(log);
+      if (options.kafka) {
+        log(`Starting the Kafka broker on 127.0.0.1:${options.kafka.port} over ${options.kafka.dir}...`);
+        cluster.startKafka = kafkaBrokerStarter(options.kafka, log, (broker) => (cluster.kafkaBroker = broker));
+        await cluster.startKafka();
+      }
       cluster.writeInfo();
     } catch (error) {
       await cluster.stop();
@@ -320,6 +340,9 @@ export class Cluster {
             },
           }
         : {}),
+      ...(this.kafkaBroker && this.options.kafka
+        ? { kafka: { bootstrap: this.kafkaBroker.bootstrap, dir: this.options.kafka.dir } }
+        : {}),
     };
     fs.writeFileSync(clusterInfoFile(this.options.dir), `${JSON.stringify(info, null, 2)}\n`);
   }
@@ -340,6 +363,12 @@ export class Cluster {
         ? [
             `S3 gateway (Versity):     ${this.s3Gateway.endpoint} bucket ${this.options.s3Gateway.bucket}, files in ${path.join(this.options.s3Gateway.dir, 'root')}, ` +
               `credentials in ${path.join(this.options.s3Gateway.dir, 'credentials.json')} (npm start -- --cluster --s3 uses it)`,
+          ]
+        : []),
+      ...(this.kafkaBroker && this.options.kafka
+        ? [
+            `Kafka broker (KRaft):     ${this.kafkaBroker.bootstrap}, data in ${path.join(this.options.kafka.dir, 'data')} ` +
+              `(BATCH_KAFKA_BROKERS=${this.kafkaBroker.bootstrap}; npm start -- --cluster --kafka uses it)`,
           ]
         : []),
       `Logs:                     ${this.logDir}`,
@@ -371,6 +400,7 @@ export class Cluster {
         supervisors.set(service, supervisor);
       }),
       this.superviseGateway(log, onGiveUp),
+      this.superviseKafka(log, onGiveUp),
     ]).then(() => undefined);
   }
 
@@ -395,11 +425,32 @@ export class Cluster {
     });
   }
 
+  /** The Kafka broker, when there is one: restarted on the same ports and folder (topics, records, offsets kept). */
+  private async superviseKafka(log: (line: string) => void, onGiveUp: (message: string) => void): Promise<void> {
+    const plan = this.options.kafka;
+    if (!plan || !this.kafkaBroker || !this.startKafka) return;
+    let first = true;
+    this.kafkaSupervisor = await Supervisor.start({
+      name: 'the Kafka broker',
+      logFile: this.kafkaBroker.logFile,
+      log,
+      onGiveUp,
+      start: async () => {
+        if (first) {
+          first = false;
+          return this.kafkaBroker!.process;
+        }
+        return (await this.startKafka!()).process;
+      },
+    });
+  }
+
   /** Stops the UI, the services (worker and frontend first) and PostgreSQL last. */
   async stop(): Promise<void> {
     fs.rmSync(clusterInfoFile(this.options.dir), { force: true });
     await this.ui?.stop();
     await (this.gatewaySupervisor?.stop() ?? this.s3Gateway?.stop());
+    await (this.kafkaSupervisor?.stop(15_000) ?? this.kafkaBroker?.stop());
     for (const group of [
       ['worker', 'frontend'],
       ['history', 'matching'],

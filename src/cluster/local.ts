@@ -6,6 +6,7 @@ import {
   ClusterInfo,
   ClusterOptions,
   ClusterPorts,
+  ClusterKafkaInfo,
   ClusterS3Info,
   defaultClusterPorts,
   runningCluster,
@@ -64,6 +65,8 @@ export interface UsedCluster {
   uiUrl?: string;
   /** The running cluster's S3 gateway (`npm run cluster -- --s3`), when it has one. */
   s3?: ClusterS3Info;
+  /** The running cluster's Kafka broker (`npm run cluster -- --kafka`), when it has one. */
+  kafka?: ClusterKafkaInfo;
   /** Stops the cluster when this process started it; leaves a running one alone. */
   stop(): Promise<void>;
 }
@@ -86,6 +89,7 @@ export async function useLocalCluster(log: (line: string) => void): Promise<Used
       frontendAddress: running.frontendAddress,
       uiUrl: running.uiUrl,
       s3: running.s3,
+      kafka: running.kafka,
       stop: async () => undefined,
     };
   }

@@ -17,6 +17,7 @@ import { StorageConfig, storageConfigFromEnv, storageEnv } from '../storage/stor
 import type { S3Gateway } from './s3-gateway';
 import type { GatewayPlan } from './stack-storage';
 import { startSupervisedS3Gateway, SupervisedS3Gateway } from './supervised-s3-gateway';
+import { type KafkaBrokerPlan, startSupervisedKafkaBroker, SupervisedKafkaBroker } from './supervised-kafka-broker';
 
 export interface Stack {
   connection: Connection;
@@ -34,6 +35,8 @@ export interface Stack {
   readonly mailCatcher?: MailCatcher;
   /** The S3 gateway the stack started (`npm start -- --s3`), supervised too; its data stays across restarts. */
   readonly s3Gateway?: S3Gateway;
+  /** The Kafka broker the stack started (`npm start -- --kafka`), supervised too; `127.0.0.1:<port>`. */
+  readonly kafkaBootstrap?: string;
   /** What the workers store data in: the local folder, the stack's gateway or an S3 service of the environment. */
   storage: StorageConfig;
   /** Starts one more worker process (all roles), e.g. after a crash. */
@@ -43,7 +46,7 @@ export interface Stack {
 
 /**
  * Everything `npm start` runs: the embedded dev server (unless TEMPORAL_ADDRESS is set), the
- * search attributes, the S3 gateway (with `--s3`), a prebuilt workflow bundle and the worker
+ * search attributes, the S3 gateway (with `--s3`), the Kafka broker (with `--kafka`), a prebuilt workflow bundle and the worker
  * process(es). The dev server, the gateway and the workers are supervised: one that dies is restarted, within a limit (docs/operations-supervision.md).
  */
 export interface StackOptions {
@@ -56,6 +59,8 @@ export interface StackOptions {
    * another process's gateway. Default: what the environment says (BATCH_STORAGE, BATCH_S3_*).
    */
   storage?: StorageConfig;
+  /** Start the project's Kafka broker (`--kafka` without BATCH_KAFKA_BROKERS), supervised; topics stay across restarts. */
+  kafkaBroker?: KafkaBrokerPlan;
 }
 
 export async function startStack(
@@ -67,6 +72,7 @@ export async function startStack(
     workerCount = 1,
     s3Gateway: gatewayPlan,
     storage: givenStorage,
+    kafkaBroker: kafkaPlan,
   } = typeof options === 'number' ? { workerCount: options } : options;
   const logDir = path.join(dataDir, 'logs');
   let giveUp: (message: string) => void = () => undefined;
@@ -97,6 +103,7 @@ export async function startStack(
   }
   const workers: Supervisor[] = [];
   let gateway: SupervisedS3Gateway | undefined;
+  let kafka: SupervisedKafkaBroker | undefined;
   let storage: StorageConfig = givenStorage ?? storageConfigFromEnv();
   let connection: Connection | undefined;
   let mailCatcher: MailCatcher | undefined;
@@ -105,6 +112,7 @@ export async function startStack(
     await Promise.all(workers.map((w) => w.stop()));
     await mail?.stop();
     await gateway?.stop();
+    await kafka?.stop();
     await connection?.close();
     await server?.stop();
   };
@@ -138,6 +146,7 @@ export async function startStack(
       gateway = await startSupervisedS3Gateway(gatewayPlan, log, giveUp);
       storage = gateway.current.storage;
     }
+    if (kafkaPlan) kafka = await startSupervisedKafkaBroker(kafkaPlan, log, giveUp);
     log('Bundling the workflow code for the workers...');
     const bundle = await buildWorkflowBundle();
     const startWorker = async () => {
@@ -196,6 +205,7 @@ export async function startStack(
       get s3Gateway() {
         return gateway?.current;
       },
+      kafkaBootstrap: kafka?.bootstrap,
       storage,
       startWorker,
       stop,

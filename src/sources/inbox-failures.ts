@@ -3,14 +3,16 @@
  * file again (exponential backoff) and when to give up on it (the poison list). A file that keeps
  * failing never holds up the others: the watcher skips it until its next attempt is due.
  *
- * A failure because Temporal does not answer says nothing about the file (every file fails alike
- * during an outage), so it is retried with backoff but never counted towards the poison limit.
+ * A failure because Temporal or the Kafka broker does not answer says nothing about the file (every
+ * file fails alike during an outage), so it is retried with backoff but never counted towards the
+ * poison limit: the file stays in the inbox until the outage is over.
  */
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { isGrpcServiceError } from '@temporalio/client';
+import { KafkaUnavailableError } from '../topics/kafka-publisher';
 
 export interface RetryPolicy {
-  /** Failures (not counting Temporal outages) after which a file goes to the poison list. */
+  /** Failures (not counting Temporal or Kafka outages) after which a file goes to the poison list. */
   maxFailures: number;
   /** Wait after the first failure; doubled after each further one, up to `maxDelayMs`. */
   initialDelayMs: number;
@@ -33,9 +35,10 @@ export interface FileFailures {
 
 export type FailureVerdict = { kind: 'retry'; inMs: number } | { kind: 'poison' };
 
-/** True when `error` (or a cause of it) is Temporal not answering: an outage, not the file's fault. */
+/** True when `error` (or a cause of it) is Temporal or the Kafka broker not answering: an outage, not the file's fault. */
 export function isTemporalUnavailable(error: unknown): boolean {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof KafkaUnavailableError) return true;
     if (isGrpcServiceError(e) && (e.code === grpcStatus.UNAVAILABLE || e.code === grpcStatus.DEADLINE_EXCEEDED)) {
       return true;
     }

@@ -14,6 +14,8 @@ export interface LedgerEntry {
   mtimeMs: number;
   /** The runs of the event: started now, or found (`started: false`, e.g. after a lost ledger line). */
   runs: { workflowId: string; started: boolean }[];
+  /** With Kafka on: where the event was written (`<topic>/<partition>@<offset>`); its consumer group starts the runs. */
+  queued?: string;
   publishedAt: string;
 }
 

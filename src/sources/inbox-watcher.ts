@@ -27,7 +27,8 @@ export interface InboxWatcherOptions {
   topic: string;
   /** Where published files are remembered, e.g. `<data>/ledgers/inbox-uploads.jsonl`. */
   ledgerFile: string;
-  publish: (topic: string, event: PipelineEvent) => Promise<EventRun[]>;
+  /** The runs the event started (the in-process router), or where a broker queued it (Kafka; throws while it is down). */
+  publish: (topic: string, event: PipelineEvent) => Promise<EventRun[] | QueuedEvent>;
   /** How long a file's size and mtime must stay the same before it counts as landed (default 1 s). */
   settleMs?: number;
   /** Time between scans of the folder (default 500 ms). */
@@ -35,6 +36,11 @@ export interface InboxWatcherOptions {
   /** Backoff and poison limit for files whose publish fails (default: 5 failures, 1 s doubling up to 5 min). */
   retry?: Partial<RetryPolicy>;
   log?: (line: string) => void;
+}
+
+/** An event a broker took (Kafka): where it is, e.g. `uploads/2@17`; the broker's consumers start the runs. */
+export interface QueuedEvent {
+  queued: string;
 }
 
 interface Seen {
@@ -158,16 +164,20 @@ export class InboxWatcher {
   }
 
   private async publish(file: string, eventId: string, bytes: number, mtimeMs: number): Promise<void> {
-    const runs = await this.options.publish(this.options.topic, { id: eventId, data: fileItemData(file, bytes) });
+    const outcome = await this.options.publish(this.options.topic, { id: eventId, data: fileItemData(file, bytes) });
+    const runs = Array.isArray(outcome) ? outcome : [];
     await this.ledger.record({
       eventId,
       path: file,
       bytes,
       mtimeMs,
       runs: runs.map((r) => ({ workflowId: r.workflowId, started: r.started })),
+      ...(Array.isArray(outcome) ? {} : { queued: outcome.queued }),
       publishedAt: new Date().toISOString(),
     });
-    const what = runs.map((r) => `${r.workflowId}${r.started ? '' : ' (already started)'}`).join(', ');
+    const what = Array.isArray(outcome)
+      ? runs.map((r) => `${r.workflowId}${r.started ? '' : ' (already started)'}`).join(', ')
+      : `queued on Kafka at ${outcome.queued}`;
     this.log(`${path.basename(file)} → topic ${this.options.topic}: ${what}`);
   }
 }

@@ -23,9 +23,15 @@ export interface KafkaRoutingOptions {
   consumer?: Partial<TopicConsumerOptions>;
 }
 
-export interface KafkaRouting {
+/** What publishers (the API, the inbox watchers) need of Kafka: where it is, and publishing. */
+export interface KafkaQueue {
+  /** The bootstrap brokers, for messages (`BATCH_KAFKA_BROKERS`). */
+  brokers: string[];
   /** Queues the event on its topic; resolves once the broker has it (KafkaUnavailableError otherwise: answer 503). */
   publish(topic: string, event: PipelineEvent, key?: string): Promise<{ partition: number; offset: bigint }>;
+}
+
+export interface KafkaRouting extends KafkaQueue {
   consumer: TopicConsumer;
   stop(): Promise<void>;
 }
@@ -65,6 +71,7 @@ export async function startKafkaRouting(options: KafkaRoutingOptions): Promise<K
     throw error;
   }
   return {
+    brokers: options.brokers,
     publish: (topic, event, key) => publisher.publishEvent(topic, { ...event, key: key ?? entityKey(event) }),
     consumer,
     async stop() {
