@@ -7,6 +7,8 @@
  *              `transcode/event-<id>` transcodes it; a repeated event finds that run.
  *   signup:    data is the sign-up event (src/core/signup-event.ts); `signup/<userId>` makes
  *              one sign-up per user, however many events name them.
+ *   transcode-upload: an S3 object-created notification of the uploads bucket (CatTube,
+ *              src/client/bucket-uploads.ts); run `transcode/event-<id>`, one per uploaded content.
  */
 import fs from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
@@ -15,12 +17,13 @@ import type { BlobStore } from '../runtime/blob-store';
 import type { BatchConfig } from '../runtime/config';
 import { resolveUnderRoots } from '../sources/input-roots';
 import { itemIdForPath } from '../sources/item-id';
+import { bucketUploadSubscriber } from './bucket-uploads';
 import { type FlowSubscriber, UnusableEventError } from './event-router';
 import { startSignup } from './signup-run';
 import { submitTranscodeRun, uploadFiles } from './transcode-run';
 
 /** The flows a topic may list under `flows:`. */
-export const subscribableFlows = ['transcode', 'signup'] as const;
+export const subscribableFlows = ['transcode', 'signup', 'transcode-upload'] as const;
 export type SubscribableFlow = (typeof subscribableFlows)[number];
 
 export interface FlowSubscriberContext {
@@ -71,5 +74,9 @@ function signupSubscriber({ client, config }: FlowSubscriberContext): FlowSubscr
 
 /** One subscriber per subscribable flow (the type makes sure none is missing). */
 export function createFlowSubscribers(ctx: FlowSubscriberContext): Record<SubscribableFlow, FlowSubscriber> {
-  return { transcode: transcodeSubscriber(ctx), signup: signupSubscriber(ctx) };
+  return {
+    transcode: transcodeSubscriber(ctx),
+    signup: signupSubscriber(ctx),
+    'transcode-upload': bucketUploadSubscriber(ctx),
+  };
 }

@@ -88,17 +88,15 @@ function parseS3Notification(body: Record<string, unknown>, base: Pick<TopicEven
       skipped.push(`${eventName} (only object-created notifications start runs)`);
       continue;
     }
-    let objectKey: string;
-    try {
-      // Notification keys are URL-encoded with '+' for spaces.
-      objectKey = decodeURIComponent(object.key.replace(/\+/g, ' '));
-    } catch {
-      return { poison: `unknown shape: Records[${index}].s3.object.key is not URL-encoded text` };
-    }
+    // AWS and MinIO URL-encode notification keys ('+' for spaces); the Versity gateway sends the key
+    // as stored (`my clip+1%.mp4`). `key` is kept as sent (the subscriber looks up both readings);
+    // the ID and the entity use the decoded reading when there is one, so both senders name one object once.
+    const sentKey = object.key;
+    const objectKey = decodedKey(sentKey) ?? sentKey;
     const etag = typeof object.eTag === 'string' ? object.eTag : typeof object.etag === 'string' ? object.etag : '';
     const data: Record<string, unknown> = {
       bucket,
-      key: objectKey,
+      key: sentKey,
       ...(etag ? { etag } : {}),
       ...(typeof object.size === 'number' ? { size: object.size } : {}),
       eventName,
@@ -110,9 +108,19 @@ function parseS3Notification(body: Record<string, unknown>, base: Pick<TopicEven
     const id = etag
       ? objectCreatedEventId(bucket, objectKey, etag)
       : `${positionEventId(base.position)}${body.Records.length > 1 ? `-r${index}` : ''}`;
-    events.push({ ...base, id, idFrom: etag ? 'content' : 'position', data });
+    // The object is the entity: its events are about it, whatever key the sender gave the record.
+    events.push({ ...base, key: `${bucket}/${objectKey}`, id, idFrom: etag ? 'content' : 'position', data });
   }
   return skipped.length > 0 ? { events, skipped: skipped.join('; ') } : { events };
+}
+
+/** The URL-decoded reading of a notification key, or undefined when it is not URL-encoded text. */
+export function decodedKey(sent: string): string | undefined {
+  try {
+    return decodeURIComponent(sent.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(value: unknown): string {
