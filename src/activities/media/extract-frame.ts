@@ -57,8 +57,8 @@ interface FramePlan {
 
 /**
  * Where to look: about a third into the video (past intros, fades from black and the often-black frame 0), clamped
- * so at least one frame remains after the seek point; the `thumbnail` filter then picks the most representative
- * frame of the next ~2 s (it flushes early at the end of the video).
+ * so at least one frame remains after the seek point. `windowFrames` sizes a `thumbnail` filter over the ~2 s after
+ * it (the transcoder's poster frame); extractFrame samples the window before it instead ({@link frameWindow}).
  */
 export function planFrame(probe: Pick<VideoProbe, 'durationSeconds' | 'frameRate' | 'width' | 'height'>): FramePlan {
   const frameSeconds = 1 / probe.frameRate;
@@ -92,6 +92,20 @@ async function decodableImageSize(file: string): Promise<{ width: number; height
       .raw()
       .toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Size in the header of the PNG ffmpeg just wrote (exit code 0), or undefined when it is not a PNG. Header only: a
+ * full decode of a 1080p frame costs more than a tenth of the extraction; frames of earlier attempts, which may
+ * have been damaged since, still get the full decode of {@link decodableImageSize}.
+ */
+async function writtenPngSize(file: string): Promise<{ width: number; height: number } | undefined> {
+  try {
+    const meta = await sharp(await fs.readFile(file)).metadata();
+    return meta.format === 'png' && meta.width && meta.height ? { width: meta.width, height: meta.height } : undefined;
   } catch {
     return undefined;
   }
@@ -140,20 +154,53 @@ export const undecodableHints = [
   'Invalid NAL unit',
 ];
 
+/** Most candidate frames the `thumbnail` filter compares (each is converted to RGB and kept in memory). */
+const maxCandidates = 8;
+
+/**
+ * The frames compared, in seconds relative to the seek point `seek`: `[from, to)`, sampled every `step` s, at most
+ * `candidates` of them. From the seek point on, the window lies *before* it: ffmpeg seeks to the keyframe before
+ * `seek` and decodes from there anyway (the direct `ffmpeg -ss T -i in -frames:v 1` decodes the same frames and
+ * throws them away), so comparing them costs no extra decoding. It ends one frame after `seek` (the direct
+ * command's frame is the last candidate) and never reaches back past half of `seek`, so frame 0 stays out of it.
+ * At seek 0 (the fallback) it looks ahead instead: nothing lies before the start.
+ */
+export function frameWindow(
+  seek: number,
+  probe: Pick<VideoProbe, 'frameRate' | 'width' | 'height'>,
+): { from: number; to: number; step: number; candidates: number } {
+  const frameSeconds = 1 / probe.frameRate;
+  const byMemory = Math.floor(windowMemoryBytes / (probe.width * probe.height * 3));
+  const candidates = Math.max(1, Math.min(maxCandidates, byMemory));
+  const from = seek > 0 ? -Math.min(windowSeconds, seek / 2) : 0;
+  const to = seek > 0 ? frameSeconds : windowSeconds;
+  const step = Math.max(frameSeconds / 2, (to - from) / candidates);
+  return { from, to, step, candidates };
+}
+
+/** Seconds for a filter argument: fixed decimals, never exponent notation. */
+const seconds = (s: number) => s.toFixed(6);
+
 /**
  * One ffmpeg run writing the chosen frame to `outPath` as PNG. Returns the frame's time in the video, or undefined
- * when ffmpeg produced no frame (nothing decodable after the seek point).
+ * when ffmpeg produced no frame (nothing decodable in the window).
  */
 async function runExtraction(
   probe: VideoProbe,
   videoPath: string,
   seekSeconds: number,
-  windowFrames: number,
   outPath: string,
   ctx: Context,
   itemId: string,
 ): Promise<number | undefined> {
-  const filters = [`thumbnail=${windowFrames}`];
+  const window = frameWindow(seekSeconds, probe);
+  // `trim` keeps the window and ends the stream after it (so ffmpeg stops decoding there), `select` samples it, and
+  // `thumbnail` picks the candidate closest to their average colour histogram (no black or flash frame).
+  const filters = [
+    `trim=start=${seconds(window.from)}:end=${seconds(window.to)}`,
+    `select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,${seconds(window.step)})'`,
+    `thumbnail=${window.candidates}`,
+  ];
   if (probe.sampleAspectRatio !== 1) filters.push(`scale=${probe.width}:${probe.height}`, 'setsar=1');
   filters.push('showinfo');
   const args = [
@@ -164,6 +211,8 @@ async function runExtraction(
     'info',
     '-ss',
     seekSeconds.toFixed(3),
+    // Keep the frames between the keyframe and the seek point (decoded either way) for the window above.
+    '-noaccurate_seek',
     ...safeInputOptions(),
     '-i',
     ffmpegFileArg(videoPath),
@@ -239,19 +288,21 @@ async function runExtraction(
     throw new Error(`ffmpeg failed (exit code ${result.exitCode}) extracting a frame from ${videoPath}: ${reason}`);
   }
   if (!produced) return undefined;
-  // showinfo logs the selected frame; its pts is relative to the seek point because -ss comes before -i.
+  // showinfo logs the selected frame; its pts is relative to the seek point because -ss comes before -i (negative
+  // for a frame of the window before it).
   const matches = [...result.stderr.matchAll(/Parsed_showinfo[^\n]*?\bpts_time:\s*(-?\d+(?:\.\d+)?)/g)];
   const relative = matches.length > 0 ? Number(matches[matches.length - 1][1]) : 0;
-  const at = seekSeconds + (Number.isFinite(relative) && relative > 0 ? relative : 0);
-  return Math.round(Math.min(at, probe.durationSeconds) * 1000) / 1000;
+  const at = seekSeconds + (Number.isFinite(relative) ? relative : 0);
+  return Math.round(Math.min(Math.max(at, 0), probe.durationSeconds) * 1000) / 1000;
 }
 
 /**
  * Activity: takes one representative frame of a video and writes it as PNG to `<outputDir>/<itemId>/frame.png`.
  *
  * Probes first (bad input fails non-retryably), then seeks to about a third of the video and lets ffmpeg's
- * `thumbnail` filter pick the most representative frame of a short window — never blindly frame 0. If nothing can
- * be decoded there (e.g. a truncated file), it tries again from the start. Idempotent: the frame is written
+ * `thumbnail` filter pick the most representative of a few frames sampled from the ~2 s before that point (frames
+ * ffmpeg decodes anyway on its way from the keyframe; see {@link frameWindow}) — never blindly frame 0. If nothing
+ * can be decoded there (e.g. a truncated file), it tries again from the start. Idempotent: the frame is written
  * atomically, and a retry reuses a complete frame from an earlier attempt on the same unchanged video (recorded in
  * `frame.json` next to it). Heartbeats while ffmpeg runs; cancelling the activity kills ffmpeg.
  */
@@ -283,14 +334,14 @@ export async function extractFrame(input: ExtractFrameInput): Promise<ExtractedF
   const plan = planFrame(probe);
   let atSeconds = 0;
   await writeAtomically(framePath, async (tmpPath) => {
-    let at = await runExtraction(probe, videoPath, plan.seekSeconds, plan.windowFrames, tmpPath, ctx, itemId);
+    let at = await runExtraction(probe, videoPath, plan.seekSeconds, tmpPath, ctx, itemId);
     if (at === undefined && plan.seekSeconds > 0) {
       ctx.log.warn('No frame could be decoded after the seek point; trying from the start', {
         itemId,
         videoPath,
         seekSeconds: plan.seekSeconds,
       });
-      at = await runExtraction(probe, videoPath, 0, plan.windowFrames, tmpPath, ctx, itemId);
+      at = await runExtraction(probe, videoPath, 0, tmpPath, ctx, itemId);
     }
     if (at === undefined) {
       throw invalidInput(
@@ -303,7 +354,7 @@ export async function extractFrame(input: ExtractFrameInput): Promise<ExtractedF
     atSeconds = at;
   });
 
-  const size = await decodableImageSize(framePath);
+  const size = await writtenPngSize(framePath);
   if (!size) throw new Error(`ffmpeg wrote ${framePath} but it is not a readable PNG; will retry.`);
   const sidecar: SidecarV1 = { version: 1, ...identity, atSeconds, width: size.width, height: size.height };
   await writeAtomically(sidecarPath, (tmp) => fs.writeFile(tmp, `${JSON.stringify(sidecar, null, 2)}\n`));
