@@ -1,0 +1,139 @@
+/**
+ * `npm start -- --kafka` as a person runs it: the stack starts the project's Kafka broker over
+ * `<dataDir>/kafka/` (supervised: SIGKILLed, it comes back on the same port and folder), the demo
+ * publishes a sign-up event through Kafka and prints where it was written and the run the consumer
+ * group started, the API queues events on Kafka, and Ctrl-C leaves no process behind. A bad
+ * BATCH_KAFKA_BROKERS stops it before anything starts.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../src/runtime/paths';
+import { freePort, portOpen, waitFor } from '../src/runtime/wait';
+import { sampleVideos } from './support/media';
+
+interface StartRun {
+  code: number | null;
+  output: string;
+}
+
+/** Runs the start CLI; with `whileUp`, calls it once the stack says it stays up, then sends Ctrl-C. */
+function runStart(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  whileUp?: (output: () => string) => Promise<void>,
+): Promise<StartRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/cli/start.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (whileUp && /press Ctrl-C/.test(output)) {
+        const check = whileUp;
+        whileUp = undefined;
+        void check(() => output)
+          .catch((error: Error) => (output += `\n[test] ${error.stack ?? error.message}\n`))
+          .finally(() => child.kill('SIGINT'));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+function processesMentioning(marker: string): { pid: number; line: string }[] {
+  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return ps
+    .split('\n')
+    .filter((line) => line.includes(marker) && !line.includes('ps -eo'))
+    .map((line) => ({ pid: Number(line.trim().split(/\s+/)[0]), line: line.trim() }));
+}
+
+describe('npm start -- --kafka (the Kafka broker in the stack)', function () {
+  this.timeout(240_000);
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-start-kafka-'));
+    env = {
+      BATCH_DATA_DIR: dataDir,
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      BATCH_API_PORT: String(await freePort()),
+      BATCH_API_METRICS_PORT: String(await freePort()),
+      BATCH_API_TOKEN: 'kafka-start-token',
+      BATCH_SMTP_PORT: String(await freePort()),
+      BATCH_MAIL_UI_PORT: String(await freePort()),
+      BATCH_KAFKA_PORT: String(await freePort()),
+      BATCH_KAFKA_CONTROLLER_PORT: String(await freePort()),
+    };
+    delete process.env.TEMPORAL_ADDRESS;
+    delete process.env.BATCH_STORAGE;
+    delete process.env.BATCH_KAFKA_BROKERS;
+  });
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts the broker, sends a sign-up through Kafka, queues API events there and restarts a SIGKILLed broker', async () => {
+    const [video] = await sampleVideos();
+    const kafkaDir = path.join(dataDir, 'kafka');
+    const seen: { queued?: { status: number; body: any }; restartedPid?: number } = {};
+    const run = await runStart(['--kafka', '--no-flows', '--run', 'kdemo', video], env, async (output) => {
+      const [broker] = processesMentioning(path.join(kafkaDir, 'server.properties'));
+      assert.ok(broker, 'the broker runs over <dataDir>/kafka');
+      process.kill(broker.pid, 'SIGKILL');
+      await waitFor(
+        'the broker to be restarted',
+        async () => /the Kafka broker is running again/.test(output()),
+        90_000,
+      );
+      seen.restartedPid = processesMentioning(path.join(kafkaDir, 'server.properties'))[0]?.pid;
+      // The API publishes to the restarted broker (same port, the topics kept).
+      let answer: Response | undefined;
+      await waitFor(
+        'the API to queue an event on the restarted broker',
+        async () => {
+          answer = await fetch(`http://127.0.0.1:${env.BATCH_API_PORT}/topics/uploads/events`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${env.BATCH_API_TOKEN}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify({ id: 'after-restart', data: { note: 'hello' } }),
+          });
+          return answer.status !== 503;
+        },
+        60_000,
+        500,
+      );
+      seen.queued = { status: answer!.status, body: await answer!.json() };
+    });
+    assert.match(run.output, /Starting the Kafka broker on 127\.0\.0\.1:\d+/);
+    assert.match(run.output, new RegExp(`Kafka 4\\.\\d+\\.\\d+ broker on 127\\.0\\.0\\.1:${env.BATCH_KAFKA_PORT}`));
+    assert.match(
+      run.output,
+      /Kafka: published sign-up event signup-kafka-kdemo to topic signups, partition \d+, offset \d+ \(key kafka-kdemo\)/,
+    );
+    assert.match(run.output, /Kafka: the consumer group started signup\/kafka-kdemo from it: http:\/\/.*\/history/);
+    assert.match(run.output, /Topics on Kafka at 127\.0\.0\.1:\d+: consumer group batch-router/);
+    assert.match(run.output, /Thumbnailer run: 1 items, 1 succeeded, 0 failed/, run.output);
+    assert.match(run.output, /the Kafka broker exited \(signal SIGKILL\); restarting \(1 of 5\)/);
+    assert.match(run.output, /Stopping the API, workers, the Kafka broker and the Temporal server/);
+    assert.ok(seen.restartedPid, 'a new broker runs');
+    assert.equal(seen.queued?.status, 202, JSON.stringify(seen.queued?.body));
+    assert.equal(seen.queued?.body.queued.topic, 'uploads');
+    assert.equal(await portOpen(Number(env.BATCH_KAFKA_PORT)), false, 'Ctrl-C stopped the broker');
+    assert.deepEqual(processesMentioning(dataDir), [], 'no process left behind');
+  });
+
+  it('stops before starting anything when BATCH_KAFKA_BROKERS is not host:port', async () => {
+    const run = await runStart(['--kafka', '--once'], { ...env, BATCH_KAFKA_BROKERS: 'kafka.example.com' });
+    assert.equal(run.code, 1, run.output);
+    assert.match(run.output, /BATCH_KAFKA_BROKERS: "kafka\.example\.com" is not host:port; use e\.g\./);
+    assert.doesNotMatch(run.output, /Starting the Temporal dev server|Starting the Kafka broker/);
+  });
+});
