@@ -15,6 +15,7 @@ export const stageActivityNames = [
   'transcode-probe',
   'transcode-render',
   'transcode-manifest',
+  'publish-to-topic',
 ] as const;
 
 export type StageActivityName = (typeof stageActivityNames)[number];

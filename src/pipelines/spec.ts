@@ -52,6 +52,18 @@ export interface ActivityStage extends StageBase {
   batchSize?: number;
   /** startToClose of one call, e.g. '5 minutes'. */
   timeout?: string;
+  /** Only with activity `publish-to-topic`: the Kafka topic each item is published to (pipelines chain through it). */
+  sink?: SinkSpec;
+}
+
+/**
+ * Where a `publish-to-topic` stage publishes: each item that reaches it becomes the event
+ * `{ id: <pipeline>.<run>.<item id>, data: <item data> }` on `topic`, keyed by the item ID, so a
+ * pipeline subscribed to the topic (pipelines/subscriptions.yaml) runs once per item.
+ */
+export interface SinkSpec {
+  /** Topic name: 1–64 letters, digits, '.', '_', '-', starting with a letter or digit; created on first use when missing. */
+  topic: string;
 }
 
 /** Keep items that match; dropped items are counted, never lost silently. */

@@ -11,13 +11,14 @@ import { fieldProblems, isRecord, predicateProblems, show, typeName } from './pr
 import { nonEmptyString, positiveInteger, type Problems, setKeys } from './validate-common';
 import type { StageGraph } from './validate-graph';
 import { checkDuration, checkRetry } from './validate-retry';
+import { checkSink } from './validate-sink';
 
 export const stageKinds = ['activity', 'filter', 'split', 'copy', 'shard', 'join', 'reduce'] as const;
 type StageKind = (typeof stageKinds)[number];
 
 /** The properties each kind of stage may have (anything else is most likely a typo). */
 const stageProperties: Record<StageKind, readonly string[]> = {
-  activity: ['kind', 'activity', 'next', 'taskQueue', 'retry', 'batchSize', 'timeout'],
+  activity: ['kind', 'activity', 'next', 'taskQueue', 'retry', 'batchSize', 'timeout', 'sink'],
   filter: ['kind', 'where', 'next'],
   split: ['kind', 'routes', 'default'],
   copy: ['kind', 'to', 'mode'],
@@ -88,6 +89,7 @@ export function checkStage(checks: StageChecks, name: string, path: string, stag
       if (stage.taskQueue !== undefined)
         nonEmptyString(problems, `${path}.taskQueue`, stage.taskQueue, "or omit it for the pipeline's activity queue");
       work(problems, path, stage);
+      checkSink(problems, path, stage);
       next();
       break;
     case 'filter':

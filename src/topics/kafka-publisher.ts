@@ -44,25 +44,35 @@ export function createEventPublisher(options: {
     retries: 2,
     retryDelay: 250,
   });
+  // @platformatic/kafka 1.35's idempotent producer gives concurrent sends to one partition the
+  // same sequence number: the broker keeps the first and acknowledges the others as duplicates,
+  // which are lost. So one send at a time (test/kafka-sink.test.ts).
+  let turn: Promise<unknown> = Promise.resolve();
   return {
-    async publishEvent(topic, event) {
-      const value = Buffer.from(JSON.stringify({ id: event.id, data: event.data }));
-      try {
-        const result = await producer.send({
-          messages: [{ topic, key: Buffer.from(event.key ?? event.id), value }],
-        });
-        const written = result.offsets?.[0];
-        return { partition: written?.partition ?? 0, offset: written?.offset ?? -1n };
-      } catch (error) {
-        throw new KafkaUnavailableError(
-          `Kafka did not take the event ${event.id} for topic ${topic} (${errorText(error)}); ` +
-            'check that the broker runs (BATCH_KAFKA_BROKERS) and that the topic exists, then send it again: the same ID is started once.',
-          { cause: error },
-        );
-      }
+    publishEvent(topic, event) {
+      const sent = turn.then(() => send(topic, event));
+      turn = sent.catch(() => undefined);
+      return sent;
     },
     close: () => producer.close(),
   };
+
+  async function send(topic: string, event: PublishedEvent): Promise<{ partition: number; offset: bigint }> {
+    const value = Buffer.from(JSON.stringify({ id: event.id, data: event.data }));
+    try {
+      const result = await producer.send({
+        messages: [{ topic, key: Buffer.from(event.key ?? event.id), value }],
+      });
+      const written = result.offsets?.[0];
+      return { partition: written?.partition ?? 0, offset: written?.offset ?? -1n };
+    } catch (error) {
+      throw new KafkaUnavailableError(
+        `Kafka did not take the event ${event.id} for topic ${topic} (${errorText(error)}); ` +
+          'check that the broker runs (BATCH_KAFKA_BROKERS) and that the topic exists, then send it again: the same ID is started once.',
+        { cause: error },
+      );
+    }
+  }
 }
 
 /** Creates the topics that do not exist yet (the broker the project starts does not create them on first use). */

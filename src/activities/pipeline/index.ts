@@ -10,6 +10,7 @@ import type { ReportActivity } from './report-types';
 import { contactSheetsReport } from '../media/contact-sheets-report';
 import { extractFrameStage, makeThumbnailsStage } from '../media/thumbnailer-stages';
 import { resultActivities } from './results';
+import { publishToTopic } from './topic-sink';
 
 /**
  * Every stage activity a pipeline spec may name, registered by workers under these names, with
@@ -29,6 +30,7 @@ export const stageActivities: Record<StageActivityName, StageActivity> & typeof 
   'make-thumbnails': makeThumbnailsStage,
   // Registered here too so specs validate; the transcode pipeline sends them to the video queue.
   ...transcodeStageActivities(),
+  'publish-to-topic': publishToTopic,
 };
 
 /** Every report activity a reduce stage's `report` may name, registered beside the stage activities. */
