@@ -4,7 +4,8 @@
  * router's consumer group → one transcode run on Temporal → a video worker (S3 settings, its own
  * data folder) → renditions and manifest in the project's bucket, readable by ffprobe. The same
  * bytes uploaded again under the same key start nothing; a text file, a fake video and an object
- * of another bucket are refused with their reasons; the project's own writes start nothing.
+ * of another bucket are refused with their reasons; the project's own writes start nothing; an
+ * upload whose notification was lost is started by the rescan, which starts nothing twice.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -29,6 +30,7 @@ import { storageEnv } from '../src/storage/storage-config';
 import type { DeadLetter } from '../src/topics/dead-letters';
 import { objectCreatedEventId } from '../src/topics/event-ids';
 import type { RecordReport } from '../src/topics/kafka-consumer';
+import { rescanUploads } from '../src/topics/bucket-rescan';
 import { type KafkaRouting, startKafkaRouting } from '../src/topics/kafka-routing';
 import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
 import { isolatedConfig } from './support/config';
@@ -60,8 +62,9 @@ describe('CatTube: an upload to the bucket is transcoded through Kafka', functio
   it('one run per uploaded content, renditions in the bucket, bad uploads dead-lettered with the reason', async () => {
     const broker = await sharedKafkaBroker();
     const brokers = [broker.bootstrap];
+    const gatewayDir = outputFolder('s3-cattube');
     gateway = await startS3Gateway({
-      dir: outputFolder('s3-cattube'),
+      dir: gatewayDir,
       port: await freePort(),
       buckets: ['cattube-work'],
       events: { kafkaBrokers: brokers, topic: bucketEventsTopic },
@@ -184,6 +187,40 @@ describe('CatTube: an upload to the bucket is transcoded through Kafka', functio
       kitten.map((r) => r.events[0].outcome),
       ['started', 'deduplicated'],
     );
+    // A notification lost (the gateway sends each once, with no retry: an upload while the broker is down has
+    // none; here the upload goes through a second gateway on the same folder without events). The rescan
+    // publishes every video of the uploads bucket: the known ones find their runs, the missed one starts.
+    const quiet = await startS3Gateway({ dir: gatewayDir, port: await freePort(), buckets: [] });
+    const quietS3 = new S3Client({
+      endpoint: quiet.endpoint,
+      region: settings.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: settings.accessKeyId!, secretAccessKey: settings.secretAccessKey! },
+    });
+    const missed = await quietS3.send(new PutObjectCommand({ Bucket: 'uploads', Key: 'cats/missed.mp4', Body: bytes }));
+    quietS3.destroy();
+    await quiet.stop();
+    const eventIdOf = (id: string) => id.slice('transcode/event-'.length);
+    const missedId = transcodeWorkflowId(
+      eventRunName(objectCreatedEventId('uploads', 'cats/missed.mp4', missed.ETag!)),
+    );
+    const before = reports.length;
+    const rescanned = await rescanUploads({ s3: settings, uploads: { bucket: 'uploads', prefix: 'cats/' }, brokers });
+    assert.equal(rescanned, 3, 'the three videos (not notes.txt)');
+    await waitFor('the rescan’s 3 events handled', async () => reports.length - before >= 3, 60_000, 100);
+    const outcomes = Object.fromEntries(
+      reports
+        .slice(before)
+        .flatMap((r) => r.events)
+        .map((e) => [e.id, e.outcome]),
+    );
+    assert.deepEqual(
+      [outcomes[eventIdOf(workflowId)], outcomes[eventIdOf(fakeId)], outcomes[eventIdOf(missedId)]],
+      ['deduplicated', 'deduplicated', 'started'],
+    );
+    const missedResult = (await env.client.workflow.getHandle(missedId).result()) as { completed: number };
+    assert.equal(missedResult.completed, 1);
+
     // The project's own writes (the blob, renditions, manifests, results) were notified too: they
     // started nothing and dead-lettered nothing; only the two refused uploads are dead letters.
     const own = reports.filter((r) => r.events.length > 0 && r.events.every((e) => e.outcome === 'deduplicated'));

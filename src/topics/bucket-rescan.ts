@@ -1,0 +1,98 @@
+/**
+ * Catch-up for uploads whose notification never reached Kafka. The S3 gateway sends each
+ * notification once, with no retry or outbox: an upload made while the broker was down (or
+ * before bucket events were turned on) has no event. This lists the uploads bucket and publishes
+ * one event per video on the bucket-events topic, with the ID its notification would have had
+ * (bucket, key, ETag): uploads already transcoded find their run and start nothing, the missed
+ * ones start theirs.
+ *
+ *   npx tsx src/topics/bucket-rescan.ts        # the stack's gateway (.data/s3) and broker (127.0.0.1:9092)
+ *
+ * Settings: BATCH_STORAGE=s3 + BATCH_S3_* for another S3 service (else the gateway of
+ * `npm start -- --s3`: http://127.0.0.1:$BATCH_S3_PORT, credentials from .data/s3),
+ * BATCH_KAFKA_BROKERS (else 127.0.0.1:$BATCH_KAFKA_PORT), BATCH_UPLOADS_BUCKET / _PREFIX.
+ */
+import path from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { bucketEventsTopic, uploadsBucketFromEnv, videoExtensions } from '../client/bucket-uploads';
+import { s3GatewayPortFromEnv } from '../runtime/config';
+import { dataDir } from '../runtime/paths';
+import { runningGatewayStorage } from '../runtime/stack-storage';
+import { type S3Settings, storageConfigFromEnv } from '../storage/storage-config';
+import { objectCreatedEventId } from './event-ids';
+import { kafkaSettingsFromEnv } from './kafka-config';
+import { createEventPublisher } from './kafka-publisher';
+import { decodedKey } from './topic-events';
+
+export interface RescanOptions {
+  /** Endpoint and credentials of the S3 service (its bucket is ignored: `uploads.bucket` is listed). */
+  s3: S3Settings;
+  uploads: { bucket: string; prefix: string };
+  brokers: string[];
+  topic?: string;
+  log?: (line: string) => void;
+}
+
+/** Publishes an event per video in the uploads bucket; returns how many. */
+export async function rescanUploads(options: RescanOptions): Promise<number> {
+  const { s3: settings, uploads } = options;
+  const client = new S3Client({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    forcePathStyle: settings.forcePathStyle,
+    credentials:
+      settings.accessKeyId && settings.secretAccessKey
+        ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey }
+        : undefined,
+  });
+  const publisher = createEventPublisher({ brokers: options.brokers, clientId: 'batch-bucket-rescan' });
+  let published = 0;
+  try {
+    let token: string | undefined;
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: uploads.bucket, Prefix: uploads.prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        const { Key: key, ETag: etag } = object;
+        if (!key || !etag || !videoExtensions.includes(path.extname(key).toLowerCase())) continue;
+        await publisher.publishEvent(options.topic ?? bucketEventsTopic, {
+          // As the parser names the gateway's notification of this object (keys as stored, decoded reading first).
+          id: objectCreatedEventId(uploads.bucket, decodedKey(key) ?? key, etag),
+          key: `${uploads.bucket}/${key}`,
+          data: { bucket: uploads.bucket, key, etag, size: object.Size ?? 0, eventName: 'rescan' },
+        });
+        published += 1;
+        options.log?.(`published s3://${uploads.bucket}/${key}`);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } finally {
+    client.destroy();
+    await publisher.close();
+  }
+  return published;
+}
+
+if (require.main === module) {
+  const configured = storageConfigFromEnv();
+  const s3 =
+    configured.s3 ??
+    runningGatewayStorage(path.join(dataDir, 's3'), `http://127.0.0.1:${s3GatewayPortFromEnv(process.env)}`, 'batch')
+      .s3!;
+  const kafka = kafkaSettingsFromEnv();
+  const uploads = uploadsBucketFromEnv();
+  rescanUploads({
+    s3,
+    uploads,
+    brokers: kafka.brokers.length > 0 ? kafka.brokers : [`127.0.0.1:${kafka.port}`],
+    log: console.log,
+  }).then(
+    (count) =>
+      console.log(`${count} upload(s) of s3://${uploads.bucket}/${uploads.prefix} published to ${bucketEventsTopic}.`),
+    (error: Error) => {
+      console.error(`Rescan failed: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}
