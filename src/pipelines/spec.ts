@@ -47,6 +47,11 @@ export interface ActivityStage extends StageBase {
   activity: string;
   /** Task queue of the workers that run it; default: the pipeline's activity queue. */
   taskQueue?: string;
+  /**
+   * Run each call as a local activity on the workflow worker (no task queue round trip: for
+   * cheap per-item work, e.g. batchSize 1). No taskQueue, shards, fairness or autoscaling then.
+   */
+  local?: boolean;
   retry?: RetrySpec;
   /** Items per activity call (cheap work: fewer history events per item). Default 1. */
   batchSize?: number;

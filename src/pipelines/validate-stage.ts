@@ -18,7 +18,7 @@ type StageKind = (typeof stageKinds)[number];
 
 /** The properties each kind of stage may have (anything else is most likely a typo). */
 const stageProperties: Record<StageKind, readonly string[]> = {
-  activity: ['kind', 'activity', 'next', 'taskQueue', 'retry', 'batchSize', 'timeout', 'sink'],
+  activity: ['kind', 'activity', 'next', 'taskQueue', 'retry', 'batchSize', 'timeout', 'sink', 'local'],
   filter: ['kind', 'where', 'next'],
   split: ['kind', 'routes', 'default'],
   copy: ['kind', 'to', 'mode'],
@@ -70,6 +70,11 @@ export function checkStage(checks: StageChecks, name: string, path: string, stag
     if (allowed.includes(key)) continue;
     if (key === 'next' && known === 'reduce') {
       add(`${path}.next`, 'a reduce stage ends the path (its aggregate is the run\'s result); remove "next"');
+    } else if (key === 'local' && known === 'shard') {
+      add(
+        `${path}.local`,
+        'a shard stage sends its calls to its shard task queues, and local activities run on the workflow worker with no queue: remove "local", or make it an activity stage without shards',
+      );
     } else if (key === 'next' && (known === 'split' || known === 'copy')) {
       const via = known === 'split' ? '"routes" and "default"' : '"to"';
       add(`${path}.next`, `a ${known} stage has no "next": it sends items on with ${via}; remove "next"`);
@@ -90,6 +95,7 @@ export function checkStage(checks: StageChecks, name: string, path: string, stag
         nonEmptyString(problems, `${path}.taskQueue`, stage.taskQueue, "or omit it for the pipeline's activity queue");
       work(problems, path, stage);
       checkSink(problems, path, stage);
+      checkLocal(problems, path, stage);
       next();
       break;
     case 'filter':
@@ -287,4 +293,17 @@ function fieldList(problems: Problems, path: string, value: unknown, key: 'sum' 
 function shardHint(queue: unknown): string {
   const prefix = typeof queue === 'string' && queue !== '' ? queue : '<queue>';
   return `shard k runs on task queue "${prefix}-shard-<k>"; use 1 for a single queue "${prefix}-shard-0"`;
+}
+
+/** `local: true` runs the stage's calls on the workflow worker: no task queue to name. */
+function checkLocal(problems: Problems, path: string, stage: Record<string, unknown>): void {
+  if (stage.local === undefined) return;
+  if (typeof stage.local !== 'boolean') {
+    problems.add(`${path}.local`, `must be true or false, not ${typeName(stage.local)}`);
+  } else if (stage.local && stage.taskQueue !== undefined) {
+    problems.add(
+      `${path}.local`,
+      'local activities run on the workflow worker, not on a task queue: remove "taskQueue", or remove "local" to send the calls to that queue',
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { BatchConfig } from '../runtime/config';
+import { stageActivities } from '../activities/pipeline';
 import { autoHeartbeat } from './auto-heartbeat';
 import { planRole, WorkerRole } from './roles';
 import { shardQueueActivities } from './shard-activities';
@@ -51,7 +52,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       namespace: options.config.namespace,
       taskQueue: plan.taskQueue,
       identity: options.identity ? `${options.identity}/${role}` : undefined,
-      activities: plan.activities,
+      // The workflow worker runs the stage activities of `local: true` stages (local activities).
+      activities: role === 'workflows' ? stageActivities : plan.activities,
       maxConcurrentActivityTaskExecutions: plan.maxConcurrentActivityTaskExecutions,
       interceptors: { activity: [autoHeartbeat] },
       shutdownGraceTime,

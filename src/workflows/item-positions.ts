@@ -10,11 +10,21 @@ export class ItemPositions {
   private readonly counts = new Map<string, Record<Position, number>>();
 
   set(token: number, stage: string, state: Position): void {
-    this.delete(token);
-    this.byToken.set(token, { stage, state });
-    const counts = this.counts.get(stage) ?? { moving: 0, queued: 0, running: 0, waiting: 0 };
+    // An item moves several times per stage: its entry is updated in place, not replaced.
+    const at = this.byToken.get(token);
+    if (at) {
+      this.counts.get(at.stage)![at.state] -= 1;
+      at.stage = stage;
+      at.state = state;
+    } else {
+      this.byToken.set(token, { stage, state });
+    }
+    let counts = this.counts.get(stage);
+    if (!counts) {
+      counts = { moving: 0, queued: 0, running: 0, waiting: 0 };
+      this.counts.set(stage, counts);
+    }
     counts[state] += 1;
-    this.counts.set(stage, counts);
   }
 
   delete(token: number): void {
@@ -28,7 +38,10 @@ export class ItemPositions {
   countAt(stage: string, states?: Position[]): number {
     const counts = this.counts.get(stage);
     if (!counts) return 0;
-    return (states ?? (Object.keys(counts) as Position[])).reduce((n, state) => n + counts[state], 0);
+    if (!states) return counts.moving + counts.queued + counts.running + counts.waiting;
+    let n = 0;
+    for (const state of states) n += counts[state];
+    return n;
   }
 
   /** Items per stage and state, for progress. */

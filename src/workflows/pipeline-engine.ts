@@ -17,6 +17,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
@@ -180,6 +181,18 @@ export class PartitionEngine {
    */
   private rotateOnDispatch = false;
   private readonly gates = new Map<string, Promise<void>>();
+  /**
+   * Whether items walk by callbacks (pipeline-engine-callbacks): no promise per item. The SDK
+   * records a stack trace for every promise made in workflow code (its stack-trace query), and
+   * the 5–6 promises of an awaited walk were most of the engine's CPU per item. Executions
+   * started before this (no marker) keep the awaited walk, whose batches may be cut differently.
+   */
+  private callbacks = false;
+  /** Callback walks not ended yet, and what to call when none is left (or when one throws). */
+  private walking = 0;
+  private walksDone?: { resolve: () => void; reject: (error: unknown) => void };
+  /** Per join: the continuations of the items waiting at it (callback walks). */
+  private readonly joinWaiters = new Map<string, Array<() => void>>();
   private readonly shardQueues = new Set<string>();
   private readonly metrics: StageItemMetrics;
 
@@ -211,10 +224,13 @@ export class PartitionEngine {
    */
   async run(entry: string, items: PipelineItem[], refused: RefusedItem[] = []): Promise<EngineOutcome> {
     this.rotateOnDispatch = patched('pipeline-rotation-on-dispatch');
+    this.callbacks = patched('pipeline-engine-callbacks');
     this.outcome.total += items.length + refused.length;
     for (const r of refused) this.refuse(r, entry);
     // Awaited together, so a cancellation that stops the dispatcher ends the run at once.
-    const walks = Promise.all(items.map((item) => this.walkRecorded(item, entry))).then(() => {
+    const walks = (
+      this.callbacks ? this.walkAll(items, entry) : Promise.all(items.map((item) => this.walkRecorded(item, entry)))
+    ).then(() => {
       this.finished = true;
     });
     // A run-wide join must hear from every partition, even one whose items never reach it. Set up
@@ -235,6 +251,154 @@ export class PartitionEngine {
     this.outcome.stages[entry].entered += 1;
     this.deadLetterItem(entry, r.item, r.error, 0);
     this.results?.finished(token, r.item, this.outcome.deadLetters);
+  }
+
+  /** Every item's walk by callbacks; settles when the last walk ends (or one throws). */
+  private walkAll(items: PipelineItem[], entry: string): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => (this.walksDone = { resolve, reject }));
+    this.walking = items.length;
+    if (this.walking === 0) this.walksDone!.resolve();
+    for (const item of items) this.guarded(() => this.startWalk(item, entry));
+    return done;
+  }
+
+  /** Runs a step of a callback walk: a bug in it fails the partition, as a rejected walk did. */
+  private guarded(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.walksDone?.reject(error);
+    }
+  }
+
+  private startWalk(item: PipelineItem, entry: string): void {
+    const token = this.nextToken++;
+    const shapeProblem = itemShapeProblem(item);
+    if (shapeProblem) {
+      this.outcome.stages[entry].entered += 1;
+      this.deadLetterItem(entry, item, { type: 'InvalidItem', message: shapeProblem }, 0);
+      return this.walkEnded(token, item);
+    }
+    this.step(token, item, item, entry);
+  }
+
+  /**
+   * walk()'s loop without awaits: moves the item through pattern stages until it waits (in a
+   * work queue, at a join), whose callback carries it on, or its walk ends.
+   */
+  private step(token: number, start: PipelineItem, item: PipelineItem, entry: string): void {
+    let at: string | undefined = entry;
+    while (at !== undefined) {
+      const stage: PipelineSpec['stages'][string] = this.spec.stages[at];
+      const here: PipelineItem = item;
+      this.outcome.stages[at].entered += 1;
+      this.positions.set(token, at, 'moving');
+      switch (stage.kind) {
+        case 'filter': {
+          const passes = this.decide(at, here, () => passesFilter(stage, here));
+          if (passes === undefined) return this.walkEnded(token, start);
+          if (!passes) {
+            this.count(at, 'dropped');
+            this.outcome.dropped += 1;
+            return this.walkEnded(token, start);
+          }
+          this.count(at, 'passed');
+          at = stage.next;
+          break;
+        }
+        case 'split': {
+          const to = this.decide(at, here, () => routeOf(stage, here));
+          if (to === undefined) return this.walkEnded(token, start);
+          this.count(at, 'passed');
+          at = to;
+          break;
+        }
+        case 'activity':
+        case 'shard': {
+          const name = at;
+          const queue = this.decide(at, here, () => this.queueFor(name, stage, here));
+          if (queue === undefined) return this.walkEnded(token, start);
+          return this.wait(token, name, queue, here, (result) => this.passed(token, start, name, result, stage.next));
+        }
+        case 'copy': {
+          const name = at;
+          // The branches carry the item on.
+          return this.wait(token, name, this.copyQueue(name), here, (result) =>
+            this.passed(token, start, name, result, undefined),
+          );
+        }
+        case 'join': {
+          const name = at;
+          this.positions.set(token, name, 'waiting');
+          return this.atJoin(name, () => this.passed(token, start, name, here, stage.next));
+        }
+        case 'reduce': {
+          const acc = this.outcome.reduce[at] ?? emptyReduce();
+          if (this.decide(at, here, () => addToReduce(stage, acc, here)) === undefined)
+            return this.walkEnded(token, start);
+          this.outcome.reduce[at] = acc;
+          this.count(at, 'passed');
+          at = undefined;
+          break;
+        }
+      }
+    }
+    this.outcome.completed += 1;
+    this.walkEnded(token, start);
+  }
+
+  /** The item waits in a work queue; `then` carries it on with the stage's answer. */
+  private wait(
+    token: number,
+    stage: string,
+    q: WorkQueue,
+    item: PipelineItem,
+    then: (result: PipelineItem | undefined) => void,
+  ): void {
+    this.positions.set(token, stage, 'queued');
+    q.waiting.push({ token, item, resolve: (result) => this.guarded(() => then(result)) });
+  }
+
+  /** An item left `stage`: dead-lettered (`undefined`, its walk ends) or on to `next`. */
+  private passed(
+    token: number,
+    start: PipelineItem,
+    stage: string,
+    item: PipelineItem | undefined,
+    next: string | undefined,
+  ): void {
+    if (item === undefined) return this.walkEnded(token, start);
+    this.count(stage, 'passed');
+    if (next === undefined) {
+      this.outcome.completed += 1;
+      return this.walkEnded(token, start);
+    }
+    this.step(token, start, item, next);
+  }
+
+  /** Items wait at a join together: one continuation list per join, run in arrival order when it opens. */
+  private atJoin(join: string, then: () => void): void {
+    let waiters = this.joinWaiters.get(join);
+    if (!waiters) {
+      const list: Array<() => void> = [];
+      waiters = list;
+      this.joinWaiters.set(join, list);
+      this.barrier(join).then(
+        () => {
+          this.joinWaiters.delete(join);
+          for (const next of list) this.guarded(next);
+        },
+        (error: unknown) => this.walksDone?.reject(error),
+      );
+    }
+    waiters.push(then);
+  }
+
+  /** The item's walk is over: its position goes, its results line is written, the last one settles all. */
+  private walkEnded(token: number, start: PipelineItem): void {
+    this.positions.delete(token);
+    this.results?.finished(token, start, this.outcome.deadLetters);
+    if (--this.walking === 0) this.walksDone?.resolve();
   }
 
   /** walk(), then the item's results line (walk takes the next token synchronously when called). */
@@ -462,6 +626,15 @@ export class PartitionEngine {
     const stage = this.spec.stages[q.stage] as ActivityStage | ShardStage;
     const who =
       items.length === 1 ? items[0].id : `${items.length} items, ${items[0].id} … ${items[items.length - 1].id}`;
+    if (stage.kind === 'activity' && stage.local) {
+      // On the workflow worker (src/workers/create-workers.ts): a marker in history, no task queue.
+      const local = proxyLocalActivities<Record<string, StageActivity>>({
+        summary: `${q.stage}${q.isolated ? ' (retry alone)' : ''}: ${who}`,
+        startToCloseTimeout: parseDuration(stage.timeout ?? '') ?? 5 * 60_000,
+        retry: retryPolicy(stage.retry),
+      });
+      return local[stage.activity];
+    }
     const acts = proxyActivities<Record<string, StageActivity>>({
       summary: `${q.stage}${q.isolated ? ' (retry alone)' : ''}: ${who}`,
       taskQueue: q.taskQueue,
