@@ -1,6 +1,7 @@
 /**
- * `npm start -- --kafka` as a person runs it: the stack starts the project's Kafka broker over
- * `<dataDir>/kafka/` (supervised: SIGKILLed, it comes back on the same port and folder), the demo
+ * `npm start -- --s3 --kafka` as a person runs it: the stack starts the project's Kafka broker over
+ * `<dataDir>/kafka/` (supervised: SIGKILLed, it comes back on the same port and folder) and the S3
+ * gateway notifying it, so a video put into the uploads bucket starts its transcode; the demo
  * publishes a sign-up event through Kafka and prints where it was written and the run the consumer
  * group started, the API queues events on Kafka, and Ctrl-C leaves no process behind. A bad
  * BATCH_KAFKA_BROKERS stops it before anything starts.
@@ -10,7 +11,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { S3ObjectStore } from '../src/storage/s3-store';
 import { repoRoot } from '../src/runtime/paths';
+import { runningGatewayStorage } from '../src/runtime/stack-storage';
 import { freePort, portOpen, waitFor } from '../src/runtime/wait';
 import { sampleVideos } from './support/media';
 
@@ -56,7 +60,7 @@ function processesMentioning(marker: string): { pid: number; line: string }[] {
     .map((line) => ({ pid: Number(line.trim().split(/\s+/)[0]), line: line.trim() }));
 }
 
-describe('npm start -- --kafka (the Kafka broker in the stack)', function () {
+describe('npm start -- --s3 --kafka (the Kafka broker in the stack, the gateway notifying it)', function () {
   this.timeout(240_000);
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
@@ -74,6 +78,7 @@ describe('npm start -- --kafka (the Kafka broker in the stack)', function () {
       BATCH_MAIL_UI_PORT: String(await freePort()),
       BATCH_KAFKA_PORT: String(await freePort()),
       BATCH_KAFKA_CONTROLLER_PORT: String(await freePort()),
+      BATCH_S3_PORT: String(await freePort()),
     };
     delete process.env.TEMPORAL_ADDRESS;
     delete process.env.BATCH_STORAGE;
@@ -81,11 +86,33 @@ describe('npm start -- --kafka (the Kafka broker in the stack)', function () {
   });
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it('starts the broker, sends a sign-up through Kafka, queues API events there and restarts a SIGKILLed broker', async () => {
+  it('starts the broker, transcodes an upload through Kafka, sends a sign-up through Kafka, queues API events there and restarts a SIGKILLed broker', async () => {
     const [video] = await sampleVideos();
     const kafkaDir = path.join(dataDir, 'kafka');
-    const seen: { queued?: { status: number; body: any }; restartedPid?: number } = {};
-    const run = await runStart(['--kafka', '--no-flows', '--run', 'kdemo', video], env, async (output) => {
+    const seen: { queued?: { status: number; body: any }; restartedPid?: number; transcode?: string } = {};
+    const run = await runStart(['--s3', '--kafka', '--no-flows', '--run', 'kdemo', video], env, async (output) => {
+      // CatTube: any S3 client's upload into the uploads bucket → bucket notification → Kafka → transcode.
+      const endpoint = `http://127.0.0.1:${env.BATCH_S3_PORT}`;
+      const uploads = new S3ObjectStore(runningGatewayStorage(path.join(dataDir, 's3'), endpoint, 'uploads').s3!);
+      const connection = await Connection.connect({ address: `127.0.0.1:${env.TEMPORAL_DEV_PORT}` });
+      try {
+        await uploads.putFile('cats/clip.mp4', video);
+        const client = new Client({ connection });
+        await waitFor(
+          'the upload to start its transcode',
+          async () => {
+            for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH 'transcode/event-s3-'` })) {
+              seen.transcode = wf.workflowId;
+            }
+            return seen.transcode !== undefined;
+          },
+          60_000,
+          500,
+        );
+      } finally {
+        uploads.client.destroy();
+        await connection.close();
+      }
       const [broker] = processesMentioning(path.join(kafkaDir, 'server.properties'));
       assert.ok(broker, 'the broker runs over <dataDir>/kafka');
       process.kill(broker.pid, 'SIGKILL');
@@ -122,7 +149,9 @@ describe('npm start -- --kafka (the Kafka broker in the stack)', function () {
     assert.match(run.output, /Topics on Kafka at 127\.0\.0\.1:\d+: consumer group batch-router/);
     assert.match(run.output, /Thumbnailer run: 1 items, 1 succeeded, 0 failed/, run.output);
     assert.match(run.output, /the Kafka broker exited \(signal SIGKILL\); restarting \(1 of 5\)/);
-    assert.match(run.output, /Stopping the API, workers, the Kafka broker and the Temporal server/);
+    assert.match(run.output, /Stopping the API, workers, the S3 gateway, the Kafka broker and the Temporal server/);
+    assert.match(run.output, /CatTube: a video put into bucket uploads with any S3 client is transcoded through Kafka/);
+    assert.match(seen.transcode ?? '', /^transcode\/event-s3-/, 'the upload started a transcode');
     assert.ok(seen.restartedPid, 'a new broker runs');
     assert.equal(seen.queued?.status, 202, JSON.stringify(seen.queued?.body));
     assert.equal(seen.queued?.body.queued.topic, 'uploads');

@@ -36,6 +36,7 @@ import { watchRun } from './watch-run';
 import { kafkaSettingsFromEnv, type KafkaSettings } from '../topics/kafka-config';
 import { kafkaBrokerPlan } from '../runtime/supervised-kafka-broker';
 import { kafkaSignupDemo } from './kafka-demo';
+import { bucketEventsTopic } from '../client/bucket-uploads';
 import { formatProgress, formatThumbnailerSummary } from './summary';
 
 const usage = `Usage: npm start -- [options] [inputs...]
@@ -172,6 +173,7 @@ async function main(): Promise<void> {
     s3Gateway: storageChoice.kind === 'gateway' ? storageChoice.gateway : undefined,
     storage: storageChoice.kind === 'external' ? storageChoice.config : undefined,
     kafkaBroker: kafka && !kafkaBrokers ? kafkaBrokerPlan(kafka) : undefined,
+    kafkaBrokers,
   });
   if (stack.kafkaBootstrap) kafkaBrokers = [stack.kafkaBootstrap];
   // This process (the API, the flows' demos, the summaries) uses the workers' store too.
@@ -265,6 +267,13 @@ async function main(): Promise<void> {
       `S3 gateway: ${stack.s3Gateway.endpoint}, bucket ${stack.s3Gateway.storage.s3.bucket}; credentials in ` +
         `${displayPath(path.join(gatewayDir!, 'credentials.json'))} (docs/storage.md).`,
     );
+    if (stack.s3Gateway.uploadsBucket) {
+      log(
+        `CatTube: a video put into bucket ${stack.s3Gateway.uploadsBucket} with any S3 client is transcoded through ` +
+          `Kafka (topic ${bucketEventsTopic}), e.g. with the AWS CLI and those credentials: ` +
+          `aws --endpoint-url ${stack.s3Gateway.endpoint} s3 cp clip.mp4 s3://${stack.s3Gateway.uploadsBucket}/cats/clip.mp4`,
+      );
+    }
   }
   log(`Temporal Web UI: ${config.webUiUrl} — the stack stays up; press Ctrl-C to stop it.`);
 }

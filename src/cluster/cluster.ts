@@ -17,6 +17,7 @@ import { startUiServer } from './ui-server';
 import { S3Gateway, startS3Gateway } from '../runtime/s3-gateway';
 import type { GatewayPlan } from '../runtime/stack-storage';
 import type { KafkaBroker } from '../runtime/kafka-broker';
+import { bucketEventsTopic, uploadsBucketFromEnv } from '../client/bucket-uploads';
 import { type KafkaBrokerPlan, kafkaBrokerStarter } from '../runtime/supervised-kafka-broker';
 
 /**
@@ -218,12 +219,13 @@ export class Cluster {
           logFile: path.join(logDir, 'ui-server.log'),
         });
       }
-      if (options.s3Gateway) await cluster.startGateway(log);
+      // Kafka first: with both, the gateway sends its bucket notifications there (CatTube uploads).
       if (options.kafka) {
         log(`Starting the Kafka broker on 127.0.0.1:${options.kafka.port} over ${options.kafka.dir}...`);
         cluster.startKafka = kafkaBrokerStarter(options.kafka, log, (broker) => (cluster.kafkaBroker = broker));
         await cluster.startKafka();
       }
+      if (options.s3Gateway) await cluster.startGateway(log);
       cluster.writeInfo();
     } catch (error) {
       await cluster.stop();
@@ -241,7 +243,21 @@ export class Cluster {
   private async startGateway(log: (line: string) => void): Promise<ManagedProcess> {
     const plan = this.options.s3Gateway!;
     log(`Starting the S3 gateway (Versity) on http://127.0.0.1:${plan.port}, bucket ${plan.bucket}...`);
-    this.s3Gateway = await startS3Gateway({ dir: plan.dir, port: plan.port, buckets: [plan.bucket], log });
+    const kafka = this.options.kafka;
+    this.s3Gateway = await startS3Gateway({
+      dir: plan.dir,
+      port: plan.port,
+      buckets: [plan.bucket],
+      log,
+      // The broker's address stays across its restarts, so the gateway's target does too.
+      events: kafka
+        ? {
+            kafkaBrokers: [`127.0.0.1:${kafka.port}`],
+            topic: bucketEventsTopic,
+            uploadsBucket: uploadsBucketFromEnv().bucket,
+          }
+        : undefined,
+    });
     return this.s3Gateway.process;
   }
 

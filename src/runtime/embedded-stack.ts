@@ -14,7 +14,8 @@ import { withWorkerMetricsPort } from './telemetry/worker-metrics-ports';
 import { ensureTemporalCli } from './tools/temporal-cli';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { StorageConfig, storageConfigFromEnv, storageEnv } from '../storage/storage-config';
-import type { S3Gateway } from './s3-gateway';
+import type { S3EventsOptions, S3Gateway } from './s3-gateway';
+import { bucketEventsTopic, uploadsBucketFromEnv } from '../client/bucket-uploads';
 import type { GatewayPlan } from './stack-storage';
 import { startSupervisedS3Gateway, SupervisedS3Gateway } from './supervised-s3-gateway';
 import { type KafkaBrokerPlan, startSupervisedKafkaBroker, SupervisedKafkaBroker } from './supervised-kafka-broker';
@@ -61,6 +62,8 @@ export interface StackOptions {
   storage?: StorageConfig;
   /** Start the project's Kafka broker (`--kafka` without BATCH_KAFKA_BROKERS), supervised; topics stay across restarts. */
   kafkaBroker?: KafkaBrokerPlan;
+  /** A Kafka already running (BATCH_KAFKA_BROKERS, the cluster's) that the stack's S3 gateway notifies. */
+  kafkaBrokers?: string[];
 }
 
 export async function startStack(
@@ -73,6 +76,7 @@ export async function startStack(
     s3Gateway: gatewayPlan,
     storage: givenStorage,
     kafkaBroker: kafkaPlan,
+    kafkaBrokers,
   } = typeof options === 'number' ? { workerCount: options } : options;
   const logDir = path.join(dataDir, 'logs');
   let giveUp: (message: string) => void = () => undefined;
@@ -142,11 +146,15 @@ export async function startStack(
     } else {
       log(`Sending mail through ${config.mail.smtpHost}:${config.mail.smtpPort} (BATCH_SMTP_HOST); no mail catcher.`);
     }
+    // Kafka first: with both, the gateway sends its bucket notifications there (CatTube uploads).
+    if (kafkaPlan) kafka = await startSupervisedKafkaBroker(kafkaPlan, log, giveUp);
+    const notified = kafka ? [kafka.bootstrap] : kafkaBrokers;
     if (gatewayPlan) {
-      gateway = await startSupervisedS3Gateway(gatewayPlan, log, giveUp);
+      gateway = await startSupervisedS3Gateway(gatewayPlan, log, giveUp, {
+        events: notified?.length ? bucketEvents(notified) : undefined,
+      });
       storage = gateway.current.storage;
     }
-    if (kafkaPlan) kafka = await startSupervisedKafkaBroker(kafkaPlan, log, giveUp);
     log('Bundling the workflow code for the workers...');
     const bundle = await buildWorkflowBundle();
     const startWorker = async () => {
@@ -214,6 +222,11 @@ export async function startStack(
     await stop();
     throw error;
   }
+}
+
+/** The gateway's Kafka target: object-created events of the uploads bucket (BATCH_UPLOADS_BUCKET) on `bucket-events`. */
+function bucketEvents(kafkaBrokers: string[]): S3EventsOptions {
+  return { kafkaBrokers, topic: bucketEventsTopic, uploadsBucket: uploadsBucketFromEnv().bucket };
 }
 
 /** `start`, which binds `ports`; a restart first waits for them (a dead process's ports may take a moment). */
