@@ -306,6 +306,23 @@ describe('video thumbnailer activities (real ffmpeg and sharp)', function () {
       }
     });
 
+    it('picks a representative frame among those up to the seek point, skipping a black one there, decoding no further', async () => {
+      // 6 s at 25 fps, one keyframe (x264's default interval): the seek point is 2.000 s, where 3 frames are black.
+      const video = path.join(root, 'black-at-seek.mp4');
+      const made = await runMediaTool(ffmpegPath(), [
+        ...['-hide_banner', '-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '6'],
+        ...['-vf', "drawbox=c=black:t=fill:enable='between(t,1.95,2.05)'", '-c:v', 'libx264', '-pix_fmt', 'yuv420p'],
+        ...['-y', video],
+      ]);
+      assert.equal(made.exitCode, 0, made.stderr);
+      const frame = await run(activityEnv(), extractFrame, { itemId: 'black-at-seek', videoPath: video, outputDir });
+      // Before: the window was the 2 s after the seek point (50 more frames decoded than `ffmpeg -ss 2 -i … -frames:v 1`).
+      assert.ok(frame.atSeconds >= 1 && frame.atSeconds <= 2.04, `frame at ${frame.atSeconds} s: within [1, 2.04]`);
+      const { channels } = await sharp(frame.framePath).stats();
+      const mean = channels.slice(0, 3).reduce((sum, c) => sum + c.mean, 0) / 3;
+      assert.ok(mean > 40, `the frame is not the black one (mean level ${mean.toFixed(1)})`);
+    });
+
     it('rejects item ids that are not a single folder name', async () => {
       const env = activityEnv();
       for (const itemId of ['', '..', 'a/b']) {
