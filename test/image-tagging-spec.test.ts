@@ -135,34 +135,42 @@ describe('image tagging specs', () => {
   });
 
   describe('image-tagging.yaml and --tag', () => {
-    it('tags, joins, then copies into the report and the thumbnails of one tag', () => {
+    it('tags, then sends the images with one tag to thumbnails item by item, every tagged image to the report', () => {
       const spec = loadPipelineSpecFile(path.join(examplesDir, 'image-tagging.yaml'));
       const { stages } = spec;
       const step = (name: string) => stages[name] as { kind: string; next?: string; activity?: string };
       assert.deepEqual([step(spec.start).kind, step(spec.start).activity], ['activity', 'tag-image']);
-      assert.equal(step(step(spec.start).next!).kind, 'join');
-      assert.deepEqual(stages['fan-out'], { kind: 'copy', mode: 'all', to: ['tag-report', 'with-tag'] });
+      // No barrier anywhere: a thumbnail needs only its own image (a join or a copy would wait for the partition).
+      assert.deepEqual(
+        Object.values(stages).filter((s) => s.kind === 'join' || s.kind === 'copy'),
+        [],
+      );
+      assert.equal(step(spec.start).next, 'with-tag');
+      assert.deepEqual(stages['with-tag'], {
+        kind: 'split',
+        routes: [{ when: { field: 'tags', op: 'has', value: defaultTag }, to: 'thumbnail' }],
+        default: 'tag-report',
+      });
+      assert.deepEqual([step('thumbnail').activity, step('thumbnail').next], ['thumbnail-image', 'tag-report']);
       assert.deepEqual(stages['tag-report'], {
         kind: 'reduce',
         sum: ['bytes', 'pixels'],
         histogram: ['tags'],
         report: { activity: 'histogram-report' },
       });
-      assert.deepEqual(stages['with-tag'], {
-        kind: 'filter',
-        where: { field: 'tags', op: 'has', value: defaultTag },
-        next: 'thumbnail',
-      });
-      assert.equal(step('thumbnail').activity, 'thumbnail-image');
+      // Batches of more than a few items: fewer task round trips per image.
+      for (const name of ['tag', 'thumbnail']) {
+        assert.ok(((stages[name] as { batchSize?: number }).batchSize ?? 1) >= 8, `${name} batches`);
+      }
     });
 
-    it('puts the chosen tag into the filter and changes nothing else', () => {
+    it('puts the chosen tag into the split and changes nothing else', () => {
       const original = loadPipelineSpecFile(path.join(examplesDir, 'image-tagging.yaml'));
       const chosen: PipelineSpec = imageTaggingSpec('portrait');
       assert.deepEqual(chosen.stages['with-tag'], {
-        kind: 'filter',
-        where: { field: 'tags', op: 'has', value: 'portrait' },
-        next: 'thumbnail',
+        kind: 'split',
+        routes: [{ when: { field: 'tags', op: 'has', value: 'portrait' }, to: 'thumbnail' }],
+        default: 'tag-report',
       });
       assert.deepEqual({ ...chosen.stages, 'with-tag': undefined }, { ...original.stages, 'with-tag': undefined });
       validatePipelineSpec(chosen);

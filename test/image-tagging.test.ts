@@ -118,6 +118,38 @@ describe('image tagging', function () {
     });
   });
 
+  describe('one read per image', () => {
+    it('thumbnails the file as it is now when it changed after tagging (same path, new content)', async () => {
+      const dir = outputFolder('image-tagging-reread');
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, 'changing.jpg');
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: '#c03020' } })
+        .jpeg()
+        .toFile(file);
+      const [first] = await runStage(tagImage, stageCall('tag', [file]));
+      assert.ok(first.ok && (first.data.tags as string[]).includes('landscape'));
+      // Replaced by a portrait image under the same name between the two stages.
+      const replacement = path.join(dir, 'replacement.jpg');
+      await sharp({ create: { width: 300, height: 600, channels: 3, background: '#2040c0' } })
+        .jpeg()
+        .toFile(replacement);
+      fs.renameSync(replacement, file);
+      const call = stageCall('thumbnail', [file]);
+      call.run = `test-reread-${process.pid}`;
+      fs.rmSync(runOutputDir(call.pipeline, call.run), { recursive: true, force: true });
+      const [thumb] = await runStage(thumbnailImage, call);
+      assert.ok(thumb.ok);
+      assert.deepEqual(
+        [(thumb.data.thumbnail as { width: number }).width, (thumb.data.thumbnail as { height: number }).height],
+        [160, 320],
+      );
+      const [again] = await runStage(tagImage, stageCall('tag', [file]));
+      assert.ok(again.ok);
+      assert.deepEqual(again.data.tags, ['small', 'portrait', 'blue', 'dark', 'jpeg']);
+    });
+  });
+
   describe('the image-tagging flow on the dev server', function () {
     let env: TestWorkflowEnvironment;
     let run: ImageTaggingRun;
@@ -202,7 +234,21 @@ describe('image tagging', function () {
       const got = run.thumbnails.map((t) => [path.basename(t.file), t.width, t.height]);
       assert.deepEqual(got.sort(), want.sort());
       assert.deepEqual(listFiles(path.join(outputs(), 'thumbnails')).sort(), want.map((w) => w[0]).sort());
-      assert.equal(run.result.stages['with-tag'].dropped, tagged.length - landscape.length);
+      // Every tagged image went on: the landscape ones through the thumbnails, the rest straight to the report.
+      assert.deepEqual(
+        [run.result.stages['with-tag'].passed, run.result.stages.thumbnail.passed, run.result.dropped],
+        [tagged.length, landscape.length, 0],
+      );
+    });
+
+    it('makes the thumbnails in the partition as items are tagged: no copy branches, no barrier', async () => {
+      const history = await env.client.workflow.getHandle(`image-tagging/${runName}/p0`).fetchHistory();
+      const events = history.events ?? [];
+      assert.equal(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length, 0);
+      const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      // Batches of up to 10: the 13 images in 2 tag calls, the 5 landscape ones in 1 or 2 thumbnail calls.
+      assert.equal(scheduled.filter((name) => name === 'tag-image').length, 2);
+      assert.ok(scheduled.filter((name) => name === 'thumbnail-image').length <= 2, scheduled.join(', '));
     });
 
     it('tells a person the counts, sums, tags, report files, thumbnails, failures by reason and the results', () => {

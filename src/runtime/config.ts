@@ -2,6 +2,7 @@
  * Configuration from the environment, read in one place so the CLI, workers, tests and
  * docker-compose.yml agree. Every variable is optional; the defaults are the embedded stack.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { dataDir, repoRoot } from './paths';
 import { parseDuration } from '../pipelines/validate';
@@ -40,6 +41,23 @@ export interface SignupConfig {
   smsWebhookUrl: string | undefined;
 }
 
+/**
+ * How much work a worker process takes at once, sized to its cores unless set: activity slots per
+ * role (tasks it runs at once) and the libvips threads of each sharp operation. Sharp runs on
+ * libuv's threadpool (UV_THREADPOOL_SIZE, 4 by default), so at most that many image operations run
+ * at once whatever the slots; their threads together should not exceed the cores.
+ */
+export interface WorkerSizing {
+  /** BATCH_STAGE_SLOTS: pipeline stage activities at once (default: 8, or 2 per core from 4 cores). */
+  stageSlots: number;
+  /** BATCH_IMAGE_SLOTS: the image role's activities at once (default: 4, or 1 per core from 4 cores). */
+  imageSlots: number;
+  /** BATCH_VIDEO_SLOTS: ffmpeg activities at once; each ffmpeg uses several cores (default: 2, or 1 per 2 cores). */
+  videoSlots: number;
+  /** BATCH_IMAGE_THREADS: libvips threads per sharp operation (default: cores ÷ image operations at once, at least 1). */
+  imageThreads: number;
+}
+
 export interface BatchConfig {
   /** host:port of a Temporal frontend; when unset, `npm start` runs the embedded dev server. */
   temporalAddress: string | undefined;
@@ -54,6 +72,7 @@ export interface BatchConfig {
   mail: MailConfig;
   signup: SignupConfig;
   api: ApiConfig;
+  workers: WorkerSizing;
 }
 
 export const SEARCH_ATTRIBUTES = {
@@ -91,6 +110,37 @@ function durationFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: string)
     throw new Error(`${name}=${raw} is not a duration; write e.g. "3 days", "12 hours" or "90 minutes", or unset it.`);
   }
   return raw;
+}
+
+function countFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, what: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 1024) {
+    throw new Error(`${name}=${raw} is not a number of ${what}; set it to a whole number from 1 to 1024 or unset it.`);
+  }
+  return value;
+}
+
+/** The worker sizing from BATCH_*_SLOTS and BATCH_IMAGE_THREADS, the rest sized to `cores`. */
+export function workerSizingFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  cores: number = os.availableParallelism(),
+): WorkerSizing {
+  // Image operations at once: bounded by libuv's threadpool, which sharp's work runs on.
+  const poolSize = Number(env.UV_THREADPOOL_SIZE) > 0 ? Math.floor(Number(env.UV_THREADPOOL_SIZE)) : 4;
+  const stageSlots = countFromEnv(env, 'BATCH_STAGE_SLOTS', Math.max(8, 2 * cores), 'activity slots');
+  return {
+    stageSlots,
+    imageSlots: countFromEnv(env, 'BATCH_IMAGE_SLOTS', Math.max(4, cores), 'activity slots'),
+    videoSlots: countFromEnv(env, 'BATCH_VIDEO_SLOTS', Math.max(2, Math.floor(cores / 2)), 'activity slots'),
+    imageThreads: countFromEnv(
+      env,
+      'BATCH_IMAGE_THREADS',
+      Math.max(1, Math.floor(cores / Math.min(poolSize, stageSlots))),
+      'libvips threads',
+    ),
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BatchConfig {
@@ -131,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BatchConfig {
         : [path.join(dataDir, 'inputs'), path.join(dataDir, 'inbox'), path.join(repoRoot, 'pipelines', 'items')]
       ).map((root) => path.resolve(root)),
     },
+    workers: workerSizingFromEnv(env),
   };
 }
 

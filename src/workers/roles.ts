@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import type { BatchConfig } from '../runtime/config';
 import * as batchActivities from '../activities/batch';
 import { extractFrame, makeContactSheet, makeThumbnails } from '../activities/media';
@@ -16,11 +17,22 @@ export interface RolePlan {
   taskQueue: string;
   /** Activities this role runs; none for the workflow role. */
   activities?: Record<string, (...args: never[]) => Promise<unknown>>;
-  /** Max activities at once: keeps ffmpeg from oversubscribing a small machine. */
+  /** Max activities at once (config.workers, sized to the cores): keeps ffmpeg and sharp from oversubscribing a small machine. */
   maxConcurrentActivityTaskExecutions?: number;
 }
 
+/**
+ * Sharp's libvips threads per operation, for the whole process (sharp's default is one per core,
+ * for every operation: with several image tasks at once, far more threads than cores).
+ */
+function sizeImageThreads(config: BatchConfig): void {
+  if (config.workers) sharp.concurrency(config.workers.imageThreads);
+}
+
 export function planRole(role: WorkerRole, config: BatchConfig): RolePlan {
+  // Older configs built by hand may lack the sizing: the defaults then apply.
+  const slots = config.workers ?? { stageSlots: 8, imageSlots: 4, videoSlots: 2 };
+  if (role === 'image' || role === 'stages') sizeImageThreads(config);
   switch (role) {
     case 'workflows':
       return { role, taskQueue: config.queues.workflow };
@@ -30,7 +42,7 @@ export function planRole(role: WorkerRole, config: BatchConfig): RolePlan {
         taskQueue: config.queues.video,
         // Pipeline stages too: the thumbnailer's extract-frame runs here (src/pipelines/thumbnailer.ts).
         activities: { extractFrame, ...createTranscodeActivities(), ...stageActivities },
-        maxConcurrentActivityTaskExecutions: 2,
+        maxConcurrentActivityTaskExecutions: slots.videoSlots,
       };
     case 'image':
       return {
@@ -38,14 +50,14 @@ export function planRole(role: WorkerRole, config: BatchConfig): RolePlan {
         taskQueue: config.queues.image,
         // Pipeline stages and reports too: the thumbnailer's make-thumbnails, results and contact sheets.
         activities: { makeThumbnails, makeContactSheet, ...batchActivities, ...stageActivities, ...reportActivities },
-        maxConcurrentActivityTaskExecutions: 4,
+        maxConcurrentActivityTaskExecutions: slots.imageSlots,
       };
     case 'stages':
       return {
         role,
         taskQueue: config.queues.stages,
         activities: { ...stageActivities, ...reportActivities },
-        maxConcurrentActivityTaskExecutions: 8,
+        maxConcurrentActivityTaskExecutions: slots.stageSlots,
       };
   }
 }

@@ -1,9 +1,9 @@
 /**
  * Flow `image-tagging` (pipelines/examples/image-tagging.yaml): every image is tagged by sharp
- * (size class, orientation, dominant colour, brightness, transparency, format); after a join the
- * tagged images are copied into a report (count, bytes, pixels, histogram of tags → report.json
- * and histogram.svg) and into a filter that keeps the images with one chosen tag, which get
- * thumbnails. Corrupt files and decompression bombs are dead-lettered with their reason.
+ * (size class, orientation, dominant colour, brightness, transparency, format); the images with one
+ * chosen tag get a thumbnail as soon as they are tagged, and every tagged image is counted in a
+ * report (count, bytes, pixels, histogram of tags → report.json and histogram.svg) written once the
+ * run is done. Corrupt files and decompression bombs are dead-lettered with their reason.
  *
  *   npm run cli -- run image-tagging <folder|image files...|s3://bucket/prefix/> [--tag T] [--run NAME]
  *
@@ -79,19 +79,20 @@ export function parseImageTaggingArgs(args: string[]): ImageTaggingOptions {
   return options;
 }
 
-/** The example spec with `tag` as the value of its chosen-tag filter. */
+/** The example spec with `tag` as the value its chosen-tag split routes to the thumbnails on. */
 export function imageTaggingSpec(tag: string): PipelineSpec {
   const spec = loadPipelineSpecFile(specFile);
-  const filter = spec.stages[stages.chosenTag];
-  if (filter?.kind !== 'filter' || !('op' in filter.where) || filter.where.op !== 'has') {
+  const split = spec.stages[stages.chosenTag];
+  const route = split?.kind === 'split' ? split.routes.find((r) => r.to === stages.thumbnail) : undefined;
+  const when = route?.when;
+  if (split?.kind !== 'split' || !route || !when || !('op' in when) || when.op !== 'has') {
     throw new Error(
-      `${specFile} has no filter stage "${stages.chosenTag}" with a "has" predicate for the --tag option; restore the file.`,
+      `${specFile} has no split stage "${stages.chosenTag}" with a "has" route to "${stages.thumbnail}" for the --tag option; restore the file.`,
     );
   }
-  return {
-    ...spec,
-    stages: { ...spec.stages, [stages.chosenTag]: { ...filter, where: { ...filter.where, value: tag } } },
-  };
+  const chosen = { ...when, value: tag };
+  const routes = split.routes.map((r) => (r === route ? { ...r, when: chosen } : r));
+  return { ...spec, stages: { ...spec.stages, [stages.chosenTag]: { ...split, routes } } };
 }
 
 /**

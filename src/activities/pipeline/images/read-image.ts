@@ -8,9 +8,11 @@
 import sharp from 'sharp';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { PipelineItem } from '../../../pipelines/spec';
+import fs from 'node:fs/promises';
 import { ObjectMissingError, StorageUriError } from '../../../storage/object-store';
 import { withScratch } from '../../../storage/scratch';
 import { localCopyOf } from '../../../storage/stage-files';
+import { storeHolding } from '../../../storage/storage';
 import { invalidInput } from '../../errors';
 import { readInputFile } from '../../fs/read-input';
 
@@ -55,6 +57,8 @@ async function imageBytes(file: string): Promise<Buffer> {
       reason: 'missing',
     });
   try {
+    // A file on this host is read where it is: no scratch folder to make and remove.
+    if (storeHolding(file)?.kind !== 's3') return await readInputFile(file, missing);
     return await withScratch(async (scratch) => readInputFile(await localCopyOf(file, scratch), missing));
   } catch (err) {
     if (err instanceof ObjectMissingError) throw missing();
@@ -65,9 +69,57 @@ async function imageBytes(file: string): Promise<Buffer> {
 
 /** Reads the file and its header; missing, unreadable or over-limit images fail as bad input. */
 export async function readImageFile(file: string): Promise<ImageFile> {
+  const seen = await recentlyRead(file);
+  if (seen) return seen;
   const data = await imageBytes(file);
   const metadata = await decoding({ path: file, data }, () => sharp(data, decodeOptions).metadata());
-  return { path: file, data, metadata };
+  const image = { path: file, data, metadata };
+  await remember(image);
+  return image;
+}
+
+/**
+ * Images this process read lately, by local path, with the file's identity when read: the
+ * thumbnail stage follows tagging item by item, usually in the same worker, and reuses the bytes
+ * and header instead of reading and parsing the file again. A file changed since (size, mtime,
+ * inode) is read anew. Objects in S3 are not kept: checking one would cost a request anyway.
+ */
+const recent = new Map<string, { image: ImageFile; identity: string }>();
+/** Enough for the items in flight on a worker (activity slots × batch size), bounded in bytes too. */
+const maxRecent = 64;
+const maxRecentBytes = 64 * 2 ** 20;
+let recentBytes = 0;
+
+async function fileIdentity(file: string): Promise<{ key: string; size: number } | undefined> {
+  if (storeHolding(file)?.kind === 's3') return undefined;
+  const stat = await fs.stat(file).catch(() => undefined);
+  return stat?.isFile() ? { key: `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`, size: stat.size } : undefined;
+}
+
+async function recentlyRead(file: string): Promise<ImageFile | undefined> {
+  const kept = recent.get(file);
+  if (!kept) return undefined;
+  if ((await fileIdentity(file))?.key === kept.identity) return kept.image;
+  forget(file);
+  return undefined;
+}
+
+async function remember(image: ImageFile): Promise<void> {
+  if (image.data.length > maxRecentBytes / 4) return;
+  // Taken after reading: a file whose size no longer matches what was read is not kept.
+  const identity = await fileIdentity(image.path);
+  if (identity === undefined || identity.size !== image.data.length) return;
+  forget(image.path);
+  recent.set(image.path, { image, identity: identity.key });
+  recentBytes += image.data.length;
+  while (recent.size > maxRecent || recentBytes > maxRecentBytes) forget(recent.keys().next().value!);
+}
+
+function forget(file: string): void {
+  const kept = recent.get(file);
+  if (!kept) return;
+  recent.delete(file);
+  recentBytes -= kept.image.data.length;
 }
 
 /**

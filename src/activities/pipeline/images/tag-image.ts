@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { stageActivity } from '../stage-activity';
 import { imageTags, luminance, type Rgb } from './image-tags';
+import { sampleColours } from './sample-colours';
 import { decodeOptions, decoding, type ImageFile, imagePathOf, readImageFile } from './read-image';
 
 /** Colour and brightness are judged on a copy this small: a few thousand pixels describe the look. */
@@ -30,10 +31,9 @@ async function appearance(image: ImageFile): Promise<Appearance> {
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  const { width, height, channels } = sample.info;
-  const stats = await sharp(sample.data, { raw: { width, height, channels } }).stats();
-  const [r, g, b] = stats.channels.map((c) => c.mean);
-  return { dominant: stats.dominant, meanLuminance: luminance({ r, g, b }), transparent };
+  // The sample is flattened sRGB: three channels, measured in one pass (what sharp's stats() gives, for less).
+  const { mean, dominant } = sampleColours(sample.data, sample.info.channels);
+  return { dominant, meanLuminance: luminance(mean), transparent };
 }
 
 /**
