@@ -21,6 +21,8 @@ export const devServerDynamicConfig = [
   'frontend.WorkerHeartbeatsEnabled=true',
   '--dynamic-config-value',
   'frontend.ListWorkersEnabled=true',
+  '--dynamic-config-value',
+  'system.enableActivityEagerExecution=true',
 ];
 
 export interface DevServerOptions {
