@@ -59,7 +59,7 @@ describe('subscriptions', () => {
               '  - topics.signups.pipelines[2]: "signup-notify" is listed twice; list it once',
               '  - topics.bad topic: a topic name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
               '  - topics.bad topic.pipeline: unknown property; did you mean "pipelines"?',
-              `  - topics.bad topic: starts nothing: list pipelines: [...] (${[...catalog.keys()].join(', ')}) and/or flows: [...] (transcode, signup)`,
+              `  - topics.bad topic: starts nothing: list pipelines: [...] (${[...catalog.keys()].join(', ')}) and/or flows: [...] (transcode, signup, transcode-upload)`,
               '  - topics.videos.pipelines[0]: "signup" is a flow, not a pipeline: list it under flows: [signup]',
               '  - topics.videos.flows[0]: unknown flow "transcod"; did you mean "transcode"?',
               '  - topics.videos.flows[1]: "signup-notify" is a pipeline, not a flow: list it under pipelines: [signup-notify]',

@@ -24,7 +24,7 @@ import { BlobStore } from '../src/runtime/blob-store';
 import { repoRoot } from '../src/runtime/paths';
 import { generateSampleVideos } from '../src/runtime/sample-videos';
 import { startS3Gateway, type S3Gateway } from '../src/runtime/s3-gateway';
-import { freePort, waitFor } from '../src/runtime/wait';
+import { freePort, portOpen, waitFor } from '../src/runtime/wait';
 import { S3ObjectStore } from '../src/storage/s3-store';
 import { storageEnv } from '../src/storage/storage-config';
 import type { DeadLetter } from '../src/topics/dead-letters';
@@ -62,12 +62,13 @@ describe('CatTube: an upload to the bucket is transcoded through Kafka', functio
   it('one run per uploaded content, renditions in the bucket, bad uploads dead-lettered with the reason', async () => {
     const broker = await sharedKafkaBroker();
     const brokers = [broker.bootstrap];
+    const topic = `${bucketEventsTopic}.cattube${process.pid}`;
     const gatewayDir = outputFolder('s3-cattube');
     gateway = await startS3Gateway({
       dir: gatewayDir,
       port: await freePort(),
       buckets: ['cattube-work'],
-      events: { kafkaBrokers: brokers, topic: bucketEventsTopic },
+      events: { kafkaBrokers: brokers, topic },
     });
     assert.equal(gateway.uploadsBucket, 'uploads');
     const settings = gateway.storage.s3;
@@ -83,7 +84,10 @@ describe('CatTube: an upload to the bucket is transcoded through Kafka', functio
     const config = isolatedConfig(env.address);
     const catalog = loadPipelineCatalog(examplesDir);
     const dataDir = outputFolder('cattube-router');
-    const subscriptions = loadSubscriptions(subscriptionsFile, catalog, dataDir, subscribableFlows);
+    const configured = loadSubscriptions(subscriptionsFile, catalog, dataDir, subscribableFlows);
+    // The repository's subscription under a topic of this suite's own: the broker is shared by the
+    // test process, and other suites' consumers of every subscribed topic must not read these records.
+    const subscriptions = { ...configured, topics: { [topic]: configured.topics[bucketEventsTopic] } };
     const flows = createFlowSubscribers({ client: env.client, config, store: new BlobStore(store), baseDir: repoRoot });
     const router = new EventRouter(env.client, config, catalog, subscriptions, flows);
     const reports: RecordReport[] = [];
@@ -205,7 +209,12 @@ describe('CatTube: an upload to the bucket is transcoded through Kafka', functio
       eventRunName(objectCreatedEventId('uploads', 'cats/missed.mp4', missed.ETag!)),
     );
     const before = reports.length;
-    const rescanned = await rescanUploads({ s3: settings, uploads: { bucket: 'uploads', prefix: 'cats/' }, brokers });
+    const rescanned = await rescanUploads({
+      s3: settings,
+      uploads: { bucket: 'uploads', prefix: 'cats/' },
+      brokers,
+      topic,
+    });
     assert.equal(rescanned, 3, 'the three videos (not notes.txt)');
     await waitFor('the rescan’s 3 events handled', async () => reports.length - before >= 3, 60_000, 100);
     const outcomes = Object.fromEntries(
@@ -226,6 +235,20 @@ describe('CatTube: an upload to the bucket is transcoded through Kafka', functio
     const own = reports.filter((r) => r.events.length > 0 && r.events.every((e) => e.outcome === 'deduplicated'));
     assert.ok(own.length >= ladder.length + 2, `the renditions' notifications were handled: ${own.length}`);
     assert.equal(reports.filter((r) => r.outcome === 'dead-lettered').length, 2);
+  });
+
+  it('refuses to start bucket events without a reachable broker, saying what to do, and leaves no gateway running', async () => {
+    const port = await freePort();
+    await assert.rejects(
+      startS3Gateway({
+        dir: outputFolder('s3-cattube-no-broker'),
+        port,
+        buckets: ['cattube-work'],
+        events: { kafkaBrokers: [`127.0.0.1:${await freePort()}`], topic: bucketEventsTopic },
+      }),
+      /bucket events need Kafka at 127\.0\.0\.1:\d+, which did not take topic bucket-events .*Start the broker before the gateway, or check BATCH_KAFKA_BROKERS/,
+    );
+    assert.equal(await portOpen(port), false);
   });
 });
 

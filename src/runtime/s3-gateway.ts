@@ -10,7 +10,7 @@ import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { withDieWithParent } from '../cluster/die-with-parent';
 import { S3Settings, StorageConfig } from '../storage/storage-config';
-import { ensureTopics } from '../topics/kafka-publisher';
+import { ensureTopics, errorText } from '../topics/kafka-publisher';
 import { ManagedProcess, startProcess } from './processes';
 import { ensureVersitygw } from './tools/versitygw';
 import { portOpen, waitFor } from './wait';
@@ -165,7 +165,13 @@ async function eventTargetArgs(dir: string, events: S3EventsOptions): Promise<st
   const [broker] = events.kafkaBrokers;
   if (!broker) throw new Error('S3 bucket events need a Kafka broker (events.kafkaBrokers is empty).');
   // One partition: the gateway spreads records by size, not by key, so only one keeps an object's events in order.
-  await ensureTopics(events.kafkaBrokers, [{ name: events.topic, partitions: 1 }]);
+  await ensureTopics(events.kafkaBrokers, [{ name: events.topic, partitions: 1 }]).catch((error: unknown) => {
+    throw new Error(
+      `The S3 gateway's bucket events need Kafka at ${events.kafkaBrokers.join(', ')}, which did not take topic ` +
+        `${events.topic} (${errorText(error)}). Start the broker before the gateway, or check BATCH_KAFKA_BROKERS.`,
+      { cause: error },
+    );
+  });
   const filter = path.join(dir, 'event-filter.json');
   fs.writeFileSync(filter, JSON.stringify({ 's3:ObjectCreated:*': true }, null, 2) + '\n');
   return ['--event-kafka-url', broker, '--event-kafka-topic', events.topic, '--event-filter', filter];
