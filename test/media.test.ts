@@ -315,7 +315,13 @@ describe('video thumbnailer activities (real ffmpeg and sharp)', function () {
         ...['-y', video],
       ]);
       assert.equal(made.exitCode, 0, made.stderr);
-      const frame = await run(activityEnv(), extractFrame, { itemId: 'black-at-seek', videoPath: video, outputDir });
+      const warnings: string[] = [];
+      const env = new MockActivityEnvironment(
+        {},
+        { logger: new DefaultLogger('WARN', (e) => warnings.push(e.message)) },
+      );
+      const frame = await run(env, extractFrame, { itemId: 'black-at-seek', videoPath: video, outputDir });
+      assert.deepEqual(warnings, [], 'the window before the seek point gave a frame (no fallback to the start)');
       // Before: the window was the 2 s after the seek point (50 more frames decoded than `ffmpeg -ss 2 -i … -frames:v 1`).
       assert.ok(frame.atSeconds >= 1 && frame.atSeconds <= 2.04, `frame at ${frame.atSeconds} s: within [1, 2.04]`);
       const { channels } = await sharp(frame.framePath).stats();

@@ -201,8 +201,10 @@ async function runExtraction(
     `select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,${seconds(window.step)})'`,
     `thumbnail=${window.candidates}`,
   ];
+  // showinfo logs the chosen frame's time; then its timestamp is reset to 0, because ffmpeg's output drops a frame
+  // stamped more than ~0.6 s before the seek point (one of the window's) as "too early".
+  filters.push('showinfo', 'setpts=PTS-STARTPTS');
   if (probe.sampleAspectRatio !== 1) filters.push(`scale=${probe.width}:${probe.height}`, 'setsar=1');
-  filters.push('showinfo');
   const args = [
     '-hide_banner',
     '-nostdin',
