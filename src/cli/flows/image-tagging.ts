@@ -41,6 +41,8 @@ const specFile = path.join(repoRoot, 'pipelines', 'examples', 'image-tagging.yam
 /** Stages of the spec the flow reads or changes. */
 const stages = { chosenTag: 'with-tag', report: 'tag-report', thumbnail: 'thumbnail' } as const;
 export const defaultTag = 'landscape';
+/** How often the CLI shows the run's progress. */
+const progressEveryMs = 2000;
 
 export interface ImageTaggingOptions {
   inputs: string[];
@@ -164,11 +166,14 @@ export async function runImageTagging(
   const handle = await startPipelineRun(ctx.client, ctx.config, spec, source, { runName: options.runName });
   const webUi = workflowUrl(ctx.config, handle.workflowId);
   ctx.log(`Started ${handle.workflowId}: ${what}, thumbnails for tag "${options.tag}". Web UI: ${webUi}`);
+  // Every 2 s: each look asks the run and every running partition (a query each, answered by a
+  // worker), which a person watching a bar does not need every second.
   const result = await watchRun(
     withLiveProgress(ctx.client, handle),
     pipelineProgressQuery,
     formatPipelineProgress,
     ctx.log,
+    { everyMs: progressEveryMs },
   );
   const thumbnailKey = runOutputKey(spec.name, options.runName, 'thumbnails');
   const thumbnailDir = storage().uriOf(thumbnailKey);
