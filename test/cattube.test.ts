@@ -14,7 +14,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { readRendition } from '../src/activities/transcode/read-back';
 import { ladderFor, RENDITIONS } from '../src/activities/transcode/renditions';
-import { bucketEventsTopic } from '../src/client/bucket-uploads';
+import { bucketEventsTopic, uploadsBucketFromEnv } from '../src/client/bucket-uploads';
 import { EventRouter, eventRunName } from '../src/client/event-router';
 import { createFlowSubscribers, subscribableFlows } from '../src/client/flow-subscribers';
 import { transcodeWorkflowId } from '../src/client/transcode-run';
@@ -249,6 +249,22 @@ describe('CatTube: an upload to the bucket is transcoded through Kafka', functio
       /bucket events need Kafka at 127\.0\.0\.1:\d+, which did not take topic bucket-events .*Start the broker before the gateway, or check BATCH_KAFKA_BROKERS/,
     );
     assert.equal(await portOpen(port), false);
+  });
+
+  it('reads the uploads bucket settings, refusing a bad bucket name with what to write', () => {
+    assert.deepEqual(uploadsBucketFromEnv({}), { bucket: 'uploads', prefix: '', maxBytes: 20 * 1024 ** 3 });
+    assert.deepEqual(
+      uploadsBucketFromEnv({
+        BATCH_UPLOADS_BUCKET: 'cat-videos',
+        BATCH_UPLOADS_PREFIX: '/cats',
+        BATCH_UPLOADS_MAX_BYTES: '1000',
+      }),
+      { bucket: 'cat-videos', prefix: 'cats/', maxBytes: 1000 },
+    );
+    assert.throws(
+      () => uploadsBucketFromEnv({ BATCH_UPLOADS_BUCKET: 'Cat_Videos' }),
+      /BATCH_UPLOADS_BUCKET=Cat_Videos is not a bucket name: 3-63 lower-case letters, digits, "\." and "-"/,
+    );
   });
 });
 

@@ -24,6 +24,7 @@ import type { Client } from '@temporalio/client';
 import type { Upload } from '../activities/transcode/types';
 import type { BlobStore } from '../runtime/blob-store';
 import type { BatchConfig } from '../runtime/config';
+import { StorageConfigError } from '../storage/object-store';
 import { withScratch } from '../storage/scratch';
 import type { S3Settings } from '../storage/storage-config';
 import { S3ObjectStore } from '../storage/s3-store';
@@ -49,8 +50,13 @@ export interface UploadsBucketSettings {
 export function uploadsBucketFromEnv(env: NodeJS.ProcessEnv = process.env): UploadsBucketSettings {
   const prefix = (env.BATCH_UPLOADS_PREFIX ?? '').replace(/^\/+/, '');
   const maxBytes = Number(env.BATCH_UPLOADS_MAX_BYTES || 20 * 1024 ** 3);
+  const bucket = env.BATCH_UPLOADS_BUCKET || 'uploads';
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new StorageConfigError(
+      `BATCH_UPLOADS_BUCKET=${bucket} is not a bucket name: 3-63 lower-case letters, digits, "." and "-".`,
+    );
   return {
-    bucket: env.BATCH_UPLOADS_BUCKET || 'uploads',
+    bucket,
     prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
     maxBytes: Number.isFinite(maxBytes) && maxBytes > 0 ? maxBytes : 20 * 1024 ** 3,
   };

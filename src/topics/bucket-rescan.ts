@@ -74,7 +74,7 @@ export async function rescanUploads(options: RescanOptions): Promise<number> {
   return published;
 }
 
-if (require.main === module) {
+async function main(): Promise<void> {
   const configured = storageConfigFromEnv();
   const s3 =
     configured.s3 ??
@@ -82,17 +82,18 @@ if (require.main === module) {
       .s3!;
   const kafka = kafkaSettingsFromEnv();
   const uploads = uploadsBucketFromEnv();
-  rescanUploads({
+  const count = await rescanUploads({
     s3,
     uploads,
     brokers: kafka.brokers.length > 0 ? kafka.brokers : [`127.0.0.1:${kafka.port}`],
     log: console.log,
-  }).then(
-    (count) =>
-      console.log(`${count} upload(s) of s3://${uploads.bucket}/${uploads.prefix} published to ${bucketEventsTopic}.`),
-    (error: Error) => {
-      console.error(`Rescan failed: ${error.message}`);
-      process.exit(1);
-    },
-  );
+  });
+  console.log(`${count} upload(s) of s3://${uploads.bucket}/${uploads.prefix} published to ${bucketEventsTopic}.`);
+}
+
+if (require.main === module) {
+  main().catch((error: Error) => {
+    console.error(`Rescan failed: ${error.message}`);
+    process.exit(1);
+  });
 }
