@@ -34,16 +34,26 @@ export interface KafkaBroker {
   stop(): Promise<void>;
 }
 
-/** Kafka's cluster IDs are 16 random bytes in URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
+/**
+ * Kafka's cluster IDs are 16 random bytes in URL-safe base64 without padding (what `kafka-storage
+ * random-uuid` prints), never starting with "-": the storage tool's argument parser would read
+ * such an ID as an option (Kafka's own Uuid.randomUuid() draws again for the same reason).
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 function clusterIdIn(dir: string): string {
   const file = path.join(dir, 'cluster-id');
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    const id = randomBytes(16).toString('base64url');
-    fs.writeFileSync(file, `${id}\n`);
-    return id;
-  }
+  const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+  // An ID starting with "-" (written before the rule above) never formatted the storage: replace it.
+  if (kept !== '' && !kept.startsWith('-')) return kept;
+  const id = newClusterId();
+  fs.writeFileSync(file, `${id}\n`);
+  return id;
 }
 
 /** Single-node settings: every internal topic with one replica, groups that rebalance without waiting. */
