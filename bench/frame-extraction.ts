@@ -7,7 +7,7 @@
  * order rotating each round, medians of wall and CPU seconds; each call gets a fresh output folder (and the
  * stage a fresh run), so no attempt reuses an earlier one's frame.
  *
- *   npx tsx bench/frame-extraction.ts [--rounds 5] [--write-doc]
+ *   npx tsx bench/frame-extraction.ts [--rounds 5] [--only 720p-gop2s,...] [--write-doc] [--from-log <log>]
  *
  * The videos are made once and kept in .tools/bench-media/ (ffmpeg lavfi testsrc2 + a sine tone,
  * libx264 veryfast CRF 23, AAC): a 60 s segment is encoded, then looped ten times by stream copy into
@@ -197,12 +197,32 @@ function render(subjects: Subject[], times: Map<string, Record<Way, Sample[]>>, 
     '| video | duration | T (s) | direct s | activity s | ratio | stage s | ratio | CPU s direct / activity / stage | CPU ratio |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    'Where the difference goes (run the commands with `/usr/bin/time` to see it):',
+    '',
+    "- **The activity's ffmpeg run does the direct command's work**: the same seek to the keyframe before T, " +
+      'the same frames decoded up to T, one PNG (CPU equal within noise when run alone). It compares up to 8 frames ' +
+      'of the ~2 s before T that ffmpeg decodes anyway (`-noaccurate_seek`), so a black or flash frame at T is not ' +
+      'the thumbnail. Before this change it decoded 2 s *past* T (50 more frames at 25 fps, each converted to RGB ' +
+      'and held in memory): 0.4–0.6 CPU-s instead of 0.17 on 1080p with a keyframe at T.',
+    '- **What remains is one more process launch**: the activity runs ffprobe first (duration for T, the stream, ' +
+      'the size and duration limits of docs/security-media.md checked before anything is decoded). Starting ' +
+      "Debian's dynamically linked ffprobe costs ~0.07 CPU-s (`ffprobe -version`), as much as starting ffmpeg. When " +
+      'T falls on a keyframe (the direct command decodes one frame: ~0.15 CPU-s in all) that launch is ~40 % of the ' +
+      'work, so the ratio stays near 0.6; when ffmpeg has frames to decode (long GOPs) it is a few per cent. ' +
+      "Removing it means reading the duration in-process (e.g. the MP4 `mvhd` box) and moving the probe's checks " +
+      'into the one ffmpeg run (`-max_pixels`, `-map 0:V:0`): not done, because those checks are the hardening of ' +
+      'test/media-hostile.test.ts and need their own hostile tests.',
+    "- **The stage's extra time is the content hash**: SHA-256 of every byte of the video (190–380 MB here) for the " +
+      "run's duplicate cache, before the frame is taken: more than the extraction itself on these files. A cheaper " +
+      'key weakens what the cache promises (identical bytes only, so one upload cannot pass for another); that ' +
+      "trade-off belongs to the stage's owner.",
   ].join('\n');
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const rounds = Number(argv[argv.indexOf('--rounds') + 1]) || 5;
+  const roundsWanted = Number(argv[argv.indexOf('--rounds') + 1]) || 5;
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : undefined;
   const subjects: Subject[] = [];
   for (const recipe of recipes.filter((r) => !only || only.includes(r.name))) {
@@ -218,11 +238,32 @@ async function main(): Promise<void> {
   }
   if (argv.includes('--generate-only')) return;
 
-  const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-frames-'));
-  useStorage(new LocalObjectStore(path.join(scratchRoot, 'store')));
   const times = new Map(
     subjects.map((s) => [s.recipe.name, { direct: [], activity: [], stage: [] } as Record<Way, Sample[]>]),
   );
+  const fromLog = argv.includes('--from-log') ? argv[argv.indexOf('--from-log') + 1] : undefined;
+  let rounds = roundsWanted;
+  if (fromLog) {
+    // Re-render the section from an earlier run's log lines (e.g. after a wording change).
+    rounds = 0;
+    for (const m of fs
+      .readFileSync(fromLog, 'utf8')
+      .matchAll(/^round (\d+) (\S+) (\w+): ([\d.]+) s, ([\d.]+) CPU-s$/gm)) {
+      times.get(m[2])?.[m[3] as Way]?.push({ wall: Number(m[4]), cpu: Number(m[5]) });
+      rounds = Math.max(rounds, Number(m[1]));
+    }
+  } else await measure(subjects, times, rounds);
+  const section = render(subjects, times, rounds);
+  console.log(`\n${section}\n`);
+  if (argv.includes('--write-doc')) {
+    fs.writeFileSync(docPath, withSection(fs.readFileSync(docPath, 'utf8'), 'frame-extraction', section));
+    console.log(`wrote the frame-extraction section of ${path.relative(repo, docPath)}`);
+  }
+}
+
+async function measure(subjects: Subject[], times: Map<string, Record<Way, Sample[]>>, rounds: number): Promise<void> {
+  const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-frames-'));
+  useStorage(new LocalObjectStore(path.join(scratchRoot, 'store')));
   try {
     // Warm-up: page cache and the first load of sharp/ffmpeg libraries, not measured.
     for (const s of subjects) for (const way of ways) await timeOnce(way, s, scratchRoot);
@@ -240,12 +281,6 @@ async function main(): Promise<void> {
     }
   } finally {
     fs.rmSync(scratchRoot, { recursive: true, force: true });
-  }
-  const section = render(subjects, times, rounds);
-  console.log(`\n${section}\n`);
-  if (argv.includes('--write-doc')) {
-    fs.writeFileSync(docPath, withSection(fs.readFileSync(docPath, 'utf8'), 'frame-extraction', section));
-    console.log(`wrote the frame-extraction section of ${path.relative(repo, docPath)}`);
   }
 }
 
