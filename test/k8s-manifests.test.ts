@@ -18,6 +18,7 @@ import { workerShutdownGraceSeconds } from '../src/workers/create-workers';
 import { planRole, parseRoles } from '../src/workers/roles';
 import { isShardQueueOf, parseShardQueues } from '../src/workers/shard-queues';
 import { storageConfigFromEnv } from '../src/storage/storage-config';
+import { kafkaSettingsFromEnv } from '../src/topics/kafka-config';
 
 interface Manifest {
   apiVersion: string;
@@ -91,6 +92,29 @@ const kedaTemporalFields = [
   'minConnectTimeout',
   'unsafeSsl',
   'tlsServerName',
+];
+
+/** Metadata fields KEDA's kafka scaler reads (pkg/scalers/kafka_scaler.go, KEDA 2.17+). */
+const kedaKafkaFields = [
+  'bootstrapServers',
+  'bootstrapServersFromEnv',
+  'consumerGroup',
+  'consumerGroupFromEnv',
+  'topic',
+  'topicFromEnv',
+  'lagThreshold',
+  'activationLagThreshold',
+  'offsetResetPolicy',
+  'allowIdleConsumers',
+  'scaleToZeroOnInvalidOffset',
+  'excludePersistentLag',
+  'limitToPartitionsWithLag',
+  'ensureEvenDistributionOfPartitions',
+  'partitionLimitation',
+  'version',
+  'sasl',
+  'tls',
+  'unsafeSsl',
 ];
 
 describe('deploy/k8s manifests', () => {
@@ -229,9 +253,12 @@ describe('deploy/k8s manifests', () => {
         scaled.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds,
         pool.coolDownSeconds,
       );
-      assert.equal(scaled.triggers.length, 1);
+      assert.deepEqual(
+        scaled.triggers.map((t) => t.type),
+        pool.kafkaLag ? ['temporal', 'kafka'] : ['temporal'],
+        'a temporal trigger, and a kafka one where the pool has kafkaLag',
+      );
       const [trigger] = scaled.triggers;
-      assert.equal(trigger.type, 'temporal');
       const metadata = trigger.metadata;
       for (const [key, value] of Object.entries(metadata)) {
         assert.ok(kedaTemporalFields.includes(key), `${key} is a field of KEDA's temporal scaler`);
@@ -243,5 +270,27 @@ describe('deploy/k8s manifests', () => {
       assert.equal(metadata.queueTypes, pool.taskType);
       assert.equal(metadata.targetQueueSize, String(pool.targetBacklogPerWorker));
     });
+
+    if (pool.kafkaLag) {
+      const lag = pool.kafkaLag;
+      it(`${name}: KEDA also scales it on the lag of consumer group ${lag.consumerGroup}, as kafkaLag says`, () => {
+        const trigger = scaledObjectSpec(name)?.triggers.find((t) => t.type === 'kafka');
+        assert.ok(trigger, `a kafka trigger on ScaledObject ${name}`);
+        const metadata = trigger.metadata;
+        for (const [key, value] of Object.entries(metadata)) {
+          assert.ok(kedaKafkaFields.includes(key), `${key} is a field of KEDA's kafka scaler`);
+          assert.equal(typeof value, 'string', `${key}: KEDA trigger metadata values are strings`);
+        }
+        // The brokers and group the workers and the router use (src/topics/kafka-config.ts).
+        const kafka = kafkaSettingsFromEnv(configMap?.data ?? {});
+        assert.deepEqual(String(metadata.bootstrapServers).split(','), kafka.brokers);
+        assert.equal(metadata.consumerGroup, lag.consumerGroup);
+        assert.equal(kafka.groupId, lag.consumerGroup, 'the router consumer group is the one scaled on');
+        assert.equal(metadata.topic, lag.topic);
+        assert.equal(metadata.lagThreshold, String(lag.lagThreshold));
+        // The local autoscaler counts a never-committed partition from its start (src/autoscaler/consumer-lag.ts).
+        assert.equal(metadata.offsetResetPolicy, 'earliest');
+      });
+    }
   }
 });

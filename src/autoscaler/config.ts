@@ -15,6 +15,7 @@ import { displayPath, repoRoot } from '../runtime/paths';
 import { planRole, WorkerRole, workerRoles } from '../workers/roles';
 import type { TaskQueueType } from '../workers/work-stealer';
 import { shardQueue } from '../workflows/patterns/sharder';
+import type { LagSource } from './consumer-lag';
 
 /** The numbers a pool is scaled by (see src/autoscaler/policy.ts). */
 export interface PoolLimits {
@@ -25,6 +26,8 @@ export interface PoolLimits {
   targetBacklogPerWorker: number;
   /** How long a pool must have had more workers than it needs before one is stopped. */
   coolDownSeconds: number;
+  /** Also scale on a Kafka consumer group's lag (desired = the larger of the two); KEDA's `kafka` trigger. */
+  kafkaLag?: LagSource;
 }
 
 export interface AutoscalePool extends PoolLimits {
@@ -47,7 +50,19 @@ export interface AutoscaleConfig {
 export const defaultAutoscaleFile = path.join(repoRoot, 'deploy', 'autoscale.yaml');
 
 const topProperties = ['intervalSeconds', 'pools'];
-const poolProperties = ['role', 'shardQueue', 'shards', 'min', 'max', 'targetBacklogPerWorker', 'coolDownSeconds'];
+const poolProperties = [
+  'role',
+  'shardQueue',
+  'shards',
+  'min',
+  'max',
+  'targetBacklogPerWorker',
+  'coolDownSeconds',
+  'kafkaLag',
+];
+const lagProperties = ['consumerGroup', 'topic', 'lagThreshold'];
+/** Topics the event router subscribes to (pipelines/subscriptions.yaml): also valid Kafka names. */
+const topicPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const namePattern = /^[A-Za-z0-9._-]+$/;
 
 export class AutoscaleConfigError extends Error {
@@ -192,17 +207,54 @@ function poolLimits(at: string, entry: Record<string, unknown>, problems: string
     );
   if (typeof coolDownSeconds !== 'number' || !(coolDownSeconds >= 0))
     problems.push(`${at}.coolDownSeconds: seconds ≥ 0 before a scale-down; got ${show(coolDownSeconds)}`);
+  const kafkaLag = entry.kafkaLag === undefined ? undefined : lagSource(`${at}.kafkaLag`, entry.kafkaLag, problems);
   if (problems.length > before) return undefined;
   return {
     min: min as number,
     max: max as number,
     targetBacklogPerWorker: targetBacklogPerWorker as number,
     coolDownSeconds: coolDownSeconds as number,
+    ...(kafkaLag ? { kafkaLag } : {}),
   };
 }
 
-/** A close spelling, or the property the name is the start of (`coolDown` → `coolDownSeconds`). */
+/** `kafkaLag: { consumerGroup, topic?, lagThreshold }`: the consumer group whose lag also scales the pool. */
+function lagSource(at: string, value: unknown, problems: string[]): LagSource | undefined {
+  const example = 'e.g. { consumerGroup: batch-router, topic: uploads, lagThreshold: 50 }';
+  if (!isRecord(value)) {
+    problems.push(`${at}: must be a mapping with consumerGroup, topic (optional) and lagThreshold; ${example}`);
+    return undefined;
+  }
+  const before = problems.length;
+  for (const key of Object.keys(value)) {
+    if (!lagProperties.includes(key))
+      problems.push(
+        `${at}.${key}: unknown property${suggest(key, lagProperties)} Allowed: ${lagProperties.join(', ')}`,
+      );
+  }
+  const { consumerGroup, topic, lagThreshold } = value;
+  if (typeof consumerGroup !== 'string' || !namePattern.test(consumerGroup))
+    problems.push(
+      `${at}.consumerGroup: the Kafka consumer group whose lag counts (letters, digits, ".", "_", "-"), e.g. batch-router (BATCH_KAFKA_GROUP); got ${show(consumerGroup)}`,
+    );
+  if (topic !== undefined && (typeof topic !== 'string' || !topicPattern.test(topic)))
+    problems.push(
+      `${at}.topic: a topic name (1–64 letters, digits, ".", "_", "-", starting with a letter or digit), or omit it for every topic of the group; got ${show(topic)}`,
+    );
+  if (!Number.isInteger(lagThreshold) || (lagThreshold as number) < 1)
+    problems.push(
+      `${at}.lagThreshold: unconsumed events one worker process carries, a whole number ≥ 1; got ${show(lagThreshold)}`,
+    );
+  if (problems.length > before) return undefined;
+  return {
+    consumerGroup: consumerGroup as string,
+    ...(topic === undefined ? {} : { topic: topic as string }),
+    lagThreshold: lagThreshold as number,
+  };
+}
+
+/** A close spelling, or the property the name is the start or end of (`coolDown` → `coolDownSeconds`, `group` → `consumerGroup`). */
 function suggest(key: string, allowed: readonly string[]): string {
-  const longer = allowed.find((name) => name.startsWith(key));
+  const longer = allowed.find((name) => name.startsWith(key) || name.toLowerCase().endsWith(key.toLowerCase()));
   return longer ? `; did you mean "${longer}"?` : didYouMean(key, allowed);
 }

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { ManagedProcess } from '../runtime/processes';
 import type { WorkflowServiceHolder } from '../workers/work-stealer';
 import type { AutoscaleConfig, AutoscalePool } from './config';
+import type { ConsumerLagReader } from './consumer-lag';
 import { decide, PolicyMemory, ScaleDecision } from './policy';
 import { queueLoad } from './queue-load';
 import {
@@ -40,6 +41,8 @@ export interface AutoscalerOptions {
   drainMs: number;
   /** Every event, as one JSON-able object. */
   log: (event: AutoscalerEvent) => void;
+  /** Reads consumer-group lag for pools with `kafkaLag`; without it their lag is unknown. */
+  lagReader?: Pick<ConsumerLagReader, 'lag'>;
 }
 
 interface Slot {
@@ -60,7 +63,9 @@ interface Pool {
   decisions: DecisionRecord[];
   /** Rule of the last logged hold: a run of identical holds is logged once. */
   loggedHold?: string;
-  lastLoad?: { backlog: number; inFlight: number | undefined; at: Date };
+  lastLoad?: { backlog: number; inFlight: number | undefined; lag?: number; at: Date };
+  /** The last lag-reading error logged: a broker that stays down is logged once, not every round. */
+  lagError?: string;
   /** After a failed start, no new start before this time. */
   startBlockedUntil: number;
 }
@@ -129,10 +134,11 @@ export class Autoscaler {
       });
       return;
     }
+    const lag = await this.lagOf(pool);
     if (this.loop.stopping) return;
     const at = Date.now();
-    pool.lastLoad = { ...load, at: new Date(at) };
-    const { decision, memory } = decide(spec, { ...load, workers: active(pool).length, at }, pool.memory);
+    pool.lastLoad = { ...load, ...(lag === undefined ? {} : { lag }), at: new Date(at) };
+    const { decision, memory } = decide(spec, { ...load, lag, workers: active(pool).length, at }, pool.memory);
     if (decision.action === 'up' && at < pool.startBlockedUntil) {
       const retry = new Date(pool.startBlockedUntil).toISOString();
       this.record(pool, {
@@ -151,6 +157,22 @@ export class Autoscaler {
       // Newest first: a worker still starting holds no tasks yet.
       const surplus = active(pool).slice(decision.to);
       for (const slot of surplus) this.stopWorker(pool, slot, `scale down to ${decision.to}`);
+    }
+  }
+
+  /** The pool's consumer-group lag; undefined (the task queue alone decides) when it has none or it cannot be read. */
+  private async lagOf(pool: Pool): Promise<number | undefined> {
+    const source = pool.spec.kafkaLag;
+    if (!source || !this.options.lagReader) return undefined;
+    try {
+      const lag = await this.options.lagReader.lag(source);
+      pool.lagError = undefined;
+      return lag;
+    } catch (error) {
+      const message = text(error);
+      if (pool.lagError !== message) this.options.log({ event: 'error', time: now(), pool: pool.spec.name, message });
+      pool.lagError = message;
+      return undefined;
     }
   }
 
@@ -238,6 +260,7 @@ export class Autoscaler {
         pool: pool.spec,
         backlog: pool.lastLoad?.backlog,
         inFlight: pool.lastLoad?.inFlight,
+        lag: pool.lastLoad?.lag,
         observedAt: pool.lastLoad?.at.toISOString(),
         workers: pool.slots.map((slot) => ({
           id: slot.id,

@@ -9,11 +9,13 @@ import { connectToTemporal } from '../client/connect';
 import { frontendAddress, loadConfig } from '../runtime/config';
 import { dataDir, displayPath } from '../runtime/paths';
 import { stopAll } from '../runtime/processes';
+import { kafkaBrokers } from '../topics/kafka-brokers';
 import { sleep } from '../runtime/wait';
 import { workerShutdownGraceSeconds } from '../workers/create-workers';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { defaultAutoscaleFile, loadAutoscaleConfig } from './config';
 import { Autoscaler } from './controller';
+import { ConsumerLagReader } from './consumer-lag';
 import { poolWorkerStarter } from './pool-worker';
 import { autoscalerAlive, autoscalerStateFile, readAutoscalerState } from './state';
 
@@ -22,7 +24,8 @@ const usage = `Usage: npm run autoscaler -- [--config FILE]
 Starts and stops worker processes per task queue from its backlog, between each pool's min and
 max (FILE: default deploy/autoscale.yaml, or BATCH_AUTOSCALE_CONFIG). State: <data>/autoscaler/state.json
 (see \`npm run cli -- status\`); worker logs: <data>/logs/autoscaler/.
-Environment: TEMPORAL_ADDRESS (default: the embedded stack of npm start at 127.0.0.1:7233), BATCH_DATA_DIR.`;
+Environment: TEMPORAL_ADDRESS (default: the embedded stack of npm start at 127.0.0.1:7233), BATCH_DATA_DIR;
+BATCH_KAFKA_BROKERS for pools with kafkaLag (default: the project's broker, 127.0.0.1:BATCH_KAFKA_PORT).`;
 
 function configFile(argv: string[]): string {
   const i = argv.indexOf('--config');
@@ -51,6 +54,8 @@ async function main(): Promise<void> {
   const drainMs = (workerShutdownGraceSeconds + 10) * 1000;
   // Only the workflows role runs workflow code: bundle it once for every process of that pool.
   const bundle = autoscale.pools.some((p) => p.roles === 'workflows') ? await buildWorkflowBundle() : undefined;
+  // Pools with kafkaLag read their consumer group's lag from BATCH_KAFKA_BROKERS (or the project's broker).
+  const lagReader = autoscale.pools.some((p) => p.kafkaLag) ? new ConsumerLagReader(kafkaBrokers()) : undefined;
   const autoscaler = new Autoscaler({
     client: connection,
     namespace: config.namespace,
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
     stateFile,
     drainMs,
     log: (event) => console.log(JSON.stringify(event)),
+    lagReader,
   });
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -69,6 +75,7 @@ async function main(): Promise<void> {
     // A crash may have left the control loop wedged: the drain gets its time, then stopAll kills.
     await Promise.race([autoscaler.stop(), sleep(drainMs)]).catch(() => undefined);
     await connection.close().catch(() => undefined);
+    await lagReader?.close();
     await stopAll();
     process.exit(code);
   };

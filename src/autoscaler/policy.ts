@@ -9,6 +9,9 @@
  * - Scaling down waits until the pool has had more workers than it needs for a whole cool-down,
  *   without a break, so a short lull does not stop workers that the next wave of tasks needs
  *   again. Stopped workers drain: they finish what they are running.
+ * - A pool with `kafkaLag` also counts its consumer group's unconsumed events:
+ *   ceil(lag / lagThreshold) workers, and it gets the larger of the two (KEDA's rule for two
+ *   triggers), so events waiting in Kafka start workers before they become workflow tasks.
  * - Running tasks count (in flight, from the workers' heartbeats), so a pool whose workers keep
  *   up (backlog 0, all slots busy) keeps them. Unknown in flight (a server without worker
  *   heartbeats) counts as 0: the backlog and the cool-down alone then decide.
@@ -25,6 +28,11 @@ export interface QueueObservation {
   backlog: number;
   /** Tasks running on workers now; undefined when the server does not report it. */
   inFlight: number | undefined;
+  /**
+   * Unconsumed events of the pool's Kafka consumer group (`kafkaLag`); undefined when the pool has
+   * no lag source or it could not be read (then the task queue alone decides).
+   */
+  lag?: number;
   /** Worker processes of the pool now (starting or running; draining ones no longer count). */
   workers: number;
   /** Time of the observation (ms since the epoch). */
@@ -47,6 +55,8 @@ export interface ScaleDecision {
   needed: number;
   backlog: number;
   inFlight: number | undefined;
+  /** The consumer group's lag, when the pool scales on one and it was read. */
+  lag?: number;
   reason: string;
   at: number;
 }
@@ -56,16 +66,28 @@ export function decide(
   observation: QueueObservation,
   memory: PolicyMemory,
 ): { decision: ScaleDecision; memory: PolicyMemory } {
-  const { min, max, targetBacklogPerWorker: target, coolDownSeconds } = limits;
+  const { min, max, targetBacklogPerWorker: target, coolDownSeconds, kafkaLag } = limits;
   const { backlog, inFlight, workers, at } = observation;
+  const lag = kafkaLag ? observation.lag : undefined;
   const demand = backlog + (inFlight ?? 0);
-  const needed = Math.ceil(demand / target);
+  const forTasks = Math.ceil(demand / target);
+  // Like KEDA with two triggers: the pool gets what the more demanding of them asks for.
+  const forLag = kafkaLag && lag !== undefined ? Math.ceil(lag / kafkaLag.lagThreshold) : 0;
+  const needed = Math.max(forTasks, forLag);
   const desired = Math.min(max, Math.max(min, needed));
   const tasks =
     inFlight === undefined
       ? `backlog ${backlog} (in flight unknown)`
       : `backlog ${backlog} + in flight ${inFlight} = ${demand}`;
-  const need = `${tasks} needs ${needed} worker${needed === 1 ? '' : 's'} at ${target}/worker`;
+  const workersText = (n: number) => `${n} worker${n === 1 ? '' : 's'}`;
+  const lagText = !kafkaLag
+    ? ''
+    : lag === undefined
+      ? `; Kafka lag of ${kafkaLag.consumerGroup} unknown`
+      : `; Kafka lag ${lag} (${kafkaLag.consumerGroup}${kafkaLag.topic ? ` on ${kafkaLag.topic}` : ''}) needs ${workersText(forLag)} at ${kafkaLag.lagThreshold}/worker`;
+  const need = kafkaLag
+    ? `${tasks} needs ${workersText(forTasks)} at ${target}/worker${lagText}`
+    : `${tasks} needs ${workersText(needed)} at ${target}/worker`;
   const bounds = `[min ${min}, max ${max}]`;
   const decision = (action: ScaleAction, rule: ScaleRule, to: number, reason: string): ScaleDecision => ({
     action,
@@ -75,6 +97,7 @@ export function decide(
     needed,
     backlog,
     inFlight,
+    ...(lag === undefined ? {} : { lag }),
     reason,
     at,
   });

@@ -29,6 +29,8 @@ export interface PoolState {
   /** The last observation (absent until the first one). */
   backlog?: number;
   inFlight?: number;
+  /** The Kafka consumer group's lag, for a pool with `kafkaLag` (absent when unread). */
+  lag?: number;
   observedAt?: string;
   workers: WorkerRecord[];
   /** The most recent logged decisions, oldest first. */

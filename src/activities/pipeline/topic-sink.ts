@@ -15,7 +15,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { PipelineSpec } from '../../pipelines/spec';
-import { kafkaSettingsFromEnv } from '../../topics/kafka-config';
+import { kafkaBrokers } from '../../topics/kafka-brokers';
 import { createEventPublisher, ensureTopics, errorText, type EventPublisher } from '../../topics/kafka-publisher';
 import { sinkEventId } from '../../topics/sink-event-id';
 import { faultPoint } from '../fault-point';
@@ -28,12 +28,6 @@ const maxRecordBytes = 1024 * 1024 - 1024;
 const sinkTopicPartitions = 3;
 /** Stop waiting for the broker this long before the attempt's start-to-close timeout. */
 const attemptMarginMs = 3000;
-
-/** Where sinks publish: BATCH_KAFKA_BROKERS, else the broker the project starts (BATCH_KAFKA_PORT). */
-export function sinkBrokers(env: NodeJS.ProcessEnv = process.env): string[] {
-  const settings = kafkaSettingsFromEnv(env);
-  return settings.brokers.length > 0 ? settings.brokers : [`127.0.0.1:${settings.port}`];
-}
 
 const publishers = new Map<string, EventPublisher>();
 const createdTopics = new Set<string>();
@@ -102,7 +96,7 @@ async function topicOf(call: StageCall): Promise<string> {
 /** Publishes once the broker takes it; an outage is waited out (with backoff) until just before the attempt's timeout. */
 async function publishWaiting(topic: string, event: { id: string; key: string; data: Record<string, unknown> }) {
   const context = Context.current();
-  const brokers = sinkBrokers();
+  const brokers = kafkaBrokers();
   const deadline = Date.now() + context.info.startToCloseTimeoutMs - attemptMarginMs;
   let delay = 250;
   for (let tries = 1; ; tries++) {
