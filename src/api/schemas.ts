@@ -198,7 +198,7 @@ export const topicListSchema = Type.Object({
       topic: Type.String(),
       description: Type.String(),
       pipelines: Type.Array(Type.String()),
-      flows: Type.Array(Type.String(), { description: 'flows an event starts: transcode, signup' }),
+      flows: Type.Array(Type.String(), { description: 'flows an event starts: transcode, transcode-upload, signup' }),
       inboxes: Type.Array(Type.String(), { description: 'folders whose files are published here' }),
     }),
   ),
@@ -215,7 +215,7 @@ export const eventPublishedSchema = Type.Object({
       webUi: Type.String({ description: 'the run in the Temporal Web UI' }),
       pipeline: Type.Optional(Type.String({ description: 'a pipeline run: its name (follow it at `status`)' })),
       flow: Type.Optional(
-        Type.String({ description: 'a flow run (transcode, signup): its name (follow it in the Web UI)' }),
+        Type.String({ description: 'a flow run (transcode, transcode-upload, signup): its name (follow it in the Web UI)' }),
       ),
       status: Type.Optional(Type.String({ description: "a pipeline run's status URL in this API" })),
     }),

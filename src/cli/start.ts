@@ -271,7 +271,7 @@ async function main(): Promise<void> {
       log(
         `CatTube: a video put into bucket ${stack.s3Gateway.uploadsBucket} with any S3 client is transcoded through ` +
           `Kafka (topic ${bucketEventsTopic}), e.g. with the AWS CLI and those credentials: ` +
-          `aws --endpoint-url ${stack.s3Gateway.endpoint} s3 cp clip.mp4 s3://${stack.s3Gateway.uploadsBucket}/cats/clip.mp4`,
+          `aws --endpoint-url ${stack.s3Gateway.endpoint} --region us-east-1 s3 cp clip.mp4 s3://${stack.s3Gateway.uploadsBucket}/cats/clip.mp4`,
       );
     }
   }
