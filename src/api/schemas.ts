@@ -215,7 +215,9 @@ export const eventPublishedSchema = Type.Object({
       webUi: Type.String({ description: 'the run in the Temporal Web UI' }),
       pipeline: Type.Optional(Type.String({ description: 'a pipeline run: its name (follow it at `status`)' })),
       flow: Type.Optional(
-        Type.String({ description: 'a flow run (transcode, transcode-upload, signup): its name (follow it in the Web UI)' }),
+        Type.String({
+          description: 'a flow run (transcode, transcode-upload, signup): its name (follow it in the Web UI)',
+        }),
       ),
       status: Type.Optional(Type.String({ description: "a pipeline run's status URL in this API" })),
     }),
