@@ -8,8 +8,8 @@
  * Reports: worker CPU per item during the run (this process, all threads: workflow code, stage
  * activities, the SDK), the dev server's CPU per item, items/s, history events per item, and the
  * workflow code's CPU per item on replay (the engine's walk alone, with the SDK's per-activation
- * cost amortised over a partition). Not a test: numbers for docs/benchmarks.md (--out writes
- * the section "engine-cpu" there).
+ * cost amortised over a partition). Not a test: numbers for docs/benchmarks.md ("Engine cost
+ * per item"); --out FILE appends them as a JSON line, --save-history FILE keeps the replayed history.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,10 +18,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { startPipelineRun } from '../src/client/pipeline-run';
 import { validatePipelineSpec } from '../src/pipelines/validate';
-import { repoRoot } from '../src/runtime/paths';
 import { createWorkers } from '../src/workers/create-workers';
 import { NativeConnection } from '@temporalio/worker';
-import { withSection } from './support/doc-section';
 import { executions, historyLength, procCpuSeconds } from './support/measure';
 import { startProjectStack } from './support/project-runs';
 
@@ -142,6 +140,3 @@ main().then(
     process.exit(1);
   },
 );
-
-void repoRoot;
-void withSection;
