@@ -4,50 +4,15 @@
  * SQLite history surviving a restart. Ports and data folder are private to this test.
  */
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { repoRoot } from '../src/runtime/paths';
 import { startDevServer } from '../src/runtime/dev-server';
 import { ensureTemporalCli } from '../src/runtime/tools/temporal-cli';
 import { freePort, waitFor } from '../src/runtime/wait';
 import { parsePrometheusText, sumOf } from './support/prometheus';
-
-interface StartRun {
-  code: number | null;
-  output: string;
-}
-
-/** Runs the start CLI; with `whileUp`, calls it once the stack says it stays up, then sends Ctrl-C. */
-function runStart(args: string[], env: NodeJS.ProcessEnv, whileUp?: () => Promise<void>): Promise<StartRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/cli/start.ts', ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (whileUp && /press Ctrl-C/.test(output)) {
-        const check = whileUp;
-        whileUp = undefined;
-        void check().finally(() => child.kill('SIGINT'));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
-
-/** Processes whose command line mentions `marker` (our private data folder). */
-function processesMentioning(marker: string): string[] {
-  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return ps.split('\n').filter((line) => line.includes(marker) && !line.includes('ps -eo'));
-}
+import { processesMentioning, runStart } from './support/start-run';
 
 describe('npm start (embedded stack)', function () {
   // The whole demo (thumbnailer and four flows) takes about 90 s on an idle 2-core machine.
@@ -83,7 +48,11 @@ describe('npm start (embedded stack)', function () {
       new RegExp(`Web UI: +http://localhost:${ports.ui}/namespaces/default/workflows/thumbnailer%2Ffirst/`),
     );
     assert.ok(fs.existsSync(path.join(dataDir, 'outputs', 'thumbnailer', 'first', 'contact-sheet-001.jpg')));
-    assert.deepEqual(processesMentioning(dataDir), [], 'no process left behind');
+    assert.deepEqual(
+      processesMentioning(dataDir).map((p) => p.line),
+      [],
+      'no process left behind',
+    );
   });
 
   it('stays up with the Web UI and the API (with its metrics) until Ctrl-C, then stops everything it started', async () => {
@@ -122,7 +91,11 @@ describe('npm start (embedded stack)', function () {
     assert.match(run.output, new RegExp(`API metrics: http://127\\.0\\.0\\.1:${env.BATCH_API_METRICS_PORT}/metrics`));
     assert.match(run.output, /Thumbnailer run: 1 items, 1 succeeded, 0 failed/);
     assert.match(run.output, /Stopping the API, workers and the Temporal server/);
-    assert.deepEqual(processesMentioning(dataDir), [], 'no process left behind');
+    assert.deepEqual(
+      processesMentioning(dataDir).map((p) => p.line),
+      [],
+      'no process left behind',
+    );
   });
 
   it('keeps every execution across restarts (SQLite), and with TEMPORAL_ADDRESS uses that server instead of its own', async () => {

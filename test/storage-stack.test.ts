@@ -7,58 +7,15 @@
  * before anything starts.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { S3ObjectStore } from '../src/storage/s3-store';
-import { repoRoot } from '../src/runtime/paths';
 import { startS3Gateway } from '../src/runtime/s3-gateway';
 import { runningGatewayStorage } from '../src/runtime/stack-storage';
 import { freePort, portOpen, waitFor } from '../src/runtime/wait';
 import { sampleVideos } from './support/media';
-
-interface StartRun {
-  code: number | null;
-  output: string;
-}
-
-/** Runs the start CLI; with `whileUp`, calls it once the stack says it stays up, then sends Ctrl-C. */
-function runStart(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  whileUp?: (output: () => string) => Promise<void>,
-): Promise<StartRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/cli/start.ts', ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (whileUp && /press Ctrl-C/.test(output)) {
-        const check = whileUp;
-        whileUp = undefined;
-        void check(() => output)
-          .catch((error: Error) => (output += `\n[test] ${error.stack ?? error.message}\n`))
-          .finally(() => child.kill('SIGINT'));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
-
-function processesMentioning(marker: string): { pid: number; line: string }[] {
-  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return ps
-    .split('\n')
-    .filter((line) => line.includes(marker) && !line.includes('ps -eo'))
-    .map((line) => ({ pid: Number(line.trim().split(/\s+/)[0]), line: line.trim() }));
-}
+import { processesMentioning, runStart } from './support/start-run';
 
 describe('npm start -- --s3 (the S3 gateway in the stack)', function () {
   this.timeout(180_000);
