@@ -17,15 +17,8 @@ import {
   type TopicConsumerOptions,
 } from '../src/topics/kafka-consumer';
 import { createEventPublisher, ensureTopics, type EventPublisher } from '../src/topics/kafka-publisher';
-import {
-  readTopic,
-  runsOn,
-  sharedKafkaBroker,
-  temporalStart,
-  TemporalGate,
-  terminateRunsOn,
-  workflowIdFor,
-} from './support/kafka';
+import { readTopic, runsOn, sharedKafkaBroker, temporalStart, terminateRunsOn, workflowIdFor } from './support/kafka';
+import { TcpProxy } from './support/tcp-proxy';
 import { sharedDevServer } from './support/servers';
 
 describe('Kafka topics: consumer group starting workflows', function () {
@@ -231,7 +224,7 @@ describe('Kafka topics: consumer group starting workflows', function () {
 
   it('pauses while Temporal is unreachable (no commit, no dead letter) and resumes when it is back', async () => {
     const s = await scenario();
-    const gate = await new TemporalGate(env.address).start();
+    const gate = await new TcpProxy(env.address).start();
     // Two gRPC attempts instead of the client's ten: the consumer's own backoff does the retrying.
     const connection = await Connection.connect({
       address: gate.address,

@@ -4,7 +4,6 @@
  * dev server, with the workflow ID derived from the event ID as the router does.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Consumer, type Message } from '@platformatic/kafka';
@@ -118,52 +117,4 @@ export async function readTopic(
     await (consumer.close(true) as unknown as Promise<void>).catch(() => undefined);
   }
   return records;
-}
-
-/**
- * A TCP forwarder to the dev server on a fixed port that a test can cut (every connection dropped,
- * new ones refused at once) and restore, as an outage of Temporal looks to a client.
- */
-export class TemporalGate {
-  private readonly sockets = new Set<net.Socket>();
-  private server?: net.Server;
-  private open = true;
-  port = 0;
-
-  constructor(private readonly target: string) {}
-
-  async start(): Promise<this> {
-    const [host, port] = [this.target.slice(0, this.target.lastIndexOf(':')), Number(this.target.split(':').pop())];
-    this.server = net.createServer((client) => {
-      if (!this.open) return void client.destroy();
-      const upstream = net.connect(port, host === 'localhost' ? '127.0.0.1' : host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => (s === client ? upstream : client).destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as net.AddressInfo).port;
-    return this;
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  cut(): void {
-    this.open = false;
-    for (const s of this.sockets) s.destroy();
-  }
-
-  restore(): void {
-    this.open = true;
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
 }
