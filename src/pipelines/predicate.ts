@@ -6,7 +6,7 @@
 import { RE2JS } from 're2js';
 import { didYouMean } from './did-you-mean';
 import type { Predicate, PipelineItem } from './spec';
-import type { SpecProblem } from './validate';
+import type { SpecProblem } from './spec-problem';
 
 /** Fields that read the item itself rather than `item.data`. */
 export const specialFields = ['$id', '$origin'] as const;

@@ -4,7 +4,7 @@
  * this is pure and deterministic: plain TypeScript, no Node built-ins, no clock, no randomness, no I/O.
  */
 import { show, typeName } from './predicate';
-import type { SpecProblem } from './validate';
+import type { SpecProblem } from './spec-problem';
 
 /** The problems of one spec, in the order the checks find them. */
 export class Problems {

@@ -15,19 +15,12 @@ import type { PipelineSpec, StageSpec } from './spec';
 import { nonEmptyString, positiveInteger, Problems, setKeys, stageNamePattern, stagePath } from './validate-common';
 import { StageGraph } from './validate-graph';
 import { checkStage } from './validate-stage';
+import type { SpecProblem } from './spec-problem';
 
 export { parseDuration } from './duration';
 export { stageKinds } from './validate-stage';
 
-/** One thing wrong with a spec: where (`stages.notify.routes[1].to`) and what to do about it. */
-export interface SpecProblem {
-  /** Dotted path into the spec; empty for the spec as a whole. */
-  path: string;
-  /** What is wrong and how to fix it. */
-  message: string;
-  /** Line in the source file, when the spec was loaded from one (see load.ts). */
-  line?: number;
-}
+export type { SpecProblem } from './spec-problem';
 
 /** A spec with problems; `problems` lists all of them, the message one per line. */
 export class PipelineSpecError extends Error {

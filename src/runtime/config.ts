@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { dataDir, repoRoot } from './paths';
-import { parseDuration } from '../pipelines/validate';
+import { parseDuration } from '../pipelines/duration';
 
 export interface ApiConfig {
   /** Where the HTTP API listens (BATCH_API_HOST, BATCH_API_PORT); loopback by default. */

@@ -6,7 +6,7 @@
  */
 import { metricMeter, workflowInfo } from '@temporalio/workflow';
 import { metricNames, PipelineItemOutcome, StageItemOutcome } from '../core/metrics';
-import type { EngineOutcome, StageCounts } from './pipeline-engine';
+import type { EngineOutcome, StageCounts } from './engine-outcome';
 
 /** StageCounts field → the metric's `outcome` label. */
 export const stageOutcomeLabels: Record<Exclude<keyof StageCounts, 'entered'>, StageItemOutcome> = {

@@ -23,16 +23,8 @@ import {
 import type { RetryPolicy } from '@temporalio/common';
 import type { RefusedItem } from '../activities/pipeline/item-reader-types';
 import type { StageActivity, StageItemResult } from '../activities/pipeline/types';
-import { parseDuration } from '../pipelines/validate';
-import type {
-  ActivityStage,
-  CopyStage,
-  PipelineItem,
-  PipelineSpec,
-  ReduceResult,
-  RetrySpec,
-  ShardStage,
-} from '../pipelines/spec';
+import { parseDuration } from '../pipelines/duration';
+import type { ActivityStage, CopyStage, PipelineItem, PipelineSpec, RetrySpec, ShardStage } from '../pipelines/spec';
 import { Position } from './item-positions';
 import { ItemResults, RecordingPositions } from './item-results';
 import { passesFilter } from './patterns/filter';
@@ -41,31 +33,9 @@ import { shardOf, shardQueue } from './patterns/sharder';
 import { addToReduce, emptyReduce, mergeReduce } from './patterns/reduce';
 import { itemText } from '../pipelines/item-text';
 import { StageItemMetrics, stageOutcomeLabels } from './metrics';
+import type { EngineOutcome } from './engine-outcome';
 
-export interface StageCounts {
-  entered: number;
-  passed: number;
-  dropped: number;
-  deadLettered: number;
-}
-
-export interface DeadLetter {
-  itemId: string;
-  stage: string;
-  error: { type: string; message: string };
-  attempts: number;
-  input: PipelineItem;
-}
-
-export interface EngineOutcome {
-  total: number;
-  completed: number;
-  dropped: number;
-  deadLettered: number;
-  stages: Record<string, StageCounts>;
-  deadLetters: DeadLetter[];
-  reduce: Record<string, ReduceResult>;
-}
+export type { DeadLetter, EngineOutcome, StageCounts } from './engine-outcome';
 
 /** Sends one batch of items from a copy stage into its branches (child workflows); their outcome. */
 export type CopyRunner = (
