@@ -26,8 +26,7 @@ import type { BlobStore } from '../runtime/blob-store';
 import type { BatchConfig } from '../runtime/config';
 import { StorageConfigError } from '../storage/object-store';
 import { withScratch } from '../storage/scratch';
-import type { S3Settings } from '../storage/storage-config';
-import { S3ObjectStore } from '../storage/s3-store';
+import { S3ObjectStore, s3ClientFor } from '../storage/s3-store';
 import { objectCreatedEventId } from '../topics/event-ids';
 import { decodedKey } from '../topics/topic-events';
 import { eventRunName, type FlowStart, type PipelineEvent, UnusableEventError } from './event-router';
@@ -119,7 +118,7 @@ export function bucketUploadSubscriber(ctx: BucketUploadContext) {
           () => false,
         );
       if (known) return { workflowId, started: false };
-      s3 ??= new S3Client(clientSettings(objects.settings));
+      s3 ??= s3ClientFor(objects.settings);
       const found = await findObject(s3, bucket, readings);
       if (!found)
         throw new UnusableEventError(`s3://${bucket}/${key} is no longer in the bucket; nothing to transcode.`);
@@ -141,19 +140,6 @@ export function bucketUploadSubscriber(ctx: BucketUploadContext) {
 }
 
 const unquoted = (etag: string) => etag.replace(/^"|"$/g, '');
-
-function clientSettings(settings: S3Settings) {
-  return {
-    region: settings.region,
-    endpoint: settings.endpoint,
-    forcePathStyle: settings.forcePathStyle,
-    credentials:
-      settings.accessKeyId && settings.secretAccessKey
-        ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey }
-        : undefined,
-    maxAttempts: 5,
-  };
-}
 
 interface FoundObject {
   key: string;

@@ -50,6 +50,23 @@ const isMissing = (err: unknown) => statusOf(err) === 404 || ['NoSuchKey', 'NotF
 const isPreconditionFailed = (err: unknown) =>
   statusOf(err) === 412 || ['PreconditionFailed', 'ConditionalRequestConflict'].includes((err as Error)?.name);
 
+/** An S3 client for these settings; the one place the project configures one. */
+export function s3ClientFor(settings: S3Settings): S3Client {
+  return new S3Client({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    forcePathStyle: settings.forcePathStyle,
+    credentials:
+      settings.accessKeyId && settings.secretAccessKey
+        ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey }
+        : undefined,
+    // Checksums only where S3 requires them: self-hosted servers differ in the newer trailers.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 5,
+  });
+}
+
 export class S3ObjectStore implements ObjectStore {
   readonly kind = 's3' as const;
   readonly description: string;
@@ -61,19 +78,7 @@ export class S3ObjectStore implements ObjectStore {
     this.bucket = settings.bucket;
     this.prefix = settings.prefix;
     this.description = `s3://${settings.bucket}${settings.prefix ? `/${settings.prefix}` : ''} at ${settings.endpoint ?? 'AWS S3'}`;
-    this.client = new S3Client({
-      region: settings.region,
-      endpoint: settings.endpoint,
-      forcePathStyle: settings.forcePathStyle,
-      credentials:
-        settings.accessKeyId && settings.secretAccessKey
-          ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey }
-          : undefined,
-      // Checksums only where S3 requires them: self-hosted servers differ in the newer trailers.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 5,
-    });
+    this.client = s3ClientFor(settings);
   }
 
   private fullKey(key: string): string {

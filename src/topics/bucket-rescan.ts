@@ -13,7 +13,8 @@
  * BATCH_KAFKA_BROKERS (else 127.0.0.1:$BATCH_KAFKA_PORT), BATCH_UPLOADS_BUCKET / _PREFIX.
  */
 import path from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { s3ClientFor } from '../storage/s3-store';
 import { bucketEventsTopic, uploadsBucketFromEnv, videoExtensions } from '../client/bucket-uploads';
 import { s3GatewayPortFromEnv } from '../runtime/config';
 import { dataDir } from '../runtime/paths';
@@ -36,15 +37,7 @@ export interface RescanOptions {
 /** Publishes an event per video in the uploads bucket; returns how many. */
 export async function rescanUploads(options: RescanOptions): Promise<number> {
   const { s3: settings, uploads } = options;
-  const client = new S3Client({
-    region: settings.region,
-    endpoint: settings.endpoint,
-    forcePathStyle: settings.forcePathStyle,
-    credentials:
-      settings.accessKeyId && settings.secretAccessKey
-        ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey }
-        : undefined,
-  });
+  const client = s3ClientFor(settings);
   const publisher = createEventPublisher({ brokers: options.brokers, clientId: 'batch-bucket-rescan' });
   let published = 0;
   try {
