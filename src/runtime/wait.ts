@@ -29,8 +29,8 @@ export async function waitFor(
   throw new Error(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}.`);
 }
 
-/** A free TCP port on loopback, chosen by the OS. */
-export function freePort(): Promise<number> {
+/** A port the OS offers for loopback now (it may offer the same one again once it is closed). */
+function osPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -42,4 +42,23 @@ export function freePort(): Promise<number> {
       );
     });
   });
+}
+
+/** Ports this process has handed out: a caller picking several before using any gets distinct ones. */
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on loopback, chosen by the OS and never one this process handed out before: the
+ * OS may offer a port again as soon as its probe closed, and a stack given the same port for two
+ * services (seen: the dev server and the mail catcher's page) fails to start.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await osPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('No free loopback port that this process has not handed out already; free some ports.');
 }
