@@ -16,25 +16,12 @@ import { S3Gateway, startS3Gateway } from '../src/runtime/s3-gateway';
 import { uploadInputs } from '../src/runtime/upload-inputs';
 import { sleep, waitFor } from '../src/runtime/wait';
 import { itemIdForPath } from '../src/sources/item-id';
-import type { ObjectStore } from '../src/storage/object-store';
 import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
 import { isolatedConfig } from './support/config';
 import { startHost, TestHost } from './support/hosts';
 import { sampleVideos } from './support/media';
 import { sharedDevServer } from './support/servers';
-import { startTestS3, TestS3 } from './support/s3';
-
-/** Every key under `prefix`, all pages. */
-async function allKeys(store: ObjectStore, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let after: string | undefined;
-  do {
-    const page = await store.list(prefix, { after, limit: 1000 });
-    keys.push(...page.objects.map((o) => o.key));
-    after = page.next;
-  } while (after);
-  return keys;
-}
+import { startTestS3, TestS3, allKeys } from './support/s3';
 
 describe('storage faults: the S3 gateway restarted mid-run', function () {
   this.timeout(180_000);

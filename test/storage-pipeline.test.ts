@@ -29,22 +29,10 @@ import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
 import { isolatedConfig } from './support/config';
 import { startHost, TestHost } from './support/hosts';
 import { outputFolder } from './support/media';
-import { startTestS3, TestS3 } from './support/s3';
+import { startTestS3, TestS3, allKeys } from './support/s3';
 import { sharedDevServer } from './support/servers';
 
 const bucket = 'batch-test';
-
-/** Every object under a prefix of the bucket (keys). */
-async function keysUnder(store: ObjectStore, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let after: string | undefined;
-  do {
-    const page = await store.list(prefix, { after, limit: 1000 });
-    keys.push(...page.objects.map((o) => o.key));
-    after = page.next;
-  } while (after !== undefined);
-  return keys;
-}
 
 async function jsonObject<T>(store: ObjectStore, key: string): Promise<T> {
   const bytes = await store.getBytes(key);
@@ -119,7 +107,7 @@ describe('pipelines on S3 with workers on two hosts', function () {
 
     it('puts the thumbnails and the report in the bucket, with URIs in the results', async () => {
       const prefix = `outputs/image-tagging/${runName}/`;
-      const keys = await keysUnder(s3.store, prefix);
+      const keys = await allKeys(s3.store, prefix);
       const thumbnails = keys.filter((k) => k.startsWith(`${prefix}thumbnails/`));
       assert.equal(thumbnails.length, 5, keys.join('\n'));
       assert.deepEqual(
@@ -150,7 +138,7 @@ describe('pipelines on S3 with workers on two hosts', function () {
 
     it('writes the results parts and a manifest whose counts match the run', async () => {
       const prefix = `results/image-tagging/${runName}/`;
-      const keys = await keysUnder(s3.store, prefix);
+      const keys = await allKeys(s3.store, prefix);
       assert.ok(keys.includes(`${prefix}manifest.json`), keys.join('\n'));
       assert.ok(!keys.some((k) => k.includes('.chunk-')), 'no chunk left beside the parts');
       const manifest = await jsonObject<ResultsManifest>(s3.store, `${prefix}manifest.json`);

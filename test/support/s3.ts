@@ -3,6 +3,7 @@
  * on a free port over a fresh folder under test-output/, with one bucket. Suites share nothing:
  * each starts its own and stops it in `after`.
  */
+import type { ObjectStore } from '../../src/storage/object-store';
 import { S3ObjectStore } from '../../src/storage/s3-store';
 import { storageEnv } from '../../src/storage/storage-config';
 import { S3Gateway, startS3Gateway } from '../../src/runtime/s3-gateway';
@@ -29,4 +30,16 @@ export async function startTestS3(name: string, bucket = 'batch-test'): Promise<
       await gateway.stop();
     },
   };
+}
+
+/** Every key under `prefix`, all pages, in key order. */
+export async function allKeys(store: ObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let after: string | undefined;
+  do {
+    const page = await store.list(prefix, { after, limit: 1000 });
+    keys.push(...page.objects.map((o) => o.key));
+    after = page.next;
+  } while (after !== undefined);
+  return keys;
 }
