@@ -13,9 +13,9 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { S3ObjectStore } from '../src/storage/s3-store';
 import { runningGatewayStorage } from '../src/runtime/stack-storage';
-import { freePort, portOpen, waitFor } from '../src/runtime/wait';
+import { portOpen, waitFor } from '../src/runtime/wait';
 import { sampleVideos } from './support/media';
-import { processesMentioning, runStart } from './support/start-run';
+import { privateStackEnv, processesMentioning, runStart } from './support/start-run';
 
 describe('npm start -- --s3 --kafka (the Kafka broker in the stack, the gateway notifying it)', function () {
   this.timeout(240_000);
@@ -25,17 +25,8 @@ describe('npm start -- --s3 --kafka (the Kafka broker in the stack, the gateway 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-start-kafka-'));
     env = {
-      BATCH_DATA_DIR: dataDir,
-      TEMPORAL_DEV_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      BATCH_API_PORT: String(await freePort()),
-      BATCH_API_METRICS_PORT: String(await freePort()),
+      ...(await privateStackEnv(dataDir, ['BATCH_KAFKA_PORT', 'BATCH_KAFKA_CONTROLLER_PORT', 'BATCH_S3_PORT'])),
       BATCH_API_TOKEN: 'kafka-start-token',
-      BATCH_SMTP_PORT: String(await freePort()),
-      BATCH_MAIL_UI_PORT: String(await freePort()),
-      BATCH_KAFKA_PORT: String(await freePort()),
-      BATCH_KAFKA_CONTROLLER_PORT: String(await freePort()),
-      BATCH_S3_PORT: String(await freePort()),
     };
     delete process.env.TEMPORAL_ADDRESS;
     delete process.env.BATCH_STORAGE;

@@ -15,7 +15,7 @@ import { startS3Gateway } from '../src/runtime/s3-gateway';
 import { runningGatewayStorage } from '../src/runtime/stack-storage';
 import { freePort, portOpen, waitFor } from '../src/runtime/wait';
 import { sampleVideos } from './support/media';
-import { processesMentioning, runStart } from './support/start-run';
+import { privateStackEnv, processesMentioning, runStart } from './support/start-run';
 
 describe('npm start -- --s3 (the S3 gateway in the stack)', function () {
   this.timeout(180_000);
@@ -24,16 +24,7 @@ describe('npm start -- --s3 (the S3 gateway in the stack)', function () {
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-start-s3-'));
-    env = {
-      BATCH_DATA_DIR: dataDir,
-      TEMPORAL_DEV_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      BATCH_API_PORT: String(await freePort()),
-      BATCH_API_METRICS_PORT: String(await freePort()),
-      BATCH_SMTP_PORT: String(await freePort()),
-      BATCH_MAIL_UI_PORT: String(await freePort()),
-      BATCH_S3_PORT: String(await freePort()),
-    };
+    env = { ...(await privateStackEnv(dataDir, ['BATCH_S3_PORT'])) };
     delete process.env.TEMPORAL_ADDRESS;
     delete process.env.BATCH_STORAGE;
   });

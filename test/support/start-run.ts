@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { repoRoot } from '../../src/runtime/paths';
+import { freePort } from '../../src/runtime/wait';
 
 export interface StartRun {
   code: number | null;
@@ -50,4 +51,19 @@ export function processesMentioning(marker: string): { pid: number; line: string
     .split('\n')
     .filter((line) => line.includes(marker) && !line.includes('ps -eo'))
     .map((line) => ({ pid: Number(line.trim().split(/\s+/)[0]), line: line.trim() }));
+}
+
+/** The environment of a private stack: its data folder and a free port for every service, plus `extraPorts`. */
+export async function privateStackEnv(dataDir: string, extraPorts: string[] = []): Promise<Record<string, string>> {
+  const env: Record<string, string> = { BATCH_DATA_DIR: dataDir };
+  const names = [
+    'TEMPORAL_DEV_PORT',
+    'TEMPORAL_UI_PORT',
+    'BATCH_API_PORT',
+    'BATCH_API_METRICS_PORT',
+    'BATCH_SMTP_PORT',
+    'BATCH_MAIL_UI_PORT',
+  ];
+  for (const name of [...names, ...extraPorts]) env[name] = String(await freePort());
+  return env;
 }
