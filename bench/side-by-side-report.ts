@@ -207,7 +207,7 @@ export function report(o: SideBySideSetup, samples: Sample[]): string {
       'each file an upscaled crop of a different region, size and aspect of one of them, some mirrored. The wheel is fetched once with ' +
       '`pip download` into the git-ignored `.tools/photos/` and the set is made once per size and reused. ' +
       "The work is the image-tagging pipeline's own stage activities (`tag-image`, then `thumbnail-image` for the landscape ones; " +
-      '`src/activities/pipeline/images/`), results checked (thumbnails made = landscape photos).',
+      '`src/activities/image-tagging/`), results checked (thumbnails made = landscape photos).',
     `  - raw loop: a promise pool over the files calling the two activities one item at a time (in an SDK \`MockActivityEnvironment\`, whose heartbeat/log/metric calls do nothing); pool sizes ${opt.rawConcurrency.join(', ')} tried in every round, the best median reported;`,
     `  - BullMQ ${o.bullmq}: one job per file (\`addBulk\`), one \`Worker\` with concurrency ${opt.bullmqConcurrency} calling the same functions;`,
     "  - this project: `npm run cli -- run image-tagging <folder> --run <name>` (the CLI process follows the progress until the run closes) against the dev server and one worker process (`src/workers/main.ts`, all roles, default settings); images/s over the run workflow's start → close time.",

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureTestServer, waitForPort } from '../src/runtime/tools/test-server';
-import { freePort } from '../src/runtime/wait';
+import { ensureTestServer, waitForPort } from '../src/devstack/tools/test-server';
+import { freePort } from '../src/infra/wait';
 
 interface StartTimes {
   /** Launch until the port accepts TCP. */

@@ -17,7 +17,7 @@ import type { Client } from '@temporalio/client';
 import type { Priority } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks } from '@temporalio/worker';
-import { portOpen, freePort, sleep, waitFor } from '../src/runtime/wait';
+import { portOpen, freePort, sleep, waitFor } from '../src/infra/wait';
 import type { ProbeBatch, ProbeSinks } from './probe-priority-fairness.workflows';
 import { quietLogger } from '../src/workers/workflow-bundle';
 

@@ -26,14 +26,13 @@ const log = (line: string) => console.log(`[scale-1m ${new Date().toISOString().
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scale-1m-'));
   // The client and the worker process share this store (the manifest, the results parts); set
-  // before the project's modules load (src/runtime/paths.ts reads it once).
+  // before the project's modules load (src/infra/paths.ts reads it once).
   process.env.BATCH_DATA_DIR = path.join(dir, 'data');
   const { startProjectStack } =
     require('../bench/support/project-runs') as typeof import('../bench/support/project-runs');
   const { procRss, executions, historyLength } =
     require('../bench/support/measure') as typeof import('../bench/support/measure');
-  const { startWorkerProcess } =
-    require('../src/runtime/worker-process') as typeof import('../src/runtime/worker-process');
+  const { startWorkerProcess } = require('../src/infra/worker-process') as typeof import('../src/infra/worker-process');
   const { startPipelineRun } = require('../src/client/pipeline-run') as typeof import('../src/client/pipeline-run');
   const { pipelineProgressQuery } = require('../src/workflows/pipeline') as typeof import('../src/workflows/pipeline');
   const { readPipelineItems } =

@@ -33,11 +33,12 @@ async function main(): Promise<void> {
   const { allSearchAttributes } =
     require('../src/core/search-attributes') as typeof import('../src/core/search-attributes');
   const { loadPipelineSpecFile } = require('../src/pipelines/load') as typeof import('../src/pipelines/load');
-  const { devServerDynamicConfig } = require('../src/runtime/dev-server') as typeof import('../src/runtime/dev-server');
-  const { loadConfig } = require('../src/runtime/config') as typeof import('../src/runtime/config');
-  const { repoRoot } = require('../src/runtime/paths') as typeof import('../src/runtime/paths');
+  const { devServerDynamicConfig } =
+    require('../src/devstack/dev-server') as typeof import('../src/devstack/dev-server');
+  const { loadConfig } = require('../src/infra/config') as typeof import('../src/infra/config');
+  const { repoRoot } = require('../src/infra/paths') as typeof import('../src/infra/paths');
   const { ensureTemporalCli } =
-    require('../src/runtime/tools/temporal-cli') as typeof import('../src/runtime/tools/temporal-cli');
+    require('../src/devstack/tools/temporal-cli') as typeof import('../src/devstack/tools/temporal-cli');
   const { quietLogger, workflowsEntry } =
     require('../src/workers/workflow-bundle') as typeof import('../src/workers/workflow-bundle');
   const { formatResultsSummary } = require('../src/cli/results-summary') as typeof import('../src/cli/results-summary');

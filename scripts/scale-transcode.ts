@@ -61,17 +61,17 @@ async function main(): Promise<void> {
   const { ensureSearchAttributes } =
     require('../src/client/search-attributes') as typeof import('../src/client/search-attributes');
   const { startTranscodeRun, uploadFiles } =
-    require('../src/client/transcode-run') as typeof import('../src/client/transcode-run');
+    require('../src/client/transcode') as typeof import('../src/client/transcode');
   const { formatTranscodeSummary, readSummaryLines } =
     require('../src/cli/flows/transcode-summary') as typeof import('../src/cli/flows/transcode-summary');
-  const { BlobStore } = require('../src/runtime/blob-store') as typeof import('../src/runtime/blob-store');
-  const { loadConfig } = require('../src/runtime/config') as typeof import('../src/runtime/config');
-  const { startDevServer } = require('../src/runtime/dev-server') as typeof import('../src/runtime/dev-server');
+  const { BlobStore } = require('../src/storage/blob-store') as typeof import('../src/storage/blob-store');
+  const { loadConfig } = require('../src/infra/config') as typeof import('../src/infra/config');
+  const { startDevServer } = require('../src/devstack/dev-server') as typeof import('../src/devstack/dev-server');
   const { generateSampleVideos } =
-    require('../src/runtime/sample-videos') as typeof import('../src/runtime/sample-videos');
+    require('../src/devstack/sample-videos') as typeof import('../src/devstack/sample-videos');
   const { ensureTemporalCli } =
-    require('../src/runtime/tools/temporal-cli') as typeof import('../src/runtime/tools/temporal-cli');
-  const { freePort } = require('../src/runtime/wait') as typeof import('../src/runtime/wait');
+    require('../src/devstack/tools/temporal-cli') as typeof import('../src/devstack/tools/temporal-cli');
+  const { freePort } = require('../src/infra/wait') as typeof import('../src/infra/wait');
   const { autoHeartbeat } = require('../src/workers/auto-heartbeat') as typeof import('../src/workers/auto-heartbeat');
   const { buildWorkflowBundle } =
     require('../src/workers/workflow-bundle') as typeof import('../src/workers/workflow-bundle');

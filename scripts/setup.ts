@@ -2,7 +2,7 @@
  * `npm run setup [-- --test]`: builds the tools `npm start` (and with --test, `npm test`) need.
  * Run automatically by both commands; safe to run again (cached in .tools/).
  */
-import { ensureTools } from '../src/runtime/tools/setup';
+import { ensureTools } from '../src/devstack/tools/setup';
 
 async function main(): Promise<void> {
   const forTests = process.argv.includes('--test');

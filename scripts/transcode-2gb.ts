@@ -6,7 +6,7 @@
  *
  * 1. Makes the source with ffmpeg: 1280x720 testsrc2 at 25 fps with temporal noise, H.264 ultrafast at CRF 8
  *    (about 160 Mbit/s: noise does not compress), cut at `--mb` MiB with `-fs` (kept in DIR for the next run).
- * 2. Starts its own S3 gateway (src/runtime/s3-gateway.ts) and Temporal dev server on free ports, and two worker
+ * 2. Starts its own S3 gateway (src/devstack/s3-gateway.ts) and Temporal dev server on free ports, and two worker
  *    hosts as processes with private data folders: `workflows`, and `video` — the one measured.
  * 3. Uploads the source into the bucket (hashed while copied, multipart above 16 MiB) and runs the transcode
  *    pipeline: the video host downloads the upload into its scratch folder, ffmpeg reads and writes scratch, the
@@ -83,17 +83,16 @@ async function main(): Promise<void> {
   const { ensureSearchAttributes } =
     require('../src/client/search-attributes') as typeof import('../src/client/search-attributes');
   const { startTranscodeRun, uploadFiles } =
-    require('../src/client/transcode-run') as typeof import('../src/client/transcode-run');
-  const { BlobStore } = require('../src/runtime/blob-store') as typeof import('../src/runtime/blob-store');
-  const { loadConfig } = require('../src/runtime/config') as typeof import('../src/runtime/config');
-  const { startDevServer } = require('../src/runtime/dev-server') as typeof import('../src/runtime/dev-server');
-  const { startS3Gateway } = require('../src/runtime/s3-gateway') as typeof import('../src/runtime/s3-gateway');
-  const { ffmpegPath } = require('../src/runtime/tools/ffmpeg') as typeof import('../src/runtime/tools/ffmpeg');
+    require('../src/client/transcode') as typeof import('../src/client/transcode');
+  const { BlobStore } = require('../src/storage/blob-store') as typeof import('../src/storage/blob-store');
+  const { loadConfig } = require('../src/infra/config') as typeof import('../src/infra/config');
+  const { startDevServer } = require('../src/devstack/dev-server') as typeof import('../src/devstack/dev-server');
+  const { startS3Gateway } = require('../src/devstack/s3-gateway') as typeof import('../src/devstack/s3-gateway');
+  const { ffmpegPath } = require('../src/activities/media/ffmpeg') as typeof import('../src/activities/media/ffmpeg');
   const { ensureTemporalCli } =
-    require('../src/runtime/tools/temporal-cli') as typeof import('../src/runtime/tools/temporal-cli');
-  const { freePort } = require('../src/runtime/wait') as typeof import('../src/runtime/wait');
-  const { startWorkerProcess } =
-    require('../src/runtime/worker-process') as typeof import('../src/runtime/worker-process');
+    require('../src/devstack/tools/temporal-cli') as typeof import('../src/devstack/tools/temporal-cli');
+  const { freePort } = require('../src/infra/wait') as typeof import('../src/infra/wait');
+  const { startWorkerProcess } = require('../src/infra/worker-process') as typeof import('../src/infra/worker-process');
   const { S3ObjectStore } = require('../src/storage/s3-store') as typeof import('../src/storage/s3-store');
   const { storageEnv } = require('../src/storage/storage-config') as typeof import('../src/storage/storage-config');
   const { useStorage } = require('../src/storage/storage') as typeof import('../src/storage/storage');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { defaultServerLimits, type ServerLimits } from '../src/api/limits';
-import { sleep } from '../src/runtime/wait';
+import { sleep } from '../src/infra/wait';
 import { TestApi } from './support/api';
 import { rawExchange } from './support/raw-http';
 import { sharedDevServer } from './support/servers';

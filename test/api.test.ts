@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { maxBodyBytes } from '../src/api/limits';
-import { repoRoot } from '../src/runtime/paths';
+import { repoRoot } from '../src/infra/paths';
 import { TestApi, type CallOptions } from './support/api';
 import { withPipelineWorkers } from './support/pipeline-workers';
 import { sharedDevServer } from './support/servers';

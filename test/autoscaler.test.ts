@@ -23,9 +23,9 @@ import { AutoscalerEvent, autoscalerStateFile, readAutoscalerState } from '../sr
 import { autoscalerStatus, formatAutoscalerStatus } from '../src/autoscaler/status';
 import { startPipelineRun } from '../src/client/pipeline-run';
 import type { PipelineSpec } from '../src/pipelines/spec';
-import { loadConfig } from '../src/runtime/config';
-import { repoRoot } from '../src/runtime/paths';
-import { waitFor } from '../src/runtime/wait';
+import { loadConfig } from '../src/infra/config';
+import { repoRoot } from '../src/infra/paths';
+import { waitFor } from '../src/infra/wait';
 import { parseRoles } from '../src/workers/roles';
 import { isShardQueueOf, parseShardQueues, shardsOfSpecs } from '../src/workers/shard-queues';
 import { isolatedConfig } from './support/config';

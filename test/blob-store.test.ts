@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BlobStore, BlobUriError } from '../src/runtime/blob-store';
+import { BlobStore, BlobUriError } from '../src/storage/blob-store';
 import { listFiles, outputFolder } from './support/media';
 
 describe('blob store', () => {

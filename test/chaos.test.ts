@@ -14,12 +14,12 @@ import { isTransientTemporalError, waitForTemporal } from '../src/cli/temporal-o
 import { pipelineWorkflowId } from '../src/client/pipeline-run';
 import { ensureSearchAttributes } from '../src/client/search-attributes';
 import type { PipelineSpec } from '../src/pipelines/spec';
-import { loadConfig } from '../src/runtime/config';
-import { DevServerOptions, startDevServer } from '../src/runtime/dev-server';
-import type { ManagedProcess } from '../src/runtime/processes';
-import { ensureTemporalCli } from '../src/runtime/tools/temporal-cli';
-import { freePort, portOpen, waitFor } from '../src/runtime/wait';
-import { startWorkerProcess } from '../src/runtime/worker-process';
+import { loadConfig } from '../src/infra/config';
+import { DevServerOptions, startDevServer } from '../src/devstack/dev-server';
+import type { ManagedProcess } from '../src/infra/processes';
+import { ensureTemporalCli } from '../src/devstack/tools/temporal-cli';
+import { freePort, portOpen, waitFor } from '../src/infra/wait';
+import { startWorkerProcess } from '../src/infra/worker-process';
 import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
 import { pipelineProgressQuery } from '../src/workflows/pipeline';
 import { CliRun, startCli } from './support/cluster-run';

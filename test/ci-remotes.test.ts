@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { allowedRepository, refusedBuildItem } from '../src/activities/ci/build-requests';
-import { allowedRepositoriesFromEnv } from '../src/activities/ci/ci-settings';
-import { cachedClone, cloneCacheDir } from '../src/activities/ci/clone-cache';
+import { allowedRepository, refusedBuildItem } from '../src/activities/ci-merge/build-requests';
+import { allowedRepositoriesFromEnv } from '../src/activities/ci-merge/ci-settings';
+import { cachedClone, cloneCacheDir } from '../src/activities/ci-merge/clone-cache';
 import { commitFiles, initRepository } from '../src/cli/flows/ci-merge-demo-repos';
-import { git } from '../src/runtime/git';
+import { git } from '../src/infra/git';
 import { outputFolder } from './support/media';
 
 const signal = new AbortController().signal;

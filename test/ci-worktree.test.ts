@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { removeOrphanWorktrees, withWorktree } from '../src/activities/ci/worktree';
+import { removeOrphanWorktrees, withWorktree } from '../src/activities/ci-merge/worktree';
 import { commitFiles, initRepository } from '../src/cli/flows/ci-merge-demo-repos';
-import { git } from '../src/runtime/git';
-import { repoRoot } from '../src/runtime/paths';
-import { waitFor } from '../src/runtime/wait';
+import { git } from '../src/infra/git';
+import { repoRoot } from '../src/infra/paths';
+import { waitFor } from '../src/infra/wait';
 
 const worktreesOf = async (repo: string) =>
   ((await git(repo, ['worktree', 'list', '--porcelain'])).match(/^worktree (.*)$/gm) ?? []).map((l) => l.slice(9));
@@ -29,7 +29,7 @@ describe('ci-merge build worktrees after a killed worker', function () {
     const workDir = path.join(tmp, 'work');
 
     // A build process that is inside its worktree when it is killed.
-    const script = `require('./src/activities/ci/worktree').withWorktree(${JSON.stringify(repo)}, ${JSON.stringify(sha)}, { workDir: ${JSON.stringify(workDir)} }, (box) => { console.log('inside ' + box.src); return new Promise(() => setInterval(() => {}, 1000)); })`;
+    const script = `require('./src/activities/ci-merge/worktree').withWorktree(${JSON.stringify(repo)}, ${JSON.stringify(sha)}, { workDir: ${JSON.stringify(workDir)} }, (box) => { console.log('inside ' + box.src); return new Promise(() => setInterval(() => {}, 1000)); })`;
     const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: repoRoot });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let output = '';

@@ -15,9 +15,9 @@ import { Connection } from '@temporalio/client';
 import { runningCluster } from '../src/cluster/cluster';
 import { checkPortsFree, localClusterPorts } from '../src/cluster/local';
 import { ClusterPorts } from '../src/cluster/cluster';
-import { repoRoot } from '../src/runtime/paths';
+import { repoRoot } from '../src/infra/paths';
 import { sampleVideos } from './support/media';
-import { freePort, portOpen, waitFor } from '../src/runtime/wait';
+import { freePort, portOpen, waitFor } from '../src/infra/wait';
 
 interface Terminal {
   child: ChildProcess;

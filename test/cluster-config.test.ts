@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import { parse } from 'yaml';
 import { defaultClusterPorts } from '../src/cluster/cluster';
 import { dynamicConfigFile, serverArgs, serviceEnv, ServicesOptions } from '../src/cluster/temporal-services';
-import { devServerDynamicConfig } from '../src/runtime/dev-server';
-import { runProgram } from '../src/runtime/exec';
-import { ensureTemporalServer } from '../src/runtime/tools/temporal-server';
+import { devServerDynamicConfig } from '../src/devstack/dev-server';
+import { runProgram } from '../src/infra/exec';
+import { ensureTemporalServer } from '../src/devstack/tools/temporal-server';
 
 describe('cluster configuration (deploy/temporal/)', function () {
   this.timeout(600_000);

@@ -13,10 +13,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runPipeline } from '../src/client/pipeline-run';
-import { frontendAddress } from '../src/runtime/config';
-import { repoRoot } from '../src/runtime/paths';
-import { ManagedProcess, startProcess } from '../src/runtime/processes';
-import { waitFor } from '../src/runtime/wait';
+import { frontendAddress } from '../src/infra/config';
+import { repoRoot } from '../src/infra/paths';
+import { ManagedProcess, startProcess } from '../src/infra/processes';
+import { waitFor } from '../src/infra/wait';
 import { isolatedConfig } from './support/config';
 import { sharedDevServer } from './support/servers';
 

@@ -14,10 +14,10 @@ import { parse } from 'yaml';
 import { postgresVersion } from '../src/cluster/postgres';
 import { configTemplateEnv, temporalServices } from '../src/cluster/temporal-services';
 import { allSearchAttributes } from '../src/core/search-attributes';
-import { loadConfig } from '../src/runtime/config';
-import { repoRoot } from '../src/runtime/paths';
-import { parseMetricsAddress } from '../src/runtime/telemetry/settings';
-import { versitygwVersion } from '../src/runtime/tools/versitygw';
+import { loadConfig } from '../src/infra/config';
+import { repoRoot } from '../src/infra/paths';
+import { parseMetricsAddress } from '../src/infra/telemetry/settings';
+import { versitygwVersion } from '../src/devstack/tools/versitygw';
 import { storageConfigFromEnv } from '../src/storage/storage-config';
 
 interface Service {

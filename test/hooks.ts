@@ -1,6 +1,6 @@
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { stopSharedDevServer } from './support/servers';
-import { stopAll } from '../src/runtime/processes';
+import { stopAll } from '../src/infra/processes';
 
 // Workers and servers log warnings for every failure the tests cause on purpose: show errors only.
 Runtime.install({

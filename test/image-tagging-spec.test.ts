@@ -12,7 +12,7 @@ import {
   imageTags,
   orientation,
   sizeClass,
-} from '../src/activities/pipeline/images/image-tags';
+} from '../src/activities/image-tagging/image-tags';
 import { defaultTag, imageTaggingSpec, parseImageTaggingArgs } from '../src/cli/flows/image-tagging';
 import { field } from '../src/pipelines/builder';
 import { loadPipelineSpecFile } from '../src/pipelines/load';

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { sampleColours } from '../src/activities/pipeline/images/sample-colours';
-import { workerSizingFromEnv } from '../src/runtime/config';
-import { generateSampleImages } from '../src/runtime/sample-images';
+import { sampleColours } from '../src/activities/image-tagging/sample-colours';
+import { workerSizingFromEnv } from '../src/infra/config';
+import { generateSampleImages } from '../src/devstack/sample-images';
 import { outputFolder } from './support/media';
 
 /** The sample tag-image measures: within 256×256, on a white page, sRGB, 8 bits. */

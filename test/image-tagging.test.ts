@@ -11,19 +11,19 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { tagImage } from '../src/activities/pipeline/images/tag-image';
-import { thumbnailImage } from '../src/activities/pipeline/images/thumbnail-image';
+import { tagImage } from '../src/activities/image-tagging/tag-image';
+import { thumbnailImage } from '../src/activities/image-tagging/thumbnail-image';
 import { runOutputDir } from '../src/activities/pipeline/run-outputs';
 import type { StageActivity, StageCall, StageItemResult } from '../src/activities/pipeline/types';
 import { ImageTaggingRun, runImageTagging } from '../src/cli/flows/image-tagging';
-import { bombSampleName, corruptSampleName, generateSampleImages } from '../src/runtime/sample-images';
+import { bombSampleName, corruptSampleName, generateSampleImages } from '../src/devstack/sample-images';
 import { itemIdForPath } from '../src/sources/item-id';
 import { isolatedConfig } from './support/config';
 import { listFiles, outputFolder } from './support/media';
 import { withPipelineWorkers } from './support/pipeline-workers';
 import { sharedDevServer } from './support/servers';
 
-/** The demo images (src/runtime/sample-images.ts): displayed size and the tags a person would give them. */
+/** The demo images (src/devstack/sample-images.ts): displayed size and the tags a person would give them. */
 const expected: Record<string, { width: number; height: number; tags: string[] }> = {
   'sunset-2400x1350.jpg': { width: 2400, height: 1350, tags: ['large', 'landscape', 'orange', 'midtone', 'jpeg'] },
   'forest-900x1600.jpg': { width: 900, height: 1600, tags: ['medium', 'portrait', 'green', 'dark', 'jpeg'] },

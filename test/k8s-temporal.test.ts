@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { temporalServices } from '../src/cluster/temporal-services';
-import { repoRoot } from '../src/runtime/paths';
+import { repoRoot } from '../src/infra/paths';
 
 interface Container {
   image: string;

@@ -13,8 +13,8 @@ import { objectCreatedEventId, positionEventId } from '../src/topics/event-ids';
 import type { Client } from '@temporalio/client';
 import { bucketUploadSubscriber } from '../src/client/bucket-uploads';
 import { UnusableEventError } from '../src/client/event-router';
-import { BlobStore } from '../src/runtime/blob-store';
-import type { BatchConfig } from '../src/runtime/config';
+import { BlobStore } from '../src/storage/blob-store';
+import type { BatchConfig } from '../src/infra/config';
 import { S3ObjectStore } from '../src/storage/s3-store';
 import { decodedKey, parseTopicRecord } from '../src/topics/topic-events';
 

@@ -14,12 +14,12 @@ import { createFlowSubscribers, subscribableFlows } from '../src/client/flow-sub
 import { pipelineWorkflowId } from '../src/client/pipeline-run';
 import { examplesDir, loadPipelineCatalog } from '../src/pipelines/catalog';
 import { loadSubscriptions, subscriptionsFile } from '../src/pipelines/subscriptions';
-import { BlobStore } from '../src/runtime/blob-store';
-import { repoRoot } from '../src/runtime/paths';
-import { waitFor } from '../src/runtime/wait';
+import { BlobStore } from '../src/storage/blob-store';
+import { repoRoot } from '../src/infra/paths';
+import { waitFor } from '../src/infra/wait';
 import type { DeadLetter } from '../src/topics/dead-letters';
 import type { RecordReport } from '../src/topics/kafka-consumer';
-import { type KafkaRouting, startKafkaRouting } from '../src/topics/kafka-routing';
+import { type KafkaRouting, startKafkaRouting } from '../src/client/kafka-routing';
 import { signupWorkflowId } from '../src/workflows/flows/signup';
 import { isolatedConfig } from './support/config';
 import { readTopic, sharedKafkaBroker } from './support/kafka';

@@ -17,12 +17,12 @@ import { pipelineWorkflowId, startPipelineRun } from '../src/client/pipeline-run
 import type { CatalogEntry } from '../src/pipelines/catalog';
 import type { PipelineSpec } from '../src/pipelines/spec';
 import { pipelineSpecProblems } from '../src/pipelines/validate';
-import { repoRoot } from '../src/runtime/paths';
-import { waitFor } from '../src/runtime/wait';
-import { startWorkerProcess } from '../src/runtime/worker-process';
+import { repoRoot } from '../src/infra/paths';
+import { waitFor } from '../src/infra/wait';
+import { startWorkerProcess } from '../src/infra/worker-process';
 import { runTopicConsumer, type RecordReport, type TopicConsumer } from '../src/topics/kafka-consumer';
 import { createEventPublisher, ensureTopics } from '../src/topics/kafka-publisher';
-import { routerStart } from '../src/topics/router-start';
+import { routerStart } from '../src/client/router-start';
 import { sinkEventId } from '../src/topics/sink-event-id';
 import { autoHeartbeat } from '../src/workers/auto-heartbeat';
 import { isolatedConfig } from './support/config';

@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { S3ObjectStore } from '../src/storage/s3-store';
-import { runningGatewayStorage } from '../src/runtime/stack-storage';
-import { portOpen, waitFor } from '../src/runtime/wait';
+import { runningGatewayStorage } from '../src/devstack/stack-storage';
+import { portOpen, waitFor } from '../src/infra/wait';
 import { sampleVideos } from './support/media';
 import { privateStackEnv, processesMentioning, runStart } from './support/start-run';
 

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { KafkaBroker } from '../src/runtime/kafka-broker';
-import { sleep, waitFor } from '../src/runtime/wait';
+import type { KafkaBroker } from '../src/devstack/kafka-broker';
+import { sleep, waitFor } from '../src/infra/wait';
 import type { DeadLetter } from '../src/topics/dead-letters';
 import { objectCreatedEventId } from '../src/topics/event-ids';
 import {

@@ -21,7 +21,13 @@ import { extractFrame } from '../src/activities/media/extract-frame';
 import { probeVideo } from '../src/activities/media/probe';
 import { MAX_DURATION_SECONDS, MAX_PIXELS, MAX_SIDE, videoProbeOf } from '../src/activities/media/probe-output';
 import { refusedInputReason, safeInputOptions } from '../src/activities/media/safe-input';
-import { ffmpegFileArg, ffmpegPath, ffprobePath, MediaToolLimitError, runMediaTool } from '../src/runtime/tools/ffmpeg';
+import {
+  ffmpegFileArg,
+  ffmpegPath,
+  ffprobePath,
+  MediaToolLimitError,
+  runMediaTool,
+} from '../src/activities/media/ffmpeg';
 
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 

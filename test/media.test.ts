@@ -12,15 +12,15 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import sharp from 'sharp';
 import { INVALID_INPUT } from '../src/activities/errors';
-import { fileExists, writeAtomically } from '../src/activities/fs/atomic-write';
-import { extractFrame, makeContactSheet, makeThumbnails } from '../src/activities/media';
-import { contactSheetLayout } from '../src/activities/media/contact-sheet';
+import { fileExists, writeAtomically } from '../src/infra/atomic-write';
+import { extractFrame, makeContactSheet, makeThumbnails } from '../src/activities/thumbnailer';
+import { contactSheetLayout } from '../src/activities/thumbnailer/contact-sheet';
 import { probeVideo } from '../src/activities/media/probe';
-import { DEFAULT_THUMBNAIL_SIZES, type ExtractedFrame, type ThumbnailSpec } from '../src/activities/media/types';
-import { generateSampleVideos } from '../src/runtime/sample-videos';
-import { programExists } from '../src/runtime/exec';
-import { ffmpegPath, ffprobePath, runMediaTool } from '../src/runtime/tools/ffmpeg';
-import { ensureFfmpeg } from '../src/runtime/tools/ffmpeg-install';
+import { DEFAULT_THUMBNAIL_SIZES, type ExtractedFrame, type ThumbnailSpec } from '../src/activities/thumbnailer/types';
+import { generateSampleVideos } from '../src/devstack/sample-videos';
+import { programExists } from '../src/infra/exec';
+import { ffmpegPath, ffprobePath, runMediaTool } from '../src/activities/media/ffmpeg';
+import { ensureFfmpeg } from '../src/devstack/tools/ffmpeg-install';
 
 /** Activity environment whose logger stays quiet about the failures these tests provoke on purpose. */
 function activityEnv(heartbeatTimeoutMs?: number): MockActivityEnvironment {

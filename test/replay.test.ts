@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { repoRoot } from '../src/runtime/paths';
+import { repoRoot } from '../src/infra/paths';
 import { sharedWorkflowBundle } from './support/servers';
 
 const historiesDir = path.join(repoRoot, 'test', 'histories');

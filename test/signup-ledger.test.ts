@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { EffectLedger, effectId, ledgerKey } from '../src/activities/notify/ledger';
+import { EffectLedger, effectId, ledgerKey } from '../src/activities/signup/ledger';
 import {
   fingerprintKey,
   legacySecretFile,
   loadVerificationSecret,
   secretKey,
-} from '../src/activities/notify/verification-secret';
+} from '../src/activities/signup/verification-secret';
 import { LocalObjectStore } from '../src/storage/local-store';
 import { signupDataDir } from './support/signup';
 

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { verifySignup } from '../src/client/signup-run';
+import { verifySignup } from '../src/client/signup';
 import { signupFlow } from '../src/cli/flows/signup';
 import type { FlowContext } from '../src/cli/flows/flow';
-import type { MailCatcher } from '../src/runtime/mail-catcher';
-import { repoRoot } from '../src/runtime/paths';
+import type { MailCatcher } from '../src/devstack/mail-catcher';
+import { repoRoot } from '../src/infra/paths';
 import { signupWorkflowId } from '../src/workflows/flows/signup';
 import { sharedDevServer } from './support/servers';
 import { signupConfig, signupDataDir, startTestMailCatcher, withSignupWorkers } from './support/signup';

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startDevServer } from '../src/runtime/dev-server';
-import { ensureTemporalCli } from '../src/runtime/tools/temporal-cli';
-import { freePort, waitFor } from '../src/runtime/wait';
+import { startDevServer } from '../src/devstack/dev-server';
+import { ensureTemporalCli } from '../src/devstack/tools/temporal-cli';
+import { freePort, waitFor } from '../src/infra/wait';
 import { parsePrometheusText, sumOf } from './support/prometheus';
 import { processesMentioning, runStart } from './support/start-run';
 
@@ -45,7 +45,7 @@ describe('npm start (embedded stack)', function () {
     assert.match(run.output, /FAILED {2}not-a-video-mp4-\w+ {2}at extract-frame \[InvalidInput\]: .*not-a-video\.mp4/);
     assert.match(
       run.output,
-      new RegExp(`Web UI: +http://localhost:${ports.ui}/namespaces/default/workflows/thumbnailer%2Ffirst/`),
+      new RegExp(`Web UI: +http://localhost:${ports.ui}/namespaces/default/workflows/flows/thumbnailer%2Ffirst/`),
     );
     assert.ok(fs.existsSync(path.join(dataDir, 'outputs', 'thumbnailer', 'first', 'contact-sheet-001.jpg')));
     assert.deepEqual(

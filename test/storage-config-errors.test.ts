@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createBucket } from '../src/cli/create-bucket';
-import { loadConfig } from '../src/runtime/config';
-import { chooseStackStorage } from '../src/runtime/stack-storage';
-import { freePort } from '../src/runtime/wait';
-import { startWorkerProcess } from '../src/runtime/worker-process';
+import { loadConfig } from '../src/infra/config';
+import { chooseStackStorage } from '../src/devstack/stack-storage';
+import { freePort } from '../src/infra/wait';
+import { startWorkerProcess } from '../src/infra/worker-process';
 import { outputFolder } from './support/media';
 import { startTestS3, TestS3 } from './support/s3';
 

@@ -18,11 +18,11 @@ import type { ResultLine, ResultsManifest } from '../src/activities/pipeline/res
 import { startPipelineRun } from '../src/client/pipeline-run';
 import { ImageTaggingRun, imageTaggingSpec, runImageTagging } from '../src/cli/flows/image-tagging';
 import type { PipelineSpec } from '../src/pipelines/spec';
-import type { BatchConfig } from '../src/runtime/config';
-import { bombSampleName, corruptSampleName, generateSampleImages } from '../src/runtime/sample-images';
+import type { BatchConfig } from '../src/infra/config';
+import { bombSampleName, corruptSampleName, generateSampleImages } from '../src/devstack/sample-images';
 import { parseCsvRow } from '../src/sources/csv-row';
 import { itemReaderOf } from '../src/sources/item-reader';
-import { dataDir } from '../src/runtime/paths';
+import { dataDir } from '../src/infra/paths';
 import type { ObjectStore } from '../src/storage/object-store';
 import { storage, useStorage } from '../src/storage/storage';
 import { buildWorkflowBundle } from '../src/workers/workflow-bundle';

@@ -11,9 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { S3ObjectStore } from '../src/storage/s3-store';
-import { startS3Gateway } from '../src/runtime/s3-gateway';
-import { runningGatewayStorage } from '../src/runtime/stack-storage';
-import { freePort, portOpen, waitFor } from '../src/runtime/wait';
+import { startS3Gateway } from '../src/devstack/s3-gateway';
+import { runningGatewayStorage } from '../src/devstack/stack-storage';
+import { freePort, portOpen, waitFor } from '../src/infra/wait';
 import { sampleVideos } from './support/media';
 import { privateStackEnv, processesMentioning, runStart } from './support/start-run';
 

@@ -13,7 +13,7 @@ import { S3ObjectStore } from '../src/storage/s3-store';
 import { storageConfigFromEnv } from '../src/storage/storage-config';
 import { localCopyOf } from '../src/storage/stage-files';
 import { removeOrphanScratch, scratchRoot, withScratch } from '../src/storage/scratch';
-import { freePort } from '../src/runtime/wait';
+import { freePort } from '../src/infra/wait';
 import { outputFolder } from './support/media';
 import { startTestS3, TestS3 } from './support/s3';
 

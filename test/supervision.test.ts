@@ -10,12 +10,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/runtime/config';
-import { repoRoot } from '../src/runtime/paths';
-import { startProcess } from '../src/runtime/processes';
-import { Supervisor } from '../src/runtime/supervisor';
-import { freePort, waitFor } from '../src/runtime/wait';
-import { startWorkerProcess } from '../src/runtime/worker-process';
+import { loadConfig } from '../src/infra/config';
+import { repoRoot } from '../src/infra/paths';
+import { startProcess } from '../src/infra/processes';
+import { Supervisor } from '../src/devstack/supervisor';
+import { freePort, waitFor } from '../src/infra/wait';
+import { startWorkerProcess } from '../src/infra/worker-process';
 import { sampleVideos } from './support/media';
 
 const alive = (pid: number) => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { thumbnailer, ThumbnailerInput } from '../src/workflows/thumbnailer';
+import { thumbnailer, ThumbnailerInput } from '../src/workflows/flows/thumbnailer';
 import { items, standIns } from './support/stand-ins';
 import { createTimeSkippingServer } from './support/servers';
 import { isolatedConfig } from './support/config';

@@ -10,7 +10,7 @@ import type { StageItemResult } from '../src/activities/pipeline/types';
 import { ladderFor } from '../src/activities/transcode/renditions';
 import { transcodeStageActivities } from '../src/activities/transcode/stages';
 import type { PipelineItem } from '../src/pipelines/spec';
-import { BlobStore } from '../src/runtime/blob-store';
+import { BlobStore } from '../src/storage/blob-store';
 import { outputFolder } from './support/media';
 
 const a = 'a'.repeat(64);

@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { stageActivityNames } from '../src/pipelines/activity-names';
 import { predicateOps } from '../src/pipelines/predicate';
 import { PipelineSpecError, pipelineSpecProblems, stageKinds, validatePipelineSpec } from '../src/pipelines/validate';
-import { repoRoot } from '../src/runtime/paths';
+import { repoRoot } from '../src/infra/paths';
 
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 

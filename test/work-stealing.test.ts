@@ -10,7 +10,7 @@ import { stageActivities } from '../src/activities/pipeline';
 import type { StageCall } from '../src/activities/pipeline/types';
 import { startPipelineRun } from '../src/client/pipeline-run';
 import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
-import { waitFor } from '../src/runtime/wait';
+import { waitFor } from '../src/infra/wait';
 import { autoHeartbeat } from '../src/workers/auto-heartbeat';
 import { parseSteal, stealPlan } from '../src/workers/steal-option';
 import { StealEvent, WorkStealer } from '../src/workers/work-stealer';

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startThumbnailerRun, thumbnailerOutputDir } from '../src/client/thumbnailer-run';
-import { repoRoot } from '../src/runtime/paths';
-import { sleep, waitFor } from '../src/runtime/wait';
-import { startWorkerProcess } from '../src/runtime/worker-process';
+import { startThumbnailerRun, thumbnailerOutputDir } from '../src/client/thumbnailer';
+import { repoRoot } from '../src/infra/paths';
+import { sleep, waitFor } from '../src/infra/wait';
+import { startWorkerProcess } from '../src/infra/worker-process';
 import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
 import { collect, ListSource } from '../src/sources';
 import { withLiveProgress } from '../src/client/pipeline-run';

@@ -1,7 +1,7 @@
 /** Starts one peer run (peer-run.ts) in a fresh Node process and returns what it measured. */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot } from '../../src/runtime/paths';
+import { repoRoot } from '../../src/infra/paths';
 import type { PeerResult, PeerTask } from './peer-run';
 
 export function runPeer(task: PeerTask): Promise<PeerResult> {

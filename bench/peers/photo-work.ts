@@ -5,8 +5,8 @@
  * read the context for heartbeats, logs and metrics; outside Temporal those calls do nothing).
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { tagImage } from '../../src/activities/pipeline/images/tag-image';
-import { thumbnailImage } from '../../src/activities/pipeline/images/thumbnail-image';
+import { tagImage } from '../../src/activities/image-tagging/tag-image';
+import { thumbnailImage } from '../../src/activities/image-tagging/thumbnail-image';
 import type { StageCall, StageItemResult } from '../../src/activities/pipeline/types';
 
 const quiet = () => undefined;

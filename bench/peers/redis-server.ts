@@ -5,8 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { ManagedProcess, startProcess } from '../../src/runtime/processes';
-import { freePort, portOpen, waitFor } from '../../src/runtime/wait';
+import { ManagedProcess, startProcess } from '../../src/infra/processes';
+import { freePort, portOpen, waitFor } from '../../src/infra/wait';
 
 export interface RedisServer {
   port: number;

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { toolsDir } from '../../src/runtime/paths';
+import { toolsDir } from '../../src/infra/paths';
 
 export const photosDir = path.join(toolsDir, 'photos');
 export const scikitImageVersion = '0.26.0';

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { sleep } from '../../src/runtime/wait';
+import { sleep } from '../../src/infra/wait';
 
 export function procRss(pid: number | undefined): number {
   if (pid === undefined) return 0;

@@ -6,8 +6,8 @@ import type { Client } from '@temporalio/client';
 import type { MetricMeter } from '@temporalio/common';
 import type { EventRouter } from '../client/event-router';
 import type { PipelineCatalog } from '../pipelines/catalog';
-import type { BatchConfig } from '../runtime/config';
-import type { KafkaQueue } from '../topics/kafka-routing';
+import type { BatchConfig } from '../infra/config';
+import type { KafkaQueue } from '../client/kafka-routing';
 
 export interface ApiContext {
   client: Client;
@@ -20,7 +20,7 @@ export interface ApiContext {
   baseDir: string;
   /** With Kafka on (`npm start -- --kafka`): events are queued on its topics, and its consumer group starts the runs. */
   kafka?: KafkaQueue;
-  /** Where request counts and durations go (src/runtime/telemetry); none: not measured. */
+  /** Where request counts and durations go (src/infra/telemetry); none: not measured. */
   meter?: MetricMeter;
 }
 

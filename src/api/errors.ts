@@ -7,7 +7,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { isGrpcServiceError } from '@temporalio/client';
 import type { FastifyError } from 'fastify';
 import { UnknownTopicError, UnusableEventError } from '../client/event-router';
-import { frontendAddress, type BatchConfig } from '../runtime/config';
+import { frontendAddress, type BatchConfig } from '../infra/config';
 import { InputPathError } from '../sources/input-roots';
 import { maxBodyBytes, maxParamLength } from './limits';
 

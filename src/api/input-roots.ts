@@ -2,7 +2,7 @@
  * Items of API requests whose files must lie under the input roots (src/sources/input-roots.ts),
  * and items of build pipelines, which must stay within the server's CI settings.
  */
-import { buildsCommits, refusedBuildItem } from '../activities/ci/build-requests';
+import { buildsCommits, refusedBuildItem } from '../activities/ci-merge/build-requests';
 import type { PipelineSpec } from '../pipelines/spec';
 import { resolveUnderRoots } from '../sources/input-roots';
 import { ApiError } from './errors';
@@ -36,7 +36,7 @@ export async function withPathsUnderRoots<T extends { data?: Record<string, unkn
 
 /**
  * Items of a run of a pipeline that builds commits (ci-merge): only repositories on the server's
- * allowlist, no build command, no builds folder (src/activities/ci/build-requests.ts); a 400
+ * allowlist, no build command, no builds folder (src/activities/ci-merge/build-requests.ts); a 400
  * naming the item and saying how to allow it otherwise. Other pipelines' items pass unchanged.
  */
 export async function confineBuildItems<T extends { data?: Record<string, unknown> }>(

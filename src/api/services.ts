@@ -11,13 +11,13 @@ import { EventRouter } from '../client/event-router';
 import { createFlowSubscribers, subscribableFlows } from '../client/flow-subscribers';
 import { examplesDir, loadPipelineCatalog } from '../pipelines/catalog';
 import { type InboxConfig, loadSubscriptions, subscriptionsFile } from '../pipelines/subscriptions';
-import { blobStoreFor } from '../runtime/blob-store';
-import type { BatchConfig } from '../runtime/config';
-import { repoRoot } from '../runtime/paths';
+import { blobStoreFor } from '../storage/blob-store';
+import type { BatchConfig } from '../infra/config';
+import { repoRoot } from '../infra/paths';
 import { InboxWatcher } from '../sources/inbox-watcher';
 import type { TopicConsumerOptions } from '../topics/kafka-consumer';
 import { errorText } from '../topics/kafka-publisher';
-import { startKafkaRouting, type KafkaRouting } from '../topics/kafka-routing';
+import { startKafkaRouting, type KafkaRouting } from '../client/kafka-routing';
 import { insideRoot } from '../sources/input-roots';
 import { serverLimitsFromEnv, type ServerLimits } from './limits';
 import { startApiServer } from './server';
@@ -33,7 +33,7 @@ export interface ApiServicesOptions {
   subscriptions?: string;
   /** How long an inbox file must stay unchanged before it is published (default 1 s). */
   inboxSettleMs?: number;
-  /** Request metrics go here (the process's telemetry, src/runtime/telemetry). */
+  /** Request metrics go here (the process's telemetry, src/infra/telemetry). */
   meter?: MetricMeter;
   /**
    * Whether the usage lines show the token itself. Default: only when stdout is a terminal, so

@@ -6,8 +6,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeAtomically } from '../activities/fs/atomic-write';
-import type { ApiConfig } from '../runtime/config';
+import { writeAtomically } from '../infra/atomic-write';
+import type { ApiConfig } from '../infra/config';
 
 export const apiTokenFile = (dataDir: string) => path.join(dataDir, 'api-token');
 

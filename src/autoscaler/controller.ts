@@ -8,9 +8,9 @@
  * file is rewritten; every decision that changes something (and the first of a run of identical
  * holds) is logged with its numbers.
  */
-import { PeriodicLoop } from '../runtime/periodic-loop';
+import { PeriodicLoop } from '../infra/periodic-loop';
 import path from 'node:path';
-import type { ManagedProcess } from '../runtime/processes';
+import type { ManagedProcess } from '../infra/processes';
 import type { WorkflowServiceHolder } from '../workers/work-stealer';
 import type { AutoscaleConfig, AutoscalePool } from './config';
 import type { ConsumerLagReader } from './consumer-lag';

@@ -6,11 +6,11 @@
  */
 import path from 'node:path';
 import { connectToTemporal } from '../client/connect';
-import { frontendAddress, loadConfig } from '../runtime/config';
-import { dataDir, displayPath } from '../runtime/paths';
-import { stopAll } from '../runtime/processes';
+import { frontendAddress, loadConfig } from '../infra/config';
+import { dataDir, displayPath } from '../infra/paths';
+import { stopAll } from '../infra/processes';
 import { kafkaBrokers } from '../topics/kafka-brokers';
-import { sleep } from '../runtime/wait';
+import { sleep } from '../infra/wait';
 import { workerShutdownGraceSeconds } from '../workers/create-workers';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { defaultAutoscaleFile, loadAutoscaleConfig } from './config';

@@ -3,9 +3,9 @@
  * (src/workers/main.ts) with the pool's `--roles` / `--shards`, so an autoscaled worker is the
  * same program a person starts with `npm run worker`.
  */
-import type { BatchConfig } from '../runtime/config';
-import type { ManagedProcess } from '../runtime/processes';
-import { startWorkerProcess } from '../runtime/worker-process';
+import type { BatchConfig } from '../infra/config';
+import type { ManagedProcess } from '../infra/processes';
+import { startWorkerProcess } from '../infra/worker-process';
 import type { AutoscalePool } from './config';
 
 export function poolWorkerStarter(

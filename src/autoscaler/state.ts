@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { processAlive, writeAtomically } from '../activities/fs/atomic-write';
+import { processAlive, writeAtomically } from '../infra/atomic-write';
 import type { AutoscalePool } from './config';
 import type { ScaleDecision } from './policy';
 

@@ -8,9 +8,9 @@
 import { Client } from '@temporalio/client';
 import { startApiServices } from '../api/services';
 import { connectToTemporal } from '../client/connect';
-import { loadConfig } from '../runtime/config';
-import { dataDir } from '../runtime/paths';
-import { apiTelemetry } from '../runtime/telemetry/api';
+import { loadConfig } from '../infra/config';
+import { dataDir } from '../infra/paths';
+import { apiTelemetry } from '../infra/telemetry/api';
 import { kafkaSettingsFromEnv } from '../topics/kafka-config';
 
 const log = (line: string) => console.log(line);

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { defaultAutoscaleFile, loadAutoscaleConfig } from '../autoscaler/config';
 import { autoscalerAlive, autoscalerStateFile, readAutoscalerState } from '../autoscaler/state';
 import { autoscalerStatus, formatAutoscalerStatus } from '../autoscaler/status';
-import type { BatchConfig } from '../runtime/config';
-import { dataDir, displayPath } from '../runtime/paths';
+import type { BatchConfig } from '../infra/config';
+import { dataDir, displayPath } from '../infra/paths';
 import type { WorkflowServiceHolder } from '../workers/work-stealer';
 
 export async function autoscalerStatusReport(

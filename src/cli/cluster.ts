@@ -6,12 +6,12 @@
  * restart. See docs/cluster.md.
  */
 import { Cluster, ClusterOptions, runningCluster } from '../cluster/cluster';
-import { gatewayPlan } from '../runtime/stack-storage';
+import { gatewayPlan } from '../devstack/stack-storage';
 import { checkPortsFree, localClusterDir, localClusterOptions } from '../cluster/local';
-import { displayPath } from '../runtime/paths';
-import { kafkaBrokerPlan } from '../runtime/supervised-kafka-broker';
+import { displayPath } from '../infra/paths';
+import { kafkaBrokerPlan } from '../devstack/supervised-kafka-broker';
 import { kafkaSettingsFromEnv } from '../topics/kafka-config';
-import { stopAll } from '../runtime/processes';
+import { stopAll } from '../infra/processes';
 
 const usage = `Usage: npm run cluster [-- --s3] [--kafka]
 

@@ -7,7 +7,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { StorageConfigError } from '../storage/object-store';
 import { S3ObjectStore } from '../storage/s3-store';
 import { storageConfigFromEnv } from '../storage/storage-config';
-import { sleep } from '../runtime/wait';
+import { sleep } from '../infra/wait';
 
 export async function createBucket(env: NodeJS.ProcessEnv = process.env, waitMs = 60_000): Promise<string> {
   const config = storageConfigFromEnv(env);

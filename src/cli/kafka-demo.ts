@@ -4,9 +4,9 @@
  * consumer group started from it (`signup/<userId>`), as a person would check it by hand.
  */
 import type { Client } from '@temporalio/client';
-import { type BatchConfig, workflowUrl } from '../runtime/config';
-import { waitFor } from '../runtime/wait';
-import type { KafkaQueue } from '../topics/kafka-routing';
+import { type BatchConfig, workflowUrl } from '../infra/config';
+import { waitFor } from '../infra/wait';
+import type { KafkaQueue } from '../client/kafka-routing';
 import { signupWorkflowId } from '../workflows/flows/signup';
 
 export const kafkaDemoTopic = 'signups';

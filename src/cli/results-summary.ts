@@ -4,7 +4,7 @@
  * examples — a few lines whatever the run's size, never one line per item.
  */
 import type { ResultsSummary } from '../activities/pipeline/results-types';
-import { displayPath } from '../runtime/paths';
+import { displayPath } from '../infra/paths';
 
 const number = (n: number) => n.toLocaleString('en-US');
 

@@ -14,15 +14,15 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { ApiServices, startApiServices } from '../api/services';
 import { withLiveProgress } from '../client/pipeline-run';
-import { startThumbnailerRun, thumbnailerOutputDir } from '../client/thumbnailer-run';
+import { startThumbnailerRun, thumbnailerOutputDir } from '../client/thumbnailer';
 import { checkedRunName, timestampedRunName } from '../core/run-name';
-import { BatchConfig, loadConfig, workflowUrl } from '../runtime/config';
-import { startStack } from '../runtime/embedded-stack';
+import { BatchConfig, loadConfig, workflowUrl } from '../infra/config';
+import { startStack } from '../devstack/embedded-stack';
 import { useLocalCluster } from '../cluster/local';
-import { dataDir, displayPath } from '../runtime/paths';
-import { stopAll } from '../runtime/processes';
-import { apiTelemetry } from '../runtime/telemetry/api';
-import { generateSampleVideos } from '../runtime/sample-videos';
+import { dataDir, displayPath } from '../infra/paths';
+import { stopAll } from '../infra/processes';
+import { apiTelemetry } from '../infra/telemetry/api';
+import { generateSampleVideos } from '../devstack/sample-videos';
 import { collect, sourcesFromInputs } from '../sources';
 import { pipelineProgressQuery } from '../workflows/pipeline';
 import { flows } from './flows';
@@ -30,11 +30,11 @@ import { ObjectStore } from '../storage/object-store';
 import { S3ObjectStore } from '../storage/s3-store';
 import { checkStorage, openStorage, useStorage } from '../storage/storage';
 import { StorageConfig, storageEnv } from '../storage/storage-config';
-import { chooseStackStorage, describeStorage, runningGatewayStorage } from '../runtime/stack-storage';
-import { uploadInputs } from '../runtime/upload-inputs';
+import { chooseStackStorage, describeStorage, runningGatewayStorage } from '../devstack/stack-storage';
+import { uploadInputs } from '../devstack/upload-inputs';
 import { watchRun } from './watch-run';
 import { kafkaSettingsFromEnv, type KafkaSettings } from '../topics/kafka-config';
-import { kafkaBrokerPlan } from '../runtime/supervised-kafka-broker';
+import { kafkaBrokerPlan } from '../devstack/supervised-kafka-broker';
 import { kafkaSignupDemo } from './kafka-demo';
 import { bucketEventsTopic } from '../client/bucket-uploads';
 import { formatProgress, formatThumbnailerSummary } from './summary';
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(130));
   process.on('SIGTERM', () => void shutdown(143));
-  // A process that keeps dying (src/runtime/supervisor.ts): stop everything, exit non-zero.
+  // A process that keeps dying (src/devstack/supervisor.ts): stop everything, exit non-zero.
   void stack.gaveUp.then((message) => {
     console.error(`[start] ${message}`);
     void shutdown(1);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { displayPath } from '../runtime/paths';
+import { displayPath } from '../infra/paths';
 import type { PipelineRunResult } from '../workflows/pipeline';
 import { formatResultsSummary } from './results-summary';
 

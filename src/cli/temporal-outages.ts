@@ -6,7 +6,7 @@
  */
 import { status } from '@grpc/grpc-js';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
-import { sleep } from '../runtime/wait';
+import { sleep } from '../infra/wait';
 
 /** How long a CLI wait rides out an unreachable server before it gives up. */
 export const temporalOutageLimitMs = 5 * 60_000;

@@ -22,15 +22,16 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { Upload } from '../activities/transcode/types';
-import type { BlobStore } from '../runtime/blob-store';
-import type { BatchConfig } from '../runtime/config';
+import type { BlobStore } from '../storage/blob-store';
+import type { BatchConfig } from '../infra/config';
 import { StorageConfigError } from '../storage/object-store';
 import { withScratch } from '../storage/scratch';
 import { S3ObjectStore, s3ClientFor } from '../storage/s3-store';
 import { objectCreatedEventId } from '../topics/event-ids';
 import { decodedKey } from '../topics/topic-events';
-import { eventRunName, type FlowStart, type PipelineEvent, UnusableEventError } from './event-router';
-import { submitTranscodeRun, transcodeWorkflowId } from './transcode-run';
+import type { FlowStart, PipelineEvent } from '../core/pipeline-event';
+import { eventRunName, UnusableEventError } from './event-router';
+import { submitTranscodeRun, transcodeWorkflowId } from './transcode';
 
 /** The topic the S3 gateway sends bucket notifications to (pipelines/subscriptions.yaml). */
 export const bucketEventsTopic = 'bucket-events';

@@ -4,7 +4,7 @@
  * what to do, instead of a gRPC error.
  */
 import { Connection } from '@temporalio/client';
-import { BatchConfig, frontendAddress } from '../runtime/config';
+import { BatchConfig, frontendAddress } from '../infra/config';
 
 export async function connectToTemporal(config: BatchConfig): Promise<Connection> {
   const address = frontendAddress(config);

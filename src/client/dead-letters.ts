@@ -1,7 +1,7 @@
 import { Client, WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { PRIORITY_REDRIVE } from '../core/priorities';
-import type { BatchConfig } from '../runtime/config';
+import type { BatchConfig } from '../infra/config';
 import type { DeadLetter } from '../workflows/pipeline-engine';
 import type { pipelineRun, PipelineRunResult } from '../workflows/pipeline';
 import { startPipelineRun } from './pipeline-run';

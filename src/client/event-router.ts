@@ -11,31 +11,11 @@ import type { Client } from '@temporalio/client';
 import type { PipelineCatalog } from '../pipelines/catalog';
 import { didYouMean } from '../pipelines/did-you-mean';
 import type { Subscriptions } from '../pipelines/subscriptions';
-import type { BatchConfig } from '../runtime/config';
+import type { BatchConfig } from '../infra/config';
 import { validateItemId } from '../sources/item-id';
+import type { EventRun, FlowStart, PipelineEvent } from '../core/pipeline-event';
 import { submitPipelineRun } from './pipeline-run';
-import { refusedBuildEvent } from '../activities/ci/build-requests';
-
-export interface PipelineEvent {
-  /** The publisher's ID of the event: the same ID is the same event, delivered once. */
-  id: string;
-  /** The event's content: the `data` of the run's one item, or a flow's input. */
-  data: Record<string, unknown>;
-}
-
-/** A run an event started, or found started by an earlier delivery: of a pipeline, or of a flow. */
-export type EventRun = ({ pipeline: string } | { flow: string }) & {
-  run: string;
-  workflowId: string;
-  /** False when this event had already started it: nothing new was started. */
-  started: boolean;
-};
-
-/** What starting a flow on an event gave: its workflow, and whether this call started it. */
-export interface FlowStart {
-  workflowId: string;
-  started: boolean;
-}
+import { refusedBuildEvent } from '../activities/ci-merge/build-requests';
 
 /**
  * A flow as a subscriber: checks the event (throws UnusableEventError when the flow cannot take

@@ -13,14 +13,14 @@
 import fs from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { type SignupEvent, signupEventExample, signupEventProblems } from '../core/signup-event';
-import type { BlobStore } from '../runtime/blob-store';
-import type { BatchConfig } from '../runtime/config';
+import type { BlobStore } from '../storage/blob-store';
+import type { BatchConfig } from '../infra/config';
 import { resolveUnderRoots } from '../sources/input-roots';
 import { itemIdForPath } from '../sources/item-id';
 import { bucketUploadSubscriber } from './bucket-uploads';
 import { type FlowSubscriber, UnusableEventError } from './event-router';
-import { startSignup } from './signup-run';
-import { submitTranscodeRun, uploadFiles } from './transcode-run';
+import { startSignup } from './signup';
+import { submitTranscodeRun, uploadFiles } from './transcode';
 
 /** The flows a topic may list under `flows:`. */
 export const subscribableFlows = ['transcode', 'signup', 'transcode-upload'] as const;

@@ -5,7 +5,7 @@ import { writeItemsManifest } from '../activities/pipeline/results';
 import { runItemsKey } from '../activities/pipeline/run-outputs';
 import type { PipelineItem, PipelineSpec } from '../pipelines/spec';
 import { validatePipelineSpec } from '../pipelines/validate';
-import type { BatchConfig } from '../runtime/config';
+import type { BatchConfig } from '../infra/config';
 import {
   ItemSource,
   pipelineProgressQuery,

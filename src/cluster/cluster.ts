@@ -5,20 +5,20 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { ensureSearchAttributes } from '../client/search-attributes';
 import { allSearchAttributes } from '../core/search-attributes';
-import type { ManagedProcess } from '../runtime/processes';
-import { freePort, portOpen, sleep, waitFor } from '../runtime/wait';
-import { ensureTemporalServer } from '../runtime/tools/temporal-server';
-import { ensureUiServer } from '../runtime/tools/ui-server';
+import type { ManagedProcess } from '../infra/processes';
+import { freePort, portOpen, sleep, waitFor } from '../infra/wait';
+import { ensureTemporalServer } from '../devstack/tools/temporal-server';
+import { ensureUiServer } from '../devstack/tools/ui-server';
 import { Postgres } from './postgres';
 import { ensureSchemas } from './schema';
-import { Supervisor } from '../runtime/supervisor';
+import { Supervisor } from '../devstack/supervisor';
 import { ServicesOptions, TemporalService, serviceLogFile, startService, temporalServices } from './temporal-services';
 import { startUiServer } from './ui-server';
-import { S3Gateway, startS3Gateway } from '../runtime/s3-gateway';
-import type { GatewayPlan } from '../runtime/stack-storage';
-import type { KafkaBroker } from '../runtime/kafka-broker';
+import { S3Gateway, startS3Gateway } from '../devstack/s3-gateway';
+import type { GatewayPlan } from '../devstack/stack-storage';
+import type { KafkaBroker } from '../devstack/kafka-broker';
 import { bucketEventsTopic, uploadsBucketFromEnv } from '../client/bucket-uploads';
-import { type KafkaBrokerPlan, kafkaBrokerStarter } from '../runtime/supervised-kafka-broker';
+import { type KafkaBrokerPlan, kafkaBrokerStarter } from '../devstack/supervised-kafka-broker';
 
 /**
  * A Temporal cluster on this machine, as an operator would run it: PostgreSQL, the four services
@@ -393,7 +393,7 @@ export class Cluster {
 
   /**
    * `npm run cluster`: a service that dies is started again, as an operator's process manager
-   * would (src/runtime/supervisor.ts: a line says so; more than 5 restarts in 10 minutes gives up).
+   * would (src/devstack/supervisor.ts: a line says so; more than 5 restarts in 10 minutes gives up).
    * The fault tests restart services themselves instead.
    */
   supervise(log: (line: string) => void, onGiveUp: (message: string) => void): Promise<void> {

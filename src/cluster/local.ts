@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { dataDir } from '../runtime/paths';
-import { portOpen } from '../runtime/wait';
+import { dataDir } from '../infra/paths';
+import { portOpen } from '../infra/wait';
 import {
   Cluster,
   ClusterInfo,

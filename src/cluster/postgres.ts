@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { findOnPath, isExecutableFile, runProgram } from '../runtime/exec';
-import { ManagedProcess, startProcess } from '../runtime/processes';
-import { waitFor } from '../runtime/wait';
-import { withDieWithParent } from './die-with-parent';
+import { findOnPath, isExecutableFile, runProgram } from '../infra/exec';
+import { ManagedProcess, startProcess } from '../infra/processes';
+import { waitFor } from '../infra/wait';
+import { withDieWithParent } from '../infra/die-with-parent';
 
 /**
  * The cluster's PostgreSQL: Debian's server binaries (PostgreSQL 15 here), a database cluster made

@@ -1,4 +1,4 @@
-import { runProgram } from '../runtime/exec';
+import { runProgram } from '../infra/exec';
 import type { Postgres } from './postgres';
 import { dbPassword, dbUser } from './postgres';
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { ManagedProcess, startProcess } from '../runtime/processes';
-import { withDieWithParent } from './die-with-parent';
-import { repoRoot } from '../runtime/paths';
-import { portOpen, waitFor } from '../runtime/wait';
+import { ManagedProcess, startProcess } from '../infra/processes';
+import { withDieWithParent } from '../infra/die-with-parent';
+import { repoRoot } from '../infra/paths';
+import { portOpen, waitFor } from '../infra/wait';
 
 /**
  * The four Temporal services as separate processes, each `server start --service=<name>` on the

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { ManagedProcess, startProcess } from '../runtime/processes';
-import { portOpen, waitFor } from '../runtime/wait';
-import { withDieWithParent } from './die-with-parent';
+import { ManagedProcess, startProcess } from '../infra/processes';
+import { portOpen, waitFor } from '../infra/wait';
+import { withDieWithParent } from '../infra/die-with-parent';
 import { deployTemporalDir } from './temporal-services';
 
 /**

@@ -13,7 +13,7 @@ export interface CommitData {
   author: string;
   /**
    * The ID (SHA-256) of a build command the operator's CLI registered (`--command`); absent: each
-   * commit's own `.batch-ci` file. Items never carry a command itself (src/activities/ci/operator-grants.ts).
+   * commit's own `.batch-ci` file. Items never carry a command itself (src/activities/ci-merge/operator-grants.ts).
    */
   commandId?: string;
 }

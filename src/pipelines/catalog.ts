@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../runtime/paths';
+import { repoRoot } from '../infra/paths';
 import { loadPipelineSpecFile } from './load';
 import type { PipelineSpec } from './spec';
 

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot } from '../runtime/paths';
+import { repoRoot } from '../infra/paths';
 import type { PipelineCatalog } from './catalog';
 import { didYouMean } from './did-you-mean';
 import { isRecord, show, typeName } from './predicate';

@@ -2,7 +2,7 @@
  * The video thumbnailer as a pipeline (seeds, chapter 10 "Hands On"): every video passes a chain
  * of work queues — a representative frame (ffmpeg, on the video queue) → thumbnails (sharp, on
  * the image queue) — and at the end of the run the contact-sheets report puts every thumbnail on
- * sheets of at most 1,000 (src/activities/media/contact-sheets-report.ts). Runs on the pipeline
+ * sheets of at most 1,000 (src/activities/thumbnailer/contact-sheets-report.ts). Runs on the pipeline
  * engine: partitions, dead letters with reasons, progress, results parts. Pure (workflow-safe).
  */
 import type { RetrySpec } from './spec';

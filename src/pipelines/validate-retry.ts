@@ -4,7 +4,7 @@
  * built-ins, no clock, no randomness, no I/O.
  */
 import { didYouMean } from './did-you-mean';
-import { parseDuration } from './duration';
+import { parseDuration } from '../core/duration';
 import { isRecord, show, typeName } from './predicate';
 import { positiveInteger, type Problems, setKeys } from './validate-common';
 

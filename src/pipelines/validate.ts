@@ -17,7 +17,7 @@ import { StageGraph } from './validate-graph';
 import { checkStage } from './validate-stage';
 import type { SpecProblem } from './spec-problem';
 
-export { parseDuration } from './duration';
+export { parseDuration } from '../core/duration';
 export { stageKinds } from './validate-stage';
 
 export type { SpecProblem } from './spec-problem';

@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { EventRun, PipelineEvent } from '../client/event-router';
+import type { EventRun, PipelineEvent } from '../core/pipeline-event';
 import { itemIdForPath } from './item-id';
 import { defaultRetryPolicy, errorMessage, PublishFailures, type RetryPolicy } from './inbox-failures';
 import { InboxLedger } from './inbox-ledger';

@@ -4,7 +4,7 @@
  * (one item per line) or `s3://bucket/items.csv` (one per row after a header row). Used by the CLI
  * (`--items`) and available to the API, so both accept the same URIs with the same errors.
  */
-import type { ItemReaderSpec } from '../activities/pipeline/item-reader-types';
+import type { ItemReaderSpec } from '../pipelines/item-reader-types';
 
 /** True when `target` names objects in S3 rather than files on this host. */
 export const isObjectUri = (target: string): boolean => target.startsWith('s3://');

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { writeAtomically } from '../activities/fs/atomic-write';
+import { writeAtomically } from '../infra/atomic-write';
 import {
   checkKey,
   ListPage,

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { processAlive } from '../activities/fs/atomic-write';
-import { dataDir } from '../runtime/paths';
+import { processAlive } from '../infra/atomic-write';
+import { dataDir } from '../infra/paths';
 
 export const scratchRoot = (root: string = dataDir): string => path.join(root, 'scratch');
 

@@ -5,7 +5,7 @@
  * at start (`checkStorage`) so a wrong credential or a missing bucket stops it with a clear
  * message instead of failing item by item.
  */
-import { dataDir } from '../runtime/paths';
+import { dataDir } from '../infra/paths';
 import { LocalObjectStore } from './local-store';
 import { ObjectStore, StorageUriError } from './object-store';
 import { S3ObjectStore } from './s3-store';

@@ -1,10 +1,10 @@
 /**
  * Where the project's Kafka is: BATCH_KAFKA_BROKERS (comma-separated host:port) names a broker
- * already running; otherwise the project starts its own (src/runtime/kafka-broker.ts) on
+ * already running; otherwise the project starts its own (src/devstack/kafka-broker.ts) on
  * BATCH_KAFKA_PORT / BATCH_KAFKA_CONTROLLER_PORT with its data under the data folder.
  */
 import path from 'node:path';
-import { dataDir } from '../runtime/paths';
+import { dataDir } from '../infra/paths';
 
 export interface KafkaSettings {
   /** Bootstrap brokers, `host:port`; empty when the project is to start its own broker. */

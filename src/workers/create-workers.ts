@@ -1,5 +1,5 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { BatchConfig } from '../runtime/config';
+import type { BatchConfig } from '../infra/config';
 import { stageActivities } from '../activities/pipeline';
 import { autoHeartbeat } from './auto-heartbeat';
 import { planRole, WorkerRole } from './roles';

@@ -7,14 +7,14 @@
 import os from 'node:os';
 import type { Logger } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
-import { frontendAddress, loadConfig } from '../runtime/config';
+import { frontendAddress, loadConfig } from '../infra/config';
 import { createWorkers } from './create-workers';
 import { parseRoles } from './roles';
 import { parseShardQueues } from './shard-queues';
 import { parseSteal, stealPlan } from './steal-option';
 import { WorkStealer } from './work-stealer';
 import { shardQueueActivities } from './shard-activities';
-import { installTelemetry } from '../runtime/telemetry/install';
+import { installTelemetry } from '../infra/telemetry/install';
 import { checkStorage } from '../storage/storage';
 import { removeOrphanScratch } from '../storage/scratch';
 

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
-import type { BatchConfig } from '../runtime/config';
+import type { BatchConfig } from '../infra/config';
 import * as batchActivities from '../activities/batch';
-import { extractFrame, makeContactSheet, makeThumbnails } from '../activities/media';
+import { extractFrame, makeContactSheet, makeThumbnails } from '../activities/thumbnailer';
 import { createTranscodeActivities } from '../activities/transcode';
 import { reportActivities, stageActivities } from '../activities/pipeline';
 

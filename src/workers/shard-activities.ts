@@ -1,7 +1,7 @@
-import { notifyActivitiesFor } from '../activities/notify';
+import { notifyActivitiesFor } from '../activities/signup';
 import { stageActivities } from '../activities/pipeline';
-import type { BatchConfig } from '../runtime/config';
-import { dataDir } from '../runtime/paths';
+import type { BatchConfig } from '../infra/config';
+import { dataDir } from '../infra/paths';
 import { isShardQueueOf } from './shard-queues';
 
 type Activities = Record<string, (...args: never[]) => Promise<unknown>>;

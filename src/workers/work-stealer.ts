@@ -8,7 +8,7 @@
  * backlog and nothing stolen still running), and then looks for the next sibling. One stolen
  * queue at a time. Plain worker-side Node code (not workflow code).
  */
-import { PeriodicLoop } from '../runtime/periodic-loop';
+import { PeriodicLoop } from '../infra/periodic-loop';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { autoHeartbeat } from './auto-heartbeat';

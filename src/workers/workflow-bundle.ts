@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { buildDir } from '../runtime/paths';
+import { buildDir } from '../infra/paths';
 
 /**
  * The workflows' entry beside this file: src/workflows/index.ts under tsx, dist/workflows/index.js

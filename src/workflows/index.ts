@@ -1,5 +1,5 @@
 // The workflow bundle's entry: every workflow a worker of the workflow queue can run.
-export { thumbnailer } from './thumbnailer';
+export { thumbnailer } from './flows/thumbnailer';
 export { pipelinePartition, pipelineRun } from './pipeline';
 export { transcode } from './flows/transcode';
 export { transcodeUpload } from './flows/transcode-upload';

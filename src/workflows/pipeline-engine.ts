@@ -21,9 +21,9 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
-import type { RefusedItem } from '../activities/pipeline/item-reader-types';
+import type { RefusedItem } from '../pipelines/item-reader-types';
 import type { StageActivity, StageItemResult } from '../activities/pipeline/types';
-import { parseDuration } from '../pipelines/duration';
+import { parseDuration } from '../core/duration';
 import type { ActivityStage, CopyStage, PipelineItem, PipelineSpec, RetrySpec, ShardStage } from '../pipelines/spec';
 import { Position } from './item-positions';
 import { ItemResults, RecordingPositions } from './item-results';

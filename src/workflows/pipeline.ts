@@ -24,7 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type * as readerActivities from '../activities/pipeline/item-reader';
-import type { ItemPage, ItemPlan, ItemReaderSpec, RefusedItem } from '../activities/pipeline/item-reader-types';
+import type { ItemPage, ItemPlan, ItemReaderSpec, RefusedItem } from '../pipelines/item-reader-types';
 import type { ReportFiles } from '../activities/pipeline/report-types';
 import type * as resultActivities from '../activities/pipeline/results';
 import { partName, type ResultsSummary } from '../activities/pipeline/results-types';

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type ManagedProcess, startTsProcess } from '../../src/runtime/processes';
-import { freePort, portOpen, waitFor } from '../../src/runtime/wait';
+import { type ManagedProcess, startTsProcess } from '../../src/infra/processes';
+import { freePort, portOpen, waitFor } from '../../src/infra/wait';
 
 export class ApiProcess {
   readonly dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-api-process-'));

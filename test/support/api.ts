@@ -5,8 +5,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ServerLimits } from '../../src/api/limits';
 import { ApiServices, startApiServices } from '../../src/api/services';
 import type { PipelineSpec } from '../../src/pipelines/spec';
-import type { BatchConfig } from '../../src/runtime/config';
-import { waitFor } from '../../src/runtime/wait';
+import type { BatchConfig } from '../../src/infra/config';
+import { waitFor } from '../../src/infra/wait';
 import { isolatedConfig } from './config';
 
 /** The answer of one API request: status, parsed JSON body, headers. */

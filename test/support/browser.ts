@@ -1,10 +1,10 @@
 /**
  * A headless browser for tests that check the Temporal Web UI the way a person would: Debian's
- * Chromium (found, or installed, by src/runtime/tools/chromium.ts) driven by puppeteer-core.
+ * Chromium (found, or installed, by src/devstack/tools/chromium.ts) driven by puppeteer-core.
  */
 import puppeteer, { Browser, Page } from 'puppeteer-core';
-import { ensureChromium } from '../../src/runtime/tools/chromium';
-import { waitFor } from '../../src/runtime/wait';
+import { ensureChromium } from '../../src/devstack/tools/chromium';
+import { waitFor } from '../../src/infra/wait';
 
 /**
  * Flags for a browser that only talks to the local Web UI: nothing fetched from the network

@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { reportActivities, stageActivities } from '../../src/activities/pipeline';
-import { buildCommitActivity } from '../../src/activities/pipeline/build-commit';
-import { CiSettings, ciSettingsFromEnv } from '../../src/activities/ci/ci-settings';
-import type { BatchConfig } from '../../src/runtime/config';
+import { buildCommitActivity } from '../../src/activities/ci-merge/build-commit';
+import { CiSettings, ciSettingsFromEnv } from '../../src/activities/ci-merge/ci-settings';
+import type { BatchConfig } from '../../src/infra/config';
 import { autoHeartbeat } from '../../src/workers/auto-heartbeat';
 import { sharedWorkflowBundle } from './servers';
 

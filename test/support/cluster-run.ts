@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { repoRoot } from '../../src/runtime/paths';
-import { waitFor } from '../../src/runtime/wait';
+import { repoRoot } from '../../src/infra/paths';
+import { waitFor } from '../../src/infra/wait';
 import { pipelineProgressQuery } from '../../src/workflows/pipeline';
 
 /** `npm run cli -- …` as its own process, its output collected. */

@@ -1,4 +1,4 @@
-import { BatchConfig, loadConfig } from '../../src/runtime/config';
+import { BatchConfig, loadConfig } from '../../src/infra/config';
 
 let counter = 0;
 

@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BatchConfig } from '../../src/runtime/config';
-import type { ManagedProcess } from '../../src/runtime/processes';
-import { startWorkerProcess } from '../../src/runtime/worker-process';
+import type { BatchConfig } from '../../src/infra/config';
+import type { ManagedProcess } from '../../src/infra/processes';
+import { startWorkerProcess } from '../../src/infra/worker-process';
 import { outputFolder } from './media';
 
 export interface TestHost {

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Consumer, type Message } from '@platformatic/kafka';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { type KafkaBroker, startKafkaBroker } from '../../src/runtime/kafka-broker';
-import { freePort } from '../../src/runtime/wait';
+import { type KafkaBroker, startKafkaBroker } from '../../src/devstack/kafka-broker';
+import { freePort } from '../../src/infra/wait';
 import type { StartOutcome } from '../../src/topics/kafka-consumer';
 import type { TopicEvent } from '../../src/topics/topic-events';
 

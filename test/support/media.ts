@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateSampleVideos } from '../../src/runtime/sample-videos';
-import { repoRoot } from '../../src/runtime/paths';
+import { generateSampleVideos } from '../../src/devstack/sample-videos';
+import { repoRoot } from '../../src/infra/paths';
 
 /** Sample videos made once per test run with ffmpeg's test sources, cached under test-output/. */
 let samples: Promise<string[]> | undefined;

@@ -1,13 +1,13 @@
 /**
- * A real S3 server for a suite: the Versity gateway the project builds (src/runtime/s3-gateway.ts)
+ * A real S3 server for a suite: the Versity gateway the project builds (src/devstack/s3-gateway.ts)
  * on a free port over a fresh folder under test-output/, with one bucket. Suites share nothing:
  * each starts its own and stops it in `after`.
  */
 import type { ObjectStore } from '../../src/storage/object-store';
 import { S3ObjectStore } from '../../src/storage/s3-store';
 import { storageEnv } from '../../src/storage/storage-config';
-import { S3Gateway, startS3Gateway } from '../../src/runtime/s3-gateway';
-import { freePort } from '../../src/runtime/wait';
+import { S3Gateway, startS3Gateway } from '../../src/devstack/s3-gateway';
+import { freePort } from '../../src/infra/wait';
 import { outputFolder } from './media';
 
 export interface TestS3 {

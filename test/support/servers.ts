@@ -2,9 +2,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ensureSearchAttributes } from '../../src/client/search-attributes';
 import { allSearchAttributes } from '../../src/core/search-attributes';
-import { devServerDynamicConfig } from '../../src/runtime/dev-server';
-import { ensureTemporalCli } from '../../src/runtime/tools/temporal-cli';
-import { ensureTestServer } from '../../src/runtime/tools/test-server';
+import { devServerDynamicConfig } from '../../src/devstack/dev-server';
+import { ensureTemporalCli } from '../../src/devstack/tools/temporal-cli';
+import { ensureTestServer } from '../../src/devstack/tools/test-server';
 import { quietLogger, workflowsEntry } from '../../src/workers/workflow-bundle';
 
 /**

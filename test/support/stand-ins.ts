@@ -1,7 +1,7 @@
 import type { SetAsideInput } from '../../src/activities/batch/set-aside';
-import type { ContactSheetInput, ExtractFrameInput, MakeThumbnailsInput } from '../../src/activities/media/types';
+import type { ContactSheetInput, ExtractFrameInput, MakeThumbnailsInput } from '../../src/activities/thumbnailer/types';
 import type { WorkItem } from '../../src/core/work-item';
-import type { VideoPayload } from '../../src/workflows/thumbnailer';
+import type { VideoPayload } from '../../src/workflows/flows/thumbnailer';
 
 /** Stand-in activities for workflow-logic tests and history recording: no media, just records. */
 export const items = (n: number): WorkItem<VideoPayload>[] =>

@@ -4,8 +4,8 @@
  * check that nothing it started is left.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { repoRoot } from '../../src/runtime/paths';
-import { freePort } from '../../src/runtime/wait';
+import { repoRoot } from '../../src/infra/paths';
+import { freePort } from '../../src/infra/wait';
 
 export interface StartRun {
   code: number | null;

@@ -1,8 +1,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createTranscodeActivities } from '../../src/activities/transcode';
-import type { BlobStore } from '../../src/runtime/blob-store';
-import type { BatchConfig } from '../../src/runtime/config';
+import type { BlobStore } from '../../src/storage/blob-store';
+import type { BatchConfig } from '../../src/infra/config';
 import { autoHeartbeat } from '../../src/workers/auto-heartbeat';
 import { sharedWorkflowBundle } from './servers';
 

@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { BatchConfig } from '../../src/runtime/config';
+import type { BatchConfig } from '../../src/infra/config';
 import { autoHeartbeat } from '../../src/workers/auto-heartbeat';
 import { sharedWorkflowBundle } from './servers';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ItemFailure, WorkItem } from '../../core/work-item';
-import { dataDir } from '../../runtime/paths';
+import { dataDir } from '../../infra/paths';
 import { joinKey } from '../../storage/object-store';
 import { storage } from '../../storage/storage';
 import { folderName } from '../pipeline/run-outputs';

@@ -2,19 +2,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import sharp from 'sharp';
-import {
-  crashSignals,
-  ffmpegFileArg,
-  ffmpegPath,
-  MediaToolLimitError,
-  runMediaTool,
-  stderrSummary,
-} from '../../runtime/tools/ffmpeg';
+import { crashSignals, ffmpegFileArg, ffmpegPath, MediaToolLimitError, runMediaTool, stderrSummary } from './ffmpeg';
 import { invalidInput } from '../errors';
-import { fileExists, writeAtomically } from '../fs/atomic-write';
+import { fileExists, writeAtomically } from '../../infra/atomic-write';
 import { probeVideoDetailed, type VideoProbe } from './probe';
 import { refusedInputReason, safeInputOptions } from './safe-input';
-import type { ExtractedFrame, ExtractFrameInput, VideoInfo } from './types';
+import type { ExtractedFrame, ExtractFrameInput, VideoInfo } from '../thumbnailer/types';
 
 /** Folder of one item's outputs: `<outputDir>/<itemId>`. Rejects item ids that are not a single safe folder name. */
 export function itemOutputDir(outputDir: string, itemId: string): string {

@@ -5,7 +5,7 @@
  * a size that would make ffmpeg allocate gigabytes for one frame.
  */
 import { invalidInput } from '../errors';
-import type { VideoInfo } from './types';
+import type { VideoInfo } from '../thumbnailer/types';
 
 /** What extracting a frame needs beyond the public {@link VideoInfo}. */
 export interface VideoProbe extends VideoInfo {

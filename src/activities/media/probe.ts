@@ -7,11 +7,11 @@ import {
   MediaToolLimitError,
   runMediaTool,
   type ToolRunOptions,
-} from '../../runtime/tools/ffmpeg';
+} from './ffmpeg';
 import { invalidInput } from '../errors';
 import { videoProbeOf, whatToDo, type VideoProbe } from './probe-output';
 import { playlistKind, playlistReason, refusedInputReason, safeInputOptions } from './safe-input';
-import type { VideoInfo } from './types';
+import type { VideoInfo } from '../thumbnailer/types';
 
 export type { VideoProbe } from './probe-output';
 

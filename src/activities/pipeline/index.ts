@@ -1,14 +1,14 @@
 import type { ReportActivityName, StageActivityName } from '../../pipelines/activity-names';
 import type { StageActivity } from './types';
 import { annotate, failWhen, noop, sleep } from './builtins';
-import { buildCommit } from './build-commit';
+import { buildCommit } from '../ci-merge/build-commit';
 import { histogramReport } from './histogram-report';
 import { transcodeStageActivities } from '../transcode/stages';
-import { tagImage } from './images/tag-image';
-import { thumbnailImage } from './images/thumbnail-image';
+import { tagImage } from '../image-tagging/tag-image';
+import { thumbnailImage } from '../image-tagging/thumbnail-image';
 import type { ReportActivity } from './report-types';
-import { contactSheetsReport } from '../media/contact-sheets-report';
-import { extractFrameStage, makeThumbnailsStage } from '../media/thumbnailer-stages';
+import { contactSheetsReport } from '../thumbnailer/contact-sheets-report';
+import { extractFrameStage, makeThumbnailsStage } from '../thumbnailer/stages';
 import { resultActivities } from './results';
 import { publishToTopic } from './topic-sink';
 

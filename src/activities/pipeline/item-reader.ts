@@ -26,7 +26,7 @@ import type {
   PlanItemsCall,
   ReadItemsCall,
   RefusedItem,
-} from './item-reader-types';
+} from '../../pipelines/item-reader-types';
 
 /** Objects per listing call (S3's maximum). */
 const listingPage = 1000;

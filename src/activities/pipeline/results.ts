@@ -25,7 +25,7 @@ import {
   ResultsRef,
   ResultsSummary,
 } from './results-types';
-import { dataDir } from '../../runtime/paths';
+import { dataDir } from '../../infra/paths';
 import { itemReaderActivities } from './item-reader';
 import { runResultsKey } from './run-outputs';
 

@@ -6,7 +6,7 @@
  * key is the same path under `<dataDir>` as before (the `…Dir`/`…File` helpers below).
  */
 import path from 'node:path';
-import { dataDir } from '../../runtime/paths';
+import { dataDir } from '../../infra/paths';
 import { joinKey } from '../../storage/object-store';
 import { invalidInput } from '../errors';
 

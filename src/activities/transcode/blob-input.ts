@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { BlobStore, BlobUriError } from '../../runtime/blob-store';
+import { BlobStore, BlobUriError } from '../../storage/blob-store';
 import { ObjectMissingError } from '../../storage/object-store';
 import { invalidInput } from '../errors';
 

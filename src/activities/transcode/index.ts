@@ -3,7 +3,7 @@
  * first flow's per-call activities for its runs in flight. They reach media through a blob store;
  * workers use the default one under the data folder, tests pass their own.
  */
-import { BlobStore } from '../../runtime/blob-store';
+import { BlobStore } from '../../storage/blob-store';
 import { resultActivities } from '../pipeline/results';
 import { writeManifestActivity } from './manifest';
 import { probeUploadActivity } from './probe-upload';

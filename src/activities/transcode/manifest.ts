@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { BlobStore } from '../../runtime/blob-store';
+import type { BlobStore } from '../../storage/blob-store';
 import { withScratch } from '../../storage/scratch';
 import { blobCopy, checkedBlobUri } from './blob-input';
 import { readRendition } from './read-back';

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { BlobStore } from '../../runtime/blob-store';
+import type { BlobStore } from '../../storage/blob-store';
 import { withScratch } from '../../storage/scratch';
 import { probeVideoDetailed } from '../media/probe';
 import { aboutUpload, blobCopy } from './blob-input';

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import type { FfprobeData } from 'fluent-ffmpeg';
-import { configuredFfmpeg, ffmpegFileArg } from '../../runtime/tools/ffmpeg';
+import { configuredFfmpeg, ffmpegFileArg } from '../media/ffmpeg';
 import type { RenditionFile, RenditionName } from './types';
 
 function ffprobe(file: string): Promise<FfprobeData> {

@@ -1,12 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { BlobStore } from '../../runtime/blob-store';
+import type { BlobStore } from '../../storage/blob-store';
 import { withScratch } from '../../storage/scratch';
 import { faultPoint } from '../fault-point';
-import { configuredFfmpeg, ffmpegFileArg, stderrSummary } from '../../runtime/tools/ffmpeg';
+import { configuredFfmpeg, ffmpegFileArg, stderrSummary } from '../media/ffmpeg';
 import { invalidInput } from '../errors';
-import { writeAtomically } from '../fs/atomic-write';
+import { writeAtomically } from '../../infra/atomic-write';
 import { undecodableHints } from '../media/extract-frame';
 import { safeInputOptions } from '../media/safe-input';
 import { blobCopy, checkedBlobUri } from './blob-input';

@@ -12,7 +12,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { PipelineItem } from '../../pipelines/spec';
-import { BlobStore } from '../../runtime/blob-store';
+import { BlobStore } from '../../storage/blob-store';
 import { withScratch } from '../../storage/scratch';
 import { stageActivity } from '../pipeline/stage-activity';
 import type { StageActivity } from '../pipeline/types';

@@ -1,6 +1,6 @@
 /**
  * Data types of the upload → transcode flow. Plain types only: workflow code imports this file. Media travel as
- * `blob://` URIs (src/runtime/blob-store.ts), never inline.
+ * `blob://` URIs (src/storage/blob-store.ts), never inline.
  */
 
 /** One uploaded video, as the CLI put it into the blob store. */

@@ -4,9 +4,10 @@
  * flow, at most once per event ID. With Kafka on, the event is checked the same way, then queued
  * on the Kafka topic keyed by its entity, and the consumer group starts the runs (202 "queued").
  */
-import { type PipelineEvent, UnknownTopicError } from '../../client/event-router';
+import type { PipelineEvent } from '../../core/pipeline-event';
+import { UnknownTopicError } from '../../client/event-router';
 import { KafkaUnavailableError } from '../../topics/kafka-publisher';
-import type { KafkaQueue } from '../../topics/kafka-routing';
+import type { KafkaQueue } from '../../client/kafka-routing';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
 import { ApiError } from '../errors';
 import { withPathsUnderRoots } from '../input-roots';

@@ -11,7 +11,7 @@ import type { PipelineItem } from '../../pipelines/spec';
 import { resolveUnderRoots } from '../../sources/input-roots';
 import { pipelineItemsFromPath } from '../../sources/path-items';
 import { itemReaderOf } from '../../sources/item-reader';
-import type { ItemReaderSpec } from '../../activities/pipeline/item-reader-types';
+import type { ItemReaderSpec } from '../../pipelines/item-reader-types';
 import type { ApiContext, ApiRequest, ApiResponse } from '../context';
 import { ApiError } from '../errors';
 import { maxBodyBytes } from '../limits';

@@ -3,8 +3,8 @@
  * the Temporal Web UI link, so a client can follow it either way. A flow's run an event started
  * (transcode, signup) is named by its flow and followed in the Web UI.
  */
-import type { EventRun } from '../../client/event-router';
-import { workflowUrl } from '../../runtime/config';
+import type { EventRun } from '../../core/pipeline-event';
+import { workflowUrl } from '../../infra/config';
 import type { ApiContext } from '../context';
 
 export interface RunRef {

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { git } from '../../runtime/git';
+import { git } from '../../infra/git';
 
 /** Commit identity for generated repositories; never signs (a person's git config might ask to). */
 const identity = ['-c', 'user.name=Batch Demo', '-c', 'user.email=demo@batch.invalid', '-c', 'commit.gpgsign=false'];

@@ -3,8 +3,8 @@
  * log), totals per repository, the pipeline's report (reduce) and where the builds are kept.
  */
 import type { BuildRecord, CommitData } from '../../core/commit-build';
-import { displayPath } from '../../runtime/paths';
-import type { CommitListing } from '../../sources/git-commits';
+import { displayPath } from '../../infra/paths';
+import type { CommitListing } from '../../client/ci-merge';
 import type { PipelineRunResult } from '../../workflows/pipeline';
 
 export interface CiMergeReport {

@@ -14,18 +14,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildConfigFile } from '../../activities/pipeline/build-commit';
-import { buildKeys, buildStoreFor, readBuildRecord } from '../../activities/ci/build-records';
-import { grantRepository, registerCommand } from '../../activities/ci/operator-grants';
+import { buildConfigFile } from '../../activities/ci-merge/build-commit';
+import { buildKeys, buildStoreFor, readBuildRecord } from '../../activities/ci-merge/build-records';
+import { grantRepository, registerCommand } from '../../activities/ci-merge/operator-grants';
 import { startPipelineRun } from '../../client/pipeline-run';
 import type { BuildRecord, CommitData, CommitToBuild } from '../../core/commit-build';
 import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { loadPipelineSpecFile } from '../../pipelines/load';
 import type { PipelineItem } from '../../pipelines/spec';
-import { workflowUrl } from '../../runtime/config';
-import { gitAnswers } from '../../runtime/git';
-import { displayPath, repoRoot } from '../../runtime/paths';
-import { CommitListing, listNewCommits, saveCursors } from '../../sources/git-commits';
+import { workflowUrl } from '../../infra/config';
+import { gitAnswers } from '../../infra/git';
+import { displayPath, repoRoot } from '../../infra/paths';
+import { CommitListing, listNewCommits, saveCursors } from '../../client/ci-merge';
 import { watchPipelineRun } from '../watch-run';
 import { createDemoRepositories } from './ci-merge-demo-repos';
 import { formatCiMergeSummary, plural } from './ci-merge-summary';

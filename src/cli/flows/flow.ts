@@ -4,7 +4,7 @@
  * demo inputs and lists the outputs. Each flow lives in its own file beside this one.
  */
 import type { Client } from '@temporalio/client';
-import type { BatchConfig } from '../../runtime/config';
+import type { BatchConfig } from '../../infra/config';
 
 export interface FlowContext {
   client: Client;

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { sortedBins } from '../../activities/pipeline/histogram-svg';
-import { thumbnailBox } from '../../activities/pipeline/images/thumbnail-image';
+import { thumbnailBox } from '../../activities/image-tagging/thumbnail-image';
 import type { PipelineRunResult } from '../../workflows/pipeline';
 import { displayLocation, formatResultsSummary } from '../results-summary';
 

@@ -1,7 +1,7 @@
 /** What the sign-up flow prints: its progress line, one line per sign-up, and the verify command's answer. */
-import type { SignupCounts, SignupOutcome, VerifyOutcome } from '../../client/signup-run';
+import type { SignupCounts, SignupOutcome, VerifyOutcome } from '../../client/signup';
 import type { SignupStatus } from '../../workflows/flows/signup';
-import { formatUtc } from '../../workflows/flows/signup-messages';
+import { formatUtc } from '../../core/signup-messages';
 import { progressBar } from '../progress-bar';
 
 /** E.g. `[############------------] 3/6 · 3 sent · 1 verified · 2 waiting · 0 expired · 1 failed` (and `· n locked` when any are). */

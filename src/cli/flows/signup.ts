@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { smsSinkFile } from '../../activities/notify';
+import { smsSinkFile } from '../../activities/signup';
 import {
   countSignups,
   SignupCounts,
@@ -20,15 +20,15 @@ import {
   startSignup,
   StartedSignup,
   verifySignup,
-} from '../../client/signup-run';
+} from '../../client/signup';
 import { checkedRunName, timestampedRunName } from '../../core/run-name';
-import { workflowListUrl } from '../../runtime/config';
-import { bareMessageId, listCaughtMails } from '../../runtime/mail-inbox';
-import { displayPath } from '../../runtime/paths';
-import { sleep } from '../../runtime/wait';
+import { workflowListUrl } from '../../infra/config';
+import { bareMessageId, listCaughtMails } from '../../devstack/mail-inbox';
+import { displayPath } from '../../infra/paths';
+import { sleep } from '../../infra/wait';
 import { readSignupEvents, UnusableEventLine } from '../../sources/signup-events';
 import { signupWorkflowId } from '../../workflows/flows/signup';
-import { codeInVerificationMail } from '../../workflows/flows/signup-messages';
+import { codeInVerificationMail } from '../../core/signup-messages';
 import { throughOutages } from '../temporal-outages';
 import type { CliFlow, FlowContext } from './flow';
 import { formatSignupLine, formatSignupProgress, formatVerifyOutcome } from './signup-summary';

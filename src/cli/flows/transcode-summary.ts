@@ -10,8 +10,8 @@ import type { FailureGroup, ResultLine } from '../../activities/pipeline/results
 import { manifestUri, renditionUri } from '../../activities/transcode/renditions';
 import type { SourceVideo } from '../../activities/transcode/types';
 import type { RenditionReport } from '../../activities/transcode/upload-item';
-import type { BlobStore } from '../../runtime/blob-store';
-import { displayPath } from '../../runtime/paths';
+import type { BlobStore } from '../../storage/blob-store';
+import { displayPath } from '../../infra/paths';
 import type { PipelineRunResult } from '../../workflows/pipeline';
 
 export function formatBytes(bytes: number): string {

@@ -12,11 +12,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTranscodeRun, uploadFiles } from '../../client/transcode-run';
+import { startTranscodeRun, uploadFiles } from '../../client/transcode';
 import { checkedRunName, timestampedRunName } from '../../core/run-name';
-import { blobStoreFor } from '../../runtime/blob-store';
-import { workflowUrl } from '../../runtime/config';
-import { generateSampleVideos, SampleSpec } from '../../runtime/sample-videos';
+import { blobStoreFor } from '../../storage/blob-store';
+import { workflowUrl } from '../../infra/config';
+import { generateSampleVideos, SampleSpec } from '../../devstack/sample-videos';
 import { collect, sourcesFromInputs } from '../../sources';
 import { watchPipelineRun } from '../watch-run';
 import type { CliFlow, FlowContext } from './flow';

@@ -3,7 +3,7 @@
  * queue, with explicit timeouts and a retry policy. Deterministic code: activity types only.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { NotifyActivities } from '../../activities/notify';
+import type { NotifyActivities } from '../../activities/signup';
 
 export function notifyActivities(taskQueue: string) {
   return proxyActivities<NotifyActivities>({

@@ -3,13 +3,13 @@
  * child workflow: the welcome mail, and notifications — a filter keeps users who opted in, then a
  * splitter routes each to e-mail or SMS by preference. Both send on the user's shard queue.
  */
-import type { EmailDelivery, SmsDelivery } from '../../activities/notify/types';
+import type { EmailDelivery, SmsDelivery } from '../../activities/signup/types';
 import type { SignupEvent } from '../../core/signup-event';
 import type { FilterStage, PipelineItem, SplitStage } from '../../pipelines/spec';
 import { passesFilter } from '../patterns/filter';
 import { routeOf } from '../patterns/splitter';
 import { notifyActivities } from './signup-activities';
-import { notificationsOnMail, notificationsOnSms, welcomeMail } from './signup-messages';
+import { notificationsOnMail, notificationsOnSms, welcomeMail } from '../../core/signup-messages';
 
 export interface SignupBranchInput {
   event: SignupEvent;

@@ -1,6 +1,6 @@
 /** What the sign-up flow tells about itself (the `status` query and result) and the signal it takes. */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { EmailDelivery } from '../../activities/notify/types';
+import type { EmailDelivery } from '../../activities/signup/types';
 import type { NotificationOutcome } from './signup-branches';
 
 export type SignupState =

@@ -3,7 +3,7 @@
  * Deterministic workflow code.
  *
  * `verifyByCode` (every sign-up since the patch `signup-code-out-of-history`): the code is made,
- * mailed and checked by activities on the user's shard queue (src/activities/notify/
+ * mailed and checked by activities on the user's shard queue (src/activities/signup/
  * send-verification.ts); the workflow, its status, result and history never hold it. The mail is
  * keyed by workflow ID and first run ID, so a new execution after a terminated one mails again.
  * After `maxWrongCodes` wrong codes the sign-up is locked.
@@ -14,7 +14,7 @@
 import { condition, setHandler, uuid4 } from '@temporalio/workflow';
 import { displayName, type SignupEvent } from '../../core/signup-event';
 import { notifyActivities } from './signup-activities';
-import { formatUtc, verificationMail } from './signup-messages';
+import { formatUtc, verificationMail } from '../../core/signup-messages';
 import { verifiedSignal, type SignupState, type SignupStatus } from './signup-status';
 
 export const codeOutOfHistoryPatch = 'signup-code-out-of-history';

@@ -23,7 +23,7 @@ import {
 } from '@temporalio/workflow';
 import { BatchPipeline, BatchRun, BatchShards, BatchStage, runSearchAttributes } from '../../core/search-attributes';
 import { signupEventProblems, type SignupEvent } from '../../core/signup-event';
-import { parseDuration } from '../../pipelines/duration';
+import { parseDuration } from '../../core/duration';
 import { copyToAll } from '../patterns/copier';
 import { shardOf, shardQueue } from '../patterns/sharder';
 import { signupNotifications, signupWelcome } from './signup-branches';

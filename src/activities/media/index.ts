@@ -1,4 +1,0 @@
-/** The video-thumbnailer activities, as workers register them. */
-export { extractFrame } from './extract-frame';
-export { makeThumbnails } from './thumbnails';
-export { makeContactSheet } from './contact-sheet';
