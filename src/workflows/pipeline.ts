@@ -391,16 +391,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   await Promise.all([...inFlight, releases]);
 
   const outcome: PipelineRunResult = { ...state.outcome, partitions, spec, run: input.run };
-  if (withResults) {
-    upsertSearchAttributes([{ key: BatchStage, value: 'results' }]);
-    const queue = bookkeepingQueue(spec, spec.activityQueue ?? input.queues.activity);
-    outcome.results = await summarizeResults(spec.name, input.run, queue);
-  }
-  // Only specs with reports schedule anything here, so runs of other specs replay unchanged.
-  if (reportsOf(spec).length > 0) {
-    upsertSearchAttributes([{ key: BatchStage, value: 'reports' }]);
-    outcome.reports = await runReports(spec, input.run, spec.activityQueue ?? input.queues.activity, outcome.reduce);
-  }
+  await closeRun(spec, input, outcome, withResults);
   upsertSearchAttributes([{ key: BatchStage, value: 'done' }]);
   const tolerated = spec.toleratedFailurePercent ?? 100;
   const failedPercent = total === 0 ? 0 : (outcome.deadLettered * 100) / total;
@@ -412,6 +403,36 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     );
   }
   return outcome;
+}
+
+/**
+ * The run's close: the summary of its results parts and its reduce reports. Both read only what
+ * the partitions left, so runs started since `parallel-run-close` schedule them together (one
+ * round trip less at the end of every run); earlier runs replay their one-after-the-other order.
+ */
+async function closeRun(
+  spec: PipelineSpec,
+  input: PipelineRunInput,
+  outcome: PipelineRunResult,
+  withResults: boolean,
+): Promise<void> {
+  const queue = bookkeepingQueue(spec, spec.activityQueue ?? input.queues.activity);
+  const summarize = async () => {
+    upsertSearchAttributes([{ key: BatchStage, value: 'results' }]);
+    outcome.results = await summarizeResults(spec.name, input.run, queue);
+  };
+  // Only specs with reports schedule anything here, so runs of other specs replay unchanged.
+  const report = async () => {
+    upsertSearchAttributes([{ key: BatchStage, value: 'reports' }]);
+    outcome.reports = await runReports(spec, input.run, spec.activityQueue ?? input.queues.activity, outcome.reduce);
+  };
+  const hasReports = reportsOf(spec).length > 0;
+  if (withResults && hasReports && patched('parallel-run-close')) {
+    await Promise.all([summarize(), report()]);
+    return;
+  }
+  if (withResults) await summarize();
+  if (hasReports) await report();
 }
 
 /** The summary of the run's results parts (counts, failure groups); never fails the run. */
