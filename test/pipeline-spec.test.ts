@@ -28,12 +28,12 @@ import {
 import { closestMatch } from '../src/pipelines/did-you-mean';
 import { loadPipelineSpecFile, parsePipelineSpec, PipelineSpecParseError } from '../src/pipelines/load';
 import { evaluate, fieldValue, predicateProblems } from '../src/pipelines/predicate';
+import { reachableFrom, specSuccessors, stageTargets, upstreamOf } from '../src/pipelines/stage-graph';
 import type { PipelineItem, PipelineSpec, Predicate } from '../src/pipelines/spec';
 import {
   parseDuration,
   PipelineSpecError,
   pipelineSpecProblems,
-  stageTargets,
   validatePipelineSpec,
   type SpecProblem,
 } from '../src/pipelines/validate';
@@ -915,6 +915,25 @@ describe('pipeline specs', () => {
       assert.deepEqual(stageTargets(spec.stages.done), ['report']);
       assert.deepEqual(stageTargets(spec.stages.report), []);
     });
+
+    it('knows what lies upstream of a stage and what is reached from one', () => {
+      const spec = validatePipelineSpec(clone(notify));
+      const successors = specSuccessors(spec);
+      const upstream = upstreamOf(Object.keys(spec.stages), successors);
+      assert.deepEqual([...upstream.get('done')!].sort(), [
+        'audit',
+        'email',
+        'enrich',
+        'fan-out',
+        'notify',
+        'opted-in',
+        'other',
+        'sms',
+      ]);
+      assert.deepEqual([...upstream.get('enrich')!], []);
+      assert.deepEqual([...upstream.get('notify')!].sort(), ['enrich', 'fan-out', 'opted-in']);
+      assert.deepEqual([...reachableFrom('notify', successors)], ['notify', 'email', 'sms', 'other', 'done', 'report']);
+    });
   });
 
   describe('predicates', () => {
@@ -1207,23 +1226,27 @@ describe('pipeline specs', () => {
 
   describe('workflow safety', () => {
     for (const file of [
-      'activity-names.ts',
-      'did-you-mean.ts',
-      'duration.ts',
-      'predicate.ts',
-      'item-text.ts',
-      'validate.ts',
-      'validate-common.ts',
-      'validate-graph.ts',
-      'validate-retry.ts',
-      'validate-stage.ts',
-      'builder.ts',
+      'pipelines/activity-names.ts',
+      'pipelines/did-you-mean.ts',
+      'core/duration.ts',
+      'pipelines/predicate.ts',
+      'pipelines/item-text.ts',
+      'pipelines/validate.ts',
+      'pipelines/validate-common.ts',
+      'pipelines/validate-graph.ts',
+      'pipelines/validate-retry.ts',
+      'pipelines/validate-stage.ts',
+      'pipelines/stage-graph.ts',
+      'pipelines/builder.ts',
     ]) {
-      it(`${file} imports only pipeline modules and uses no clock, randomness or I/O`, () => {
-        const source = fs.readFileSync(path.join(__dirname, '..', 'src', 'pipelines', file), 'utf8');
+      it(`${file} imports only pure modules and uses no clock, randomness or I/O`, () => {
+        const source = fs.readFileSync(path.join(__dirname, '..', 'src', file), 'utf8');
         const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
-        // re2js: pure JavaScript, no Node built-ins (the linear-time engine of `matches`).
-        for (const module of imports) assert.match(module, /^(\.\/[\w-]+|re2js)$/, `${file} imports ${module}`);
+        // Its own folder and src/core (pure types and durations); re2js: pure JavaScript, no Node
+        // built-ins (the linear-time engine of `matches`).
+        for (const module of imports) {
+          assert.match(module, /^(\.\/[\w-]+|\.\.\/core\/[\w-]+|re2js)$/, `${file} imports ${module}`);
+        }
         assert.doesNotMatch(source, /\brequire\(|Date\.now|new Date\(|Math\.random|process\.|setTimeout|localeCompare/);
       });
     }

@@ -6,6 +6,7 @@
  */
 import { closestMatch, didYouMean } from './did-you-mean';
 import { hasOwn, show, typeName } from './predicate';
+import { findCycles, reachableFrom } from './stage-graph';
 import { type Problems, setKeys, stagePath } from './validate-common';
 
 interface Edge {
@@ -66,67 +67,25 @@ export class StageGraph {
   check(start: unknown): void {
     if (this.names.length === 0) return;
     const { add } = this.problems;
-    for (const cycle of findCycles(this.names, this.edges, typeof start === 'string' ? start : undefined)) {
+    const stageStart = typeof start === 'string' && this.edges.has(start) ? start : undefined;
+    // From start first, so a cycle reads in the direction items flow.
+    const roots = stageStart === undefined ? this.names : [stageStart, ...this.names.filter((n) => n !== stageStart)];
+    for (const cycle of findCycles(roots, (stage) => this.edges.get(stage) ?? [])) {
       add(
         cycle.edge.path,
         `cycle ${cycle.stages.join(' → ')}: pipelines must be acyclic; point "${cycle.stages[cycle.stages.length - 2]}" at a stage further on, or end the path there`,
       );
     }
-    if (typeof start === 'string' && this.edges.has(start)) {
-      const reached = new Set<string>([start]);
-      const queue = [start];
-      while (queue.length > 0) {
-        const stage = queue.shift()!;
-        for (const edge of [...this.edges.get(stage)!, ...this.assumed.get(stage)!]) {
-          if (!reached.has(edge.to)) {
-            reached.add(edge.to);
-            queue.push(edge.to);
-          }
-        }
-      }
+    if (stageStart !== undefined) {
+      // Typos count as the stage they most likely mean: one typo, one problem.
+      const targets = (stage: string) =>
+        [...this.edges.get(stage)!, ...this.assumed.get(stage)!].map((edge) => edge.to);
+      const reached = reachableFrom(stageStart, targets);
       for (const name of this.names) {
         if (!reached.has(name)) {
-          add(stagePath(name), `stage "${name}" is never reached from start "${start}"; connect it or remove it`);
+          add(stagePath(name), `stage "${name}" is never reached from start "${stageStart}"; connect it or remove it`);
         }
       }
     }
   }
-}
-
-/**
- * Cycles of the stage graph, one per edge that closes one (iterative depth-first search, from
- * `start` first so a cycle reads in the direction items flow).
- */
-function findCycles(
-  names: string[],
-  edges: Map<string, Edge[]>,
-  start: string | undefined,
-): { stages: string[]; edge: Edge }[] {
-  const cycles: { stages: string[]; edge: Edge }[] = [];
-  const state = new Map<string, 'open' | 'done'>();
-  const roots = start !== undefined && edges.has(start) ? [start, ...names.filter((n) => n !== start)] : names;
-  for (const root of roots) {
-    if (state.has(root)) continue;
-    const stack: { stage: string; next: number }[] = [{ stage: root, next: 0 }];
-    state.set(root, 'open');
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      const out = edges.get(top.stage) ?? [];
-      if (top.next >= out.length) {
-        state.set(top.stage, 'done');
-        stack.pop();
-        continue;
-      }
-      const edge = out[top.next++];
-      const seen = state.get(edge.to);
-      if (seen === 'open') {
-        const from = stack.findIndex((frame) => frame.stage === edge.to);
-        cycles.push({ stages: [...stack.slice(from).map((frame) => frame.stage), edge.to], edge });
-      } else if (seen === undefined) {
-        state.set(edge.to, 'open');
-        stack.push({ stage: edge.to, next: 0 });
-      }
-    }
-  }
-  return cycles;
 }

@@ -11,7 +11,7 @@
 import { didYouMean } from './did-you-mean';
 import { stageActivityNames } from './activity-names';
 import { isRecord, show, typeName } from './predicate';
-import type { PipelineSpec, StageSpec } from './spec';
+import type { PipelineSpec } from './spec';
 import { nonEmptyString, positiveInteger, Problems, setKeys, stageNamePattern, stagePath } from './validate-common';
 import { StageGraph } from './validate-graph';
 import { checkStage } from './validate-stage';
@@ -175,18 +175,4 @@ export function validatePipelineSpec(
     throw new PipelineSpecError(problems, name);
   }
   return spec as unknown as PipelineSpec;
-}
-
-/** The stages an item can go to from `stage`, in spec order (for interpreters and tools). */
-export function stageTargets(stage: StageSpec): string[] {
-  switch (stage.kind) {
-    case 'split':
-      return [...stage.routes.map((route) => route.to), stage.default];
-    case 'copy':
-      return [...stage.to];
-    case 'reduce':
-      return [];
-    default:
-      return stage.next === undefined ? [] : [stage.next];
-  }
 }

@@ -24,7 +24,17 @@ import type { RetryPolicy } from '@temporalio/common';
 import type { RefusedItem } from '../pipelines/item-reader-types';
 import type { StageActivity, StageItemResult } from '../activities/pipeline/types';
 import { parseDuration } from '../core/duration';
-import type { ActivityStage, CopyStage, PipelineItem, PipelineSpec, RetrySpec, ShardStage } from '../pipelines/spec';
+import type {
+  ActivityStage,
+  CopyStage,
+  FilterStage,
+  PipelineItem,
+  PipelineSpec,
+  ReduceStage,
+  RetrySpec,
+  ShardStage,
+  SplitStage,
+} from '../pipelines/spec';
 import { Position } from './item-positions';
 import { ItemResults, RecordingPositions } from './item-results';
 import { passesFilter } from './patterns/filter';
@@ -32,6 +42,7 @@ import { routeOf } from './patterns/splitter';
 import { shardOf, shardQueue } from './patterns/sharder';
 import { addToReduce, emptyReduce, mergeReduce } from './patterns/reduce';
 import { itemText } from '../pipelines/item-text';
+import { specSuccessors, upstreamOf } from '../pipelines/stage-graph';
 import { StageItemMetrics, stageOutcomeLabels } from './metrics';
 import type { EngineOutcome } from './engine-outcome';
 
@@ -82,6 +93,11 @@ interface WorkQueue {
   active: number;
 }
 
+/** A pattern stage's answer when the item's walk ends there (dropped or dead-lettered). */
+const walkOver = Symbol('walk over');
+/** Where a pattern stage sends an item: a stage, nowhere (`undefined`: done), or {@link walkOver}. */
+type Next = string | undefined | typeof walkOver;
+
 export function emptyOutcome(): EngineOutcome {
   return { total: 0, completed: 0, dropped: 0, deadLettered: 0, stages: {}, deadLetters: [], reduce: {} };
 }
@@ -103,35 +119,6 @@ function retryPolicy(spec: RetrySpec | undefined): RetryPolicy {
     maximumAttempts: r.maximumAttempts,
     nonRetryableErrorTypes: ['InvalidInput', ...(r.nonRetryableErrorTypes ?? [])],
   };
-}
-
-/** Stage → every stage from which an item can reach it (its transitive predecessors). */
-function upstreamOf(spec: PipelineSpec): Map<string, Set<string>> {
-  const successors = (name: string): string[] => {
-    const s = spec.stages[name];
-    switch (s.kind) {
-      case 'split':
-        return [...s.routes.map((r) => r.to), s.default];
-      case 'copy':
-        return [...s.to];
-      case 'reduce':
-        return [];
-      default:
-        return s.next ? [s.next] : [];
-    }
-  };
-  const upstream = new Map<string, Set<string>>(Object.keys(spec.stages).map((n) => [n, new Set<string>()]));
-  const visit = (from: string, at: string) => {
-    for (const next of successors(at)) {
-      const set = upstream.get(next)!;
-      if (!set.has(from)) {
-        set.add(from);
-        visit(from, next);
-      }
-    }
-  };
-  for (const name of Object.keys(spec.stages)) visit(name, name);
-  return upstream;
 }
 
 export class PartitionEngine {
@@ -170,7 +157,7 @@ export class PartitionEngine {
     private readonly spec: PipelineSpec,
     private readonly ctx: EngineContext,
   ) {
-    this.upstream = upstreamOf(spec);
+    this.upstream = upstreamOf(Object.keys(spec.stages), specSuccessors(spec));
     this.metrics = new StageItemMetrics(ctx.pipeline);
     if (ctx.recordResults) this.results = new ItemResults(this.positions);
     for (const name of Object.keys(spec.stages)) {
@@ -264,23 +251,12 @@ export class PartitionEngine {
       this.outcome.stages[at].entered += 1;
       this.positions.set(token, at, 'moving');
       switch (stage.kind) {
-        case 'filter': {
-          const passes = this.decide(at, here, () => passesFilter(stage, here));
-          if (passes === undefined) return this.walkEnded(token, start);
-          if (!passes) {
-            this.count(at, 'dropped');
-            this.outcome.dropped += 1;
-            return this.walkEnded(token, start);
-          }
-          this.count(at, 'passed');
-          at = stage.next;
-          break;
-        }
-        case 'split': {
-          const to = this.decide(at, here, () => routeOf(stage, here));
-          if (to === undefined) return this.walkEnded(token, start);
-          this.count(at, 'passed');
-          at = to;
+        case 'filter':
+        case 'split':
+        case 'reduce': {
+          const next = this.pattern(at, stage, here);
+          if (next === walkOver) return this.walkEnded(token, start);
+          at = next;
           break;
         }
         case 'activity':
@@ -301,15 +277,6 @@ export class PartitionEngine {
           const name = at;
           this.positions.set(token, name, 'waiting');
           return this.atJoin(name, () => this.passed(token, start, name, here, stage.next));
-        }
-        case 'reduce': {
-          const acc = this.outcome.reduce[at] ?? emptyReduce();
-          if (this.decide(at, here, () => addToReduce(stage, acc, here)) === undefined)
-            return this.walkEnded(token, start);
-          this.outcome.reduce[at] = acc;
-          this.count(at, 'passed');
-          at = undefined;
-          break;
         }
       }
     }
@@ -395,23 +362,12 @@ export class PartitionEngine {
         this.outcome.stages[at].entered += 1;
         move(at, 'moving');
         switch (stage.kind) {
-          case 'filter': {
-            const passes = this.decide(at, here, () => passesFilter(stage, here));
-            if (passes === undefined) return;
-            if (!passes) {
-              this.count(at, 'dropped');
-              this.outcome.dropped += 1;
-              return;
-            }
-            this.count(at, 'passed');
-            at = stage.next;
-            break;
-          }
-          case 'split': {
-            const to = this.decide(at, here, () => routeOf(stage, here));
-            if (to === undefined) return;
-            this.count(at, 'passed');
-            at = to;
+          case 'filter':
+          case 'split':
+          case 'reduce': {
+            const next = this.pattern(at, stage, here);
+            if (next === walkOver) return;
+            at = next;
             break;
           }
           case 'activity':
@@ -438,19 +394,45 @@ export class PartitionEngine {
             this.count(at, 'passed');
             at = stage.next;
             break;
-          case 'reduce': {
-            const acc = this.outcome.reduce[at] ?? emptyReduce();
-            if (this.decide(at, here, () => addToReduce(stage, acc, here)) === undefined) return;
-            this.outcome.reduce[at] = acc;
-            this.count(at, 'passed');
-            at = undefined;
-            break;
-          }
         }
       }
       this.outcome.completed += 1;
     } finally {
       this.positions.delete(token);
+    }
+  }
+
+  /**
+   * A pattern stage (filter, split, reduce), decided in workflow code for both walks: where the
+   * item goes next (`undefined`: nowhere, it is done), or {@link walkOver} when it was dropped or
+   * dead-lettered here.
+   */
+  private pattern(at: string, stage: FilterStage | SplitStage | ReduceStage, item: PipelineItem): Next {
+    switch (stage.kind) {
+      case 'filter': {
+        const passes = this.decide(at, item, () => passesFilter(stage, item));
+        if (passes === undefined) return walkOver;
+        if (!passes) {
+          this.count(at, 'dropped');
+          this.outcome.dropped += 1;
+          return walkOver;
+        }
+        this.count(at, 'passed');
+        return stage.next;
+      }
+      case 'split': {
+        const to = this.decide(at, item, () => routeOf(stage, item));
+        if (to === undefined) return walkOver;
+        this.count(at, 'passed');
+        return to;
+      }
+      case 'reduce': {
+        const acc = this.outcome.reduce[at] ?? emptyReduce();
+        if (this.decide(at, item, () => addToReduce(stage, acc, item)) === undefined) return walkOver;
+        this.outcome.reduce[at] = acc;
+        this.count(at, 'passed');
+        return undefined;
+      }
     }
   }
 
