@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { createNotifyActivities, NotifyActivities, smsSinkFile } from '../src/activities/signup';
+import { createSignupActivities, SignupActivities, smsSinkFile } from '../src/activities/signup';
 import { mailMessageId } from '../src/activities/signup/message-id';
 import { sinkTransport, webhookTransport } from '../src/activities/signup/sms-transport';
 import { ledgerKey } from '../src/activities/signup/ledger';
@@ -34,14 +34,14 @@ async function failureOf(promise: Promise<unknown>): Promise<Error> {
 describe('notification activities (real SMTP, SMS sink and webhook)', function () {
   let catcher: MailCatcher;
   let dataDir: string;
-  let activities: NotifyActivities;
+  let activities: SignupActivities;
   let store: LocalObjectStore;
 
   before(async () => {
     catcher = await startTestMailCatcher('signup-activities');
     dataDir = signupDataDir('signup-activities');
     store = new LocalObjectStore(path.join(dataDir, 'store'));
-    activities = createNotifyActivities({
+    activities = createSignupActivities({
       smtp: { host: '127.0.0.1', port: catcher.smtpPort },
       from,
       store: () => store,
@@ -129,7 +129,7 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
   it('refuses to make codes with a damaged secret, naming the file and the fix, and mails nothing', async () => {
     const damagedStore = new LocalObjectStore(path.join(dataDir, 'damaged-store'));
     await damagedStore.putBytes(secretKey, '\n'); // e.g. truncated by a full disk
-    const damaged = createNotifyActivities({
+    const damaged = createSignupActivities({
       smtp: { host: '127.0.0.1', port: catcher.smtpPort },
       from,
       store: () => damagedStore,
@@ -161,7 +161,7 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
 
   it('reports an SMTP server that does not answer as a retryable error naming the server', async () => {
     const port = await freePort();
-    const offline = createNotifyActivities({
+    const offline = createSignupActivities({
       smtp: { host: '127.0.0.1', port },
       from,
       store: () => store,
@@ -207,7 +207,7 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/sms`;
     try {
-      const viaWebhook = createNotifyActivities({
+      const viaWebhook = createSignupActivities({
         smtp: { host: '127.0.0.1', port: catcher.smtpPort },
         from,
         store: () => new LocalObjectStore(path.join(dataDir, 'webhook-store')),

@@ -1,4 +1,4 @@
-import { notifyActivitiesFor } from '../activities/signup';
+import { signupActivitiesFor } from '../activities/signup';
 import { stageActivities } from '../activities/pipeline';
 import type { BatchConfig } from '../infra/config';
 import { dataDir } from '../infra/paths';
@@ -12,5 +12,5 @@ type Activities = Record<string, (...args: never[]) => Promise<unknown>>;
  * activities.
  */
 export function shardQueueActivities(taskQueue: string, config: BatchConfig): Activities {
-  return isShardQueueOf(taskQueue, config.signup.queue) ? notifyActivitiesFor(config, dataDir) : stageActivities;
+  return isShardQueueOf(taskQueue, config.signup.queue) ? signupActivitiesFor(config, dataDir) : stageActivities;
 }

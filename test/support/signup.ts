@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { notifyActivitiesFor } from '../../src/activities/signup';
+import { signupActivitiesFor } from '../../src/activities/signup';
 import type { BatchConfig } from '../../src/infra/config';
 import { MailCatcher, startMailCatcher } from '../../src/devstack/mail-catcher';
 import { CaughtMail, listCaughtMails } from '../../src/devstack/mail-inbox';
@@ -52,7 +52,7 @@ export function createShardWorker(
     connection: env.nativeConnection,
     namespace: config.namespace,
     taskQueue: shardQueue(config.signup.queue, shard),
-    activities: notifyActivitiesFor(config, dataDir),
+    activities: signupActivitiesFor(config, dataDir),
     interceptors: { activity: [autoHeartbeat] },
   });
 }

@@ -15,7 +15,7 @@ import { createVerificationActivities } from './send-verification';
 import { sinkTransport, SmsTransport, webhookTransport } from './sms-transport';
 import { legacySecretFile, loadVerificationSecret } from './verification-secret';
 
-export interface NotifyDeps {
+export interface SignupDeps {
   smtp: { host: string; port: number };
   from: string;
   /**
@@ -31,7 +31,7 @@ export interface NotifyDeps {
   sms: SmsTransport;
 }
 
-export function createNotifyActivities(deps: NotifyDeps) {
+export function createSignupActivities(deps: SignupDeps) {
   const transport = nodemailer.createTransport({
     host: deps.smtp.host,
     port: deps.smtp.port,
@@ -60,7 +60,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
   };
 }
 
-export type NotifyActivities = ReturnType<typeof createNotifyActivities>;
+export type SignupActivities = ReturnType<typeof createSignupActivities>;
 
 /** Where the local SMS sink writes: `<dataDir>/sms/outbox.jsonl`. */
 export const smsSinkFile = (dataDir: string) => path.join(dataDir, 'sms', 'outbox.jsonl');
@@ -69,9 +69,9 @@ export const smsSinkFile = (dataDir: string) => path.join(dataDir, 'sms', 'outbo
  * The activities as configured: SMTP server and sender from `config`, ledger and code secret in the
  * process's object store, the SMS sink (a host-local demo stand-in) under `dataDir`.
  */
-export function notifyActivitiesFor(config: BatchConfig, dataDir: string): NotifyActivities {
+export function signupActivitiesFor(config: BatchConfig, dataDir: string): SignupActivities {
   let local: LocalObjectStore | undefined;
-  return createNotifyActivities({
+  return createSignupActivities({
     smtp: { host: smtpHost(config), port: config.mail.smtpPort },
     from: config.mail.from,
     // The configured bucket, or on the local backend this data folder (the store's root on a worker).

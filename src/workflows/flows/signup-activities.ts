@@ -3,10 +3,10 @@
  * queue, with explicit timeouts and a retry policy. Deterministic code: activity types only.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { NotifyActivities } from '../../activities/signup';
+import type { SignupActivities } from '../../activities/signup';
 
-export function notifyActivities(taskQueue: string) {
-  return proxyActivities<NotifyActivities>({
+export function signupActivities(taskQueue: string) {
+  return proxyActivities<SignupActivities>({
     taskQueue,
     startToCloseTimeout: '1 minute',
     // Workers heartbeat for running activities (src/workers/auto-heartbeat.ts): a killed worker's

@@ -8,7 +8,7 @@ import type { SignupEvent } from '../../core/signup-event';
 import type { FilterStage, PipelineItem, SplitStage } from '../../pipelines/spec';
 import { passesFilter } from '../patterns/filter';
 import { routeOf } from '../patterns/splitter';
-import { notifyActivities } from './signup-activities';
+import { signupActivities } from './signup-activities';
 import { notificationsOnMail, notificationsOnSms, welcomeMail } from '../../core/signup-messages';
 
 export interface SignupBranchInput {
@@ -44,7 +44,7 @@ function notificationItem(event: SignupEvent): PipelineItem {
 }
 
 export async function signupWelcome(input: SignupBranchInput): Promise<EmailDelivery> {
-  const { sendEmail } = notifyActivities(input.taskQueue);
+  const { sendEmail } = signupActivities(input.taskQueue);
   return sendEmail({
     key: { workflowId: input.signupWorkflowId, runId: input.signupRunId, step: 'welcome' },
     to: input.event.email,
@@ -56,7 +56,7 @@ export async function signupWelcome(input: SignupBranchInput): Promise<EmailDeli
 export async function signupNotifications(input: SignupBranchInput): Promise<NotificationOutcome> {
   const item = notificationItem(input.event);
   if (!passesFilter(optedIn, item)) return { channel: 'none', reason: 'not opted in' };
-  const { sendEmail, sendSms } = notifyActivities(input.taskQueue);
+  const { sendEmail, sendSms } = signupActivities(input.taskQueue);
   const key = { workflowId: input.signupWorkflowId, runId: input.signupRunId, step: 'notifications-on' };
   if (routeOf(byPreference, item) === 'sms') {
     // Validation guarantees a phone number for preference "sms".

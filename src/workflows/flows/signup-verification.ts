@@ -13,7 +13,7 @@
  */
 import { condition, setHandler, uuid4 } from '@temporalio/workflow';
 import { displayName, type SignupEvent } from '../../core/signup-event';
-import { notifyActivities } from './signup-activities';
+import { signupActivities } from './signup-activities';
 import { formatUtc, verificationMail } from '../../core/signup-messages';
 import { verifiedSignal, type SignupState, type SignupStatus } from './signup-status';
 
@@ -48,7 +48,7 @@ export function verifyByCode(step: VerificationStep, runId: string): Promise<Ver
   setHandler(verifiedSignal, (given) => {
     if (takesCodes(status)) entered.push(given); // later ones: too late, or verified already
   });
-  const { sendVerificationCode, checkVerificationCode } = notifyActivities(taskQueue);
+  const { sendVerificationCode, checkVerificationCode } = signupActivities(taskQueue);
   return (async () => {
     status.expiresAt = expiresAt.toISOString();
     enter('sending-verification');
@@ -96,7 +96,7 @@ export function verifyByCodeInWorkflow(step: VerificationStep): Promise<Verifica
   return (async () => {
     status.expiresAt = expiresAt.toISOString();
     enter('sending-verification');
-    const { sendEmail } = notifyActivities(taskQueue);
+    const { sendEmail } = signupActivities(taskQueue);
     status.verification = await sendEmail({
       key: { workflowId, step: 'verification' },
       to: event.email,
