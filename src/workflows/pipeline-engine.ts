@@ -262,7 +262,7 @@ export class PartitionEngine {
         case 'activity':
         case 'shard': {
           const name = at;
-          const queue = this.decide(at, here, () => this.queueFor(name, stage, here));
+          const queue = this.queueFor(name, stage, here);
           if (queue === undefined) return this.walkEnded(token, start);
           return this.wait(token, name, queue, here, (result) => this.passed(token, start, name, result, stage.next));
         }
@@ -372,8 +372,7 @@ export class PartitionEngine {
           }
           case 'activity':
           case 'shard': {
-            const name = at;
-            const queue = this.decide(at, here, () => this.queueFor(name, stage, here));
+            const queue = this.queueFor(at, stage, here);
             if (queue === undefined) return;
             item = await this.enqueue(token, at, queue, here);
             if (item === undefined) return; // dead-lettered
@@ -471,20 +470,26 @@ export class PartitionEngine {
     return gate;
   }
 
-  /** Items wait per stage, per shard and per origin: batches never mix sources, so each is fair-keyed. */
-  private queueFor(name: string, stage: ActivityStage | ShardStage, item: PipelineItem): WorkQueue {
-    const origin = item.origin ? `@${item.origin}` : '';
-    if (stage.kind === 'shard') {
-      const shard = shardOf(stage, item);
-      const taskQueue = shardQueue(stage.queue, shard);
-      if (!this.shardQueues.has(taskQueue)) {
-        this.shardQueues.add(taskQueue);
-        this.ctx.onShardQueue?.(taskQueue);
+  /**
+   * The queue an item waits in at an activity or shard stage: per stage, per shard and per origin
+   * (batches never mix sources, so each is fair-keyed). Undefined when the item's data cannot place
+   * it (its shard key): it is dead-lettered here.
+   */
+  private queueFor(name: string, stage: ActivityStage | ShardStage, item: PipelineItem): WorkQueue | undefined {
+    return this.decide(name, item, () => {
+      const origin = item.origin ? `@${item.origin}` : '';
+      if (stage.kind === 'shard') {
+        const shard = shardOf(stage, item);
+        const taskQueue = shardQueue(stage.queue, shard);
+        if (!this.shardQueues.has(taskQueue)) {
+          this.shardQueues.add(taskQueue);
+          this.ctx.onShardQueue?.(taskQueue);
+        }
+        return this.queue(`${name}#${shard}${origin}`, name, taskQueue, stage.batchSize ?? 1, false, item.origin);
       }
-      return this.queue(`${name}#${shard}${origin}`, name, taskQueue, stage.batchSize ?? 1, false, item.origin);
-    }
-    const taskQueue = stage.taskQueue ?? this.ctx.defaultActivityQueue;
-    return this.queue(`${name}${origin}`, name, taskQueue, stage.batchSize ?? 1, false, item.origin);
+      const taskQueue = stage.taskQueue ?? this.ctx.defaultActivityQueue;
+      return this.queue(`${name}${origin}`, name, taskQueue, stage.batchSize ?? 1, false, item.origin);
+    });
   }
 
   private copyQueue(name: string): WorkQueue {
