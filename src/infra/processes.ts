@@ -108,7 +108,7 @@ function runnableEntry(entry: string): string {
 /** Runs a TypeScript entry point of this project (`src/….ts`) in a fresh Node process; its compiled file when this runs from dist/. */
 export function startTsProcess(name: string, entry: string, args: string[], options: StartOptions): ManagedProcess {
   const watchParent = options.exitWithParent
-    ? ['--require', runnableEntry(path.join('src', 'runtime', 'exit-with-parent.ts'))]
+    ? ['--require', runnableEntry(path.join('src', 'infra', 'exit-with-parent.ts'))]
     : [];
   const env = options.exitWithParent
     ? { ...(options.env ?? process.env), BATCH_PARENT_PID: String(process.pid) }
