@@ -11,13 +11,11 @@ import { dataDir, displayPath } from '../infra/paths';
 import type { WorkflowServiceHolder } from '../workers/work-stealer';
 
 export async function autoscalerStatusReport(
-  args: string[],
+  configFile: string | undefined,
   client: WorkflowServiceHolder,
   config: BatchConfig,
 ): Promise<string> {
-  const i = args.indexOf('--config');
-  if (i >= 0 && !args[i + 1]) throw new Error('--config needs a file, e.g. deploy/autoscale.yaml.');
-  const file = i >= 0 ? path.resolve(args[i + 1]) : process.env.BATCH_AUTOSCALE_CONFIG || defaultAutoscaleFile;
+  const file = configFile ? path.resolve(configFile) : process.env.BATCH_AUTOSCALE_CONFIG || defaultAutoscaleFile;
   const autoscale = loadAutoscaleConfig(file, config);
   const state = readAutoscalerState(autoscalerStateFile(dataDir));
   const running = state && autoscalerAlive(state) ? state : undefined;

@@ -1,5 +1,5 @@
 /**
- * `npx tsx src/cli/bucket-rescan.ts`: publishes an event per video in the uploads bucket
+ * `npm run cli -- kafka rescan`: publishes an event per video in the uploads bucket
  * (src/client/bucket-rescan.ts) — by default the stack's gateway (.data/s3) and broker (127.0.0.1:9092).
  */
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { dataDir } from '../infra/paths';
 import { storageConfigFromEnv } from '../storage/storage-config';
 import { kafkaSettingsFromEnv } from '../topics/kafka-config';
 
-async function main(): Promise<void> {
+export async function rescanBucket(): Promise<void> {
   const configured = storageConfigFromEnv();
   const s3 =
     configured.s3 ??
@@ -26,11 +26,4 @@ async function main(): Promise<void> {
     log: console.log,
   });
   console.log(`${count} upload(s) of s3://${uploads.bucket}/${uploads.prefix} published to ${bucketEventsTopic}.`);
-}
-
-if (require.main === module) {
-  main().catch((error: Error) => {
-    console.error(`Rescan failed: ${error.message}`);
-    process.exit(1);
-  });
 }

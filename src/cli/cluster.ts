@@ -1,5 +1,5 @@
 /**
- * `npm run cluster`: a Temporal cluster on this machine, the way an operator runs one: PostgreSQL,
+ * `npm run cluster [-- --s3] [--kafka]` (`--help`: every option): a Temporal cluster on this machine, the way an operator runs one: PostgreSQL,
  * the frontend, history, matching and worker services as separate processes, the Web UI server,
  * namespace and search attributes. Builds what is missing, prints every address and stays up until
  * Ctrl-C, which stops everything. State (PostgreSQL data) lives in .data/cluster/ and survives a
@@ -12,30 +12,37 @@ import { displayPath } from '../infra/paths';
 import { kafkaBrokerPlan } from '../devstack/supervised-kafka-broker';
 import { kafkaSettingsFromEnv } from '../topics/kafka-config';
 import { stopAll } from '../infra/processes';
+import { CliCommand, runProgram } from './command';
 
-const usage = `Usage: npm run cluster [-- --s3] [--kafka]
-
-Starts a local Temporal cluster (Temporal Server 1.29.1 on PostgreSQL: frontend, history, matching
-and worker as separate processes, plus the Web UI server) and stays up until Ctrl-C.
---s3 also runs the project's S3 server (Versity S3 Gateway) on 127.0.0.1:BATCH_S3_PORT (7070), bucket
-BATCH_S3_BUCKET (batch), files in BATCH_DATA_DIR/s3; npm start -- --cluster --s3 then runs on it (docs/storage.md).
---kafka also runs the project's Kafka broker (KRaft) on 127.0.0.1:BATCH_KAFKA_PORT (9092; controller
-BATCH_KAFKA_CONTROLLER_PORT 9093), data in BATCH_DATA_DIR/kafka; npm start -- --cluster --kafka then
-publishes and consumes there (docs/kafka.md).
+const program = new CliCommand('npm run cluster --')
+  .description(
+    'Starts a local Temporal cluster (Temporal Server 1.29.1 on PostgreSQL: frontend, history, matching and worker' +
+      ' as separate processes, plus the Web UI server) and stays up until Ctrl-C.',
+  )
+  .option(
+    '--s3',
+    "also run the project's S3 server (Versity S3 Gateway) on 127.0.0.1:BATCH_S3_PORT (7070), bucket " +
+      'BATCH_S3_BUCKET (batch), files in BATCH_DATA_DIR/s3; npm start -- --cluster --s3 then runs on it (docs/storage.md)',
+  )
+  .option(
+    '--kafka',
+    "also run the project's Kafka broker (KRaft) on 127.0.0.1:BATCH_KAFKA_PORT (9092; controller " +
+      'BATCH_KAFKA_CONTROLLER_PORT 9093), data in BATCH_DATA_DIR/kafka; npm start -- --cluster --kafka then ' +
+      'publishes and consumes there (docs/kafka.md)',
+  )
+  .addHelpText(
+    'after',
+    `
 State lives in ${displayPath(localClusterDir)} (BATCH_DATA_DIR/cluster) and survives a restart.
 Use it with TEMPORAL_ADDRESS=127.0.0.1:7233, or run the demo on it: npm start -- --cluster.
 Ports: frontend 7233, Web UI 8233, PostgreSQL 5433 and the rest beside them; BATCH_CLUSTER_PORT_OFFSET=<n>
-adds n to every one. See docs/cluster.md.`;
+adds n to every one. See docs/cluster.md.`,
+  )
+  .action((opts: { s3?: boolean; kafka?: boolean }) => main(opts.s3 === true, opts.kafka === true));
 
 const log = (line: string) => console.log(`[cluster] ${line}`);
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) return void console.log(usage);
-  const s3 = args.includes('--s3');
-  const kafka = args.includes('--kafka');
-  const unknown = args.find((arg) => arg !== '--s3' && arg !== '--kafka');
-  if (unknown !== undefined) throw new Error(`Unknown argument ${unknown}.\n\n${usage}`);
+async function main(s3: boolean, kafka: boolean): Promise<void> {
   const running = runningCluster(localClusterDir);
   if (running) {
     throw new Error(
@@ -81,8 +88,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch(async (error: unknown) => {
-  console.error(`[cluster] ${error instanceof Error ? error.message : String(error)}`);
-  await stopAll();
-  process.exit(1);
-});
+runProgram(program, { prefix: '[cluster] ', exitWhenDone: false, cleanup: stopAll });

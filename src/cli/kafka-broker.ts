@@ -1,5 +1,5 @@
 /**
- * `npx tsx src/cli/kafka-broker.ts`: the project's Kafka broker on its own, for the
+ * `npm run cli -- kafka broker`: the project's Kafka broker on its own, for the
  * hands-on steps of docs/kafka.md (until `npm start -- --kafka` starts it with the stack). Data in
  * .data/kafka (kept across restarts); ports BATCH_KAFKA_PORT / BATCH_KAFKA_CONTROLLER_PORT
  * (9092 / 9093); Ctrl-C stops it.
@@ -11,7 +11,8 @@ import { kafkaBinDir } from '../devstack/tools/kafka';
 import { defaultDeadLetterTopic, kafkaSettingsFromEnv } from '../topics/kafka-config';
 import { ensureTopics } from '../topics/kafka-publisher';
 
-async function main(): Promise<void> {
+/** Runs the broker until Ctrl-C (exit 0) or until it exits by itself (exit 1, its log named). */
+export async function runKafkaBroker(): Promise<void> {
   const settings = kafkaSettingsFromEnv();
   const broker = await startKafkaBroker({
     dir: settings.dir,
@@ -28,20 +29,11 @@ async function main(): Promise<void> {
       `  ${path.join(bin, 'kafka-console-consumer')} --bootstrap-server ${broker.bootstrap} --topic <topic> --from-beginning`,
     ].join('\n'),
   );
-  let stopping = false;
-  const stop = () => {
-    stopping = true;
-    void broker.stop().then(() => process.exit(0));
-  };
+  let stopped: Promise<void> | undefined;
+  const stop = () => void (stopped ??= broker.stop());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await broker.process.exited;
-  if (stopping) return;
-  console.error(`[kafka] the broker exited (${broker.process.exitDescription}); see ${displayPath(broker.logFile)}`);
-  process.exit(1);
+  if (stopped) return stopped;
+  throw new Error(`the broker exited (${broker.process.exitDescription}); see ${displayPath(broker.logFile)}`);
 }
-
-main().catch((error: Error) => {
-  console.error(`[kafka] ${error.message}`);
-  process.exit(1);
-});

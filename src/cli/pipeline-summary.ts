@@ -1,14 +1,5 @@
-import type { PipelineProgress, PipelineRunResult } from '../workflows/pipeline';
-import { progressBar } from './progress-bar';
+import type { PipelineRunResult } from '../workflows/pipeline';
 import { resultsLocationLines } from './results-summary';
-
-export function formatPipelineProgress(p: PipelineProgress): string {
-  const parts = [`${p.done}/${p.total} done`, `${p.running} in flight`];
-  if (p.dropped) parts.push(`${p.dropped} dropped`);
-  if (p.deadLettered) parts.push(`${p.deadLettered} dead-lettered`);
-  parts.push(`partitions ${p.partitions.done}/${p.partitions.total}`);
-  return `${progressBar(p.done, p.total)} ${parts.join(' · ')}`;
-}
 
 /** The run's summary: totals, each stage's counts, reductions and dead letters with reasons. */
 export function formatPipelineSummary(name: string, result: PipelineRunResult, webUi: string): string {

@@ -1,5 +1,5 @@
 /**
- * `npm start [-- [--once] [--concurrency N] [--run NAME] [inputs...]]`: the main job on the
+ * `npm start [-- [--once] [--concurrency N] [--run NAME] [inputs...]]` (`--help`: every option): the main job on the
  * embedded default. Starts Temporal (unless TEMPORAL_ADDRESS is set) and the workers, runs the
  * video thumbnailer on the inputs (or on generated sample videos), then each hands-on flow on its
  * demo inputs (unless inputs or --no-flows are given), prints summaries, and stays up with the
@@ -15,7 +15,6 @@ import { Client } from '@temporalio/client';
 import { ApiServices, startApiServices } from '../api/services';
 import { withLiveProgress } from '../client/pipeline-run';
 import { startThumbnailerRun, thumbnailerOutputDir } from '../client/thumbnailer';
-import { checkedRunName, timestampedRunName } from '../core/run-name';
 import { BatchConfig, loadConfig, workflowUrl } from '../infra/config';
 import { startStack } from '../devstack/embedded-stack';
 import { useLocalCluster } from '../cluster/local';
@@ -24,7 +23,6 @@ import { stopAll } from '../infra/processes';
 import { apiTelemetry } from '../infra/telemetry/api';
 import { generateSampleVideos } from '../devstack/sample-videos';
 import { collect, sourcesFromInputs } from '../sources';
-import { pipelineProgressQuery } from '../workflows/pipeline';
 import { flows } from './flows';
 import { ObjectStore } from '../storage/object-store';
 import { S3ObjectStore } from '../storage/s3-store';
@@ -32,89 +30,83 @@ import { checkStorage, openStorage, useStorage } from '../storage/storage';
 import { StorageConfig, storageEnv } from '../storage/storage-config';
 import { chooseStackStorage, describeStorage, runningGatewayStorage } from '../devstack/stack-storage';
 import { uploadInputs } from '../devstack/upload-inputs';
-import { watchRun } from './watch-run';
+import { watchPipelineRun } from './watch-run';
 import { kafkaSettingsFromEnv, type KafkaSettings } from '../topics/kafka-config';
 import { kafkaBrokerPlan } from '../devstack/supervised-kafka-broker';
 import { kafkaSignupDemo } from './kafka-demo';
 import { bucketEventsTopic } from '../client/bucket-uploads';
-import { formatProgress, formatThumbnailerSummary } from './summary';
+import { CliCommand, runNameOf, runNameOption, runProgram, wholeNumber } from './command';
+import { formatThumbnailerSummary } from './summary';
 
-const usage = `Usage: npm start -- [options] [inputs...]
+interface StartOptions {
+  once?: boolean;
+  flows: boolean;
+  cluster?: boolean;
+  s3?: boolean;
+  kafka?: boolean;
+  concurrency: number;
+  run?: string;
+}
 
-Runs the video thumbnailer on Temporal. Inputs are video files, folders of videos, or .jsonl
-manifests ({"path": "..."} per line). Without inputs, sample videos are generated first and
-every hands-on flow then runs on its demo inputs (${flows.map((f) => f.name).join(', ') || 'none'}).
+interface StartArgs extends Required<Omit<StartOptions, 'run'>> {
+  runName: string;
+  inputs: string[];
+}
 
-Options:
-  --once            run the demo, print the summary and exit (default: stay up until Ctrl-C)
-  --no-flows        run only the thumbnailer
-  --cluster         run on the local Temporal cluster on PostgreSQL: the one \`npm run cluster\` runs, or one
-                    started here and stopped at the end (docs/cluster.md)
-  --s3              keep media, outputs and results in S3: starts the project's S3 server (Versity S3 Gateway)
-                    on 127.0.0.1:BATCH_S3_PORT (7070) over BATCH_DATA_DIR/s3/, bucket BATCH_S3_BUCKET (batch),
-                    uploads the inputs and runs on s3:// URIs (with --cluster: the gateway of \`npm run cluster -- --s3\`
-                    when it runs one). With BATCH_STORAGE=s3 set, that S3 service is used and no gateway starts.
-  --kafka           topics on Apache Kafka: starts the project's broker (KRaft, supervised) on 127.0.0.1:BATCH_KAFKA_PORT
-                    (9092; controller BATCH_KAFKA_CONTROLLER_PORT 9093) over BATCH_DATA_DIR/kafka/, creates the subscribed
-                    topics and the dead-letter topic, and runs the consumer group in the API process; POST /topics/<t>/events
-                    and the inboxes publish there. With BATCH_KAFKA_BROKERS=host:port that Kafka is used and no broker
-                    starts; with --cluster, the broker of \`npm run cluster -- --kafka\` when it runs one (docs/kafka.md).
-  --concurrency N   thumbnailer activity calls at once per stage and partition (default 4)
-  --run NAME        run name (default: demo-<timestamp>); workflow ID thumbnailer/<NAME>
-  --help            this text
-
+const program = new CliCommand('npm start --')
+  .description(
+    'Runs the video thumbnailer on Temporal. Inputs are video files, folders of videos, or .jsonl manifests' +
+      ' ({"path": "..."} per line). Without inputs, sample videos are generated first and every hands-on flow' +
+      ` then runs on its demo inputs (${flows.map((f) => f.name).join(', ') || 'none'}).`,
+  )
+  .argument('[inputs...]', 'video files, folders of videos, or .jsonl manifests')
+  .option('--once', 'run the demo, print the summary and exit (default: stay up until Ctrl-C)')
+  .option('--no-flows', 'run only the thumbnailer')
+  .option(
+    '--cluster',
+    'run on the local Temporal cluster on PostgreSQL: the one `npm run cluster` runs, or one started here and ' +
+      'stopped at the end (docs/cluster.md)',
+  )
+  .option(
+    '--s3',
+    "keep media, outputs and results in S3: starts the project's S3 server (Versity S3 Gateway) on " +
+      '127.0.0.1:BATCH_S3_PORT (7070) over BATCH_DATA_DIR/s3/, bucket BATCH_S3_BUCKET (batch), uploads the inputs ' +
+      'and runs on s3:// URIs (with --cluster: the gateway of `npm run cluster -- --s3` when it runs one). With ' +
+      'BATCH_STORAGE=s3 set, that S3 service is used and no gateway starts.',
+  )
+  .option(
+    '--kafka',
+    "topics on Apache Kafka: starts the project's broker (KRaft, supervised) on 127.0.0.1:BATCH_KAFKA_PORT (9092; " +
+      'controller BATCH_KAFKA_CONTROLLER_PORT 9093) over BATCH_DATA_DIR/kafka/, creates the subscribed topics and ' +
+      'the dead-letter topic, and runs the consumer group in the API process; POST /topics/<t>/events and the ' +
+      'inboxes publish there. With BATCH_KAFKA_BROKERS=host:port that Kafka is used and no broker starts; with ' +
+      '--cluster, the broker of `npm run cluster -- --kafka` when it runs one (docs/kafka.md).',
+  )
+  .option('--concurrency <n>', 'thumbnailer activity calls at once per stage and partition', wholeNumber(1), 4)
+  .addOption(runNameOption('demo', 'run name; workflow ID thumbnailer/<name>'))
+  .addHelpText(
+    'after',
+    `
 Environment: TEMPORAL_ADDRESS (use a cluster instead of the embedded server), TEMPORAL_NAMESPACE,
 TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data), BATCH_API_PORT (8088),
 BATCH_SMTP_HOST (an SMTP server instead of the local mail catcher), BATCH_SMTP_PORT (1025),
 BATCH_MAIL_UI_PORT (1080; the mail catcher's web UI), BATCH_STORAGE (local|s3) and BATCH_S3_ENDPOINT, _BUCKET,
 _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY, _FORCE_PATH_STYLE, _PREFIX (an S3 service; docs/storage.md),
 BATCH_S3_PORT (7070; the gateway of --s3), BATCH_KAFKA_BROKERS, BATCH_KAFKA_PORT (9092), BATCH_KAFKA_CONTROLLER_PORT (9093),
-BATCH_KAFKA_GROUP (batch-router), BATCH_KAFKA_DEAD_LETTER_TOPIC (batch.dead-letters).`;
-
-interface StartArgs {
-  once: boolean;
-  flows: boolean;
-  concurrency: number;
-  runName: string;
-  inputs: string[];
-  cluster: boolean;
-  s3: boolean;
-  kafka: boolean;
-}
-
-function parseArgs(argv: string[]): StartArgs {
-  const args: StartArgs = {
-    once: false,
-    flows: true,
-    concurrency: 4,
-    runName: '',
-    inputs: [],
-    cluster: false,
-    s3: false,
-    kafka: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(usage);
-      process.exit(0);
-    } else if (arg === '--once') args.once = true;
-    else if (arg === '--no-flows') args.flows = false;
-    else if (arg === '--cluster') args.cluster = true;
-    else if (arg === '--s3') args.s3 = true;
-    else if (arg === '--kafka') args.kafka = true;
-    else if (arg === '--concurrency') {
-      args.concurrency = Number(argv[++i]);
-      if (!Number.isInteger(args.concurrency) || args.concurrency < 1)
-        throw new Error('--concurrency needs a whole number ≥ 1.');
-    } else if (arg === '--run') {
-      args.runName = checkedRunName(argv[++i]);
-    } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}.\n\n${usage}`);
-    else args.inputs.push(arg);
-  }
-  if (!args.runName) args.runName = timestampedRunName('demo');
-  return args;
-}
+BATCH_KAFKA_GROUP (batch-router), BATCH_KAFKA_DEAD_LETTER_TOPIC (batch.dead-letters).`,
+  )
+  .action((inputs: string[], opts: StartOptions) =>
+    main({
+      once: opts.once === true,
+      flows: opts.flows,
+      cluster: opts.cluster === true,
+      s3: opts.s3 === true,
+      kafka: opts.kafka === true,
+      concurrency: opts.concurrency,
+      runName: runNameOf(opts, 'demo'),
+      inputs,
+    }),
+  );
 
 const log = (line: string) => console.log(`[start] ${line}`);
 
@@ -136,8 +128,7 @@ async function runFlowDemos(client: Client, config: BatchConfig, runName: string
   if (failed.length > 0) throw new Error(`The demo of ${failed.join(', ')} failed (see above).`);
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(args: StartArgs): Promise<void> {
   // First, before anything creates the SDK Runtime: the API's request metrics.
   const telemetry = apiTelemetry();
   // Storage first: a wrong S3 setting stops here, before any server or run starts.
@@ -235,7 +226,7 @@ async function main(): Promise<void> {
     });
     const webUi = workflowUrl(config, handle.workflowId, (await handle.describe()).runId);
     log(`Started ${handle.workflowId} with ${items.length} items. Follow it in the Web UI: ${webUi}`);
-    const result = await watchRun(withLiveProgress(client, handle), pipelineProgressQuery, formatProgress, log, 2000);
+    const result = await watchPipelineRun(withLiveProgress(client, handle), log, { everyMs: 2000 });
     let summary = formatThumbnailerSummary(result, { webUi, outputDir });
     if (store.kind === 's3') summary = summary.replace(/^Outputs:.*$/m, s3OutputLines(store, args.runName, gatewayDir));
     console.log('\n' + summary + '\n');
@@ -303,8 +294,4 @@ function s3OutputLines(store: ObjectStore, runName: string, gatewayDir: string |
   return lines.join('\n');
 }
 
-main().catch(async (error) => {
-  console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
-  await stopAll();
-  process.exit(1);
-});
+runProgram(program, { prefix: '[start] ', exitWhenDone: false, cleanup: stopAll });

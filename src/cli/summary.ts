@@ -3,8 +3,6 @@ import { displayPath } from '../infra/paths';
 import type { PipelineRunResult } from '../workflows/pipeline';
 import { formatResultsSummary } from './results-summary';
 
-export { formatPipelineProgress as formatProgress } from './pipeline-summary';
-
 const number = (n: number) => n.toLocaleString('en-US');
 
 /**

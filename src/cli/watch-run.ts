@@ -5,12 +5,11 @@
  * 5 minutes (src/cli/temporal-outages.ts): the run goes on on the server either way.
  */
 import type { QueryDefinition } from '@temporalio/common';
-import type { WorkflowHandle } from '@temporalio/client';
-import { pipelineProgressQuery, type pipelineRun, type PipelineRunResult } from '../workflows/pipeline';
-import { formatPipelineProgress } from './pipeline-summary';
+import { pipelineProgressQuery, type PipelineRunResult } from '../workflows/pipeline';
+import { formatPipelineProgress } from './pipeline-progress';
 import { isTransientTemporalError, temporalOutageLimitMs, throughOutages } from './temporal-outages';
 
-interface WatchedRun<R> {
+export interface WatchedRun<R> {
   query<P>(def: QueryDefinition<P, []>): Promise<P>;
   result(): Promise<R>;
   /** Asked while waiting for Temporal: answers once the server is back. */
@@ -94,8 +93,9 @@ function frontendAddressOf(handle: WatchedRun<unknown>): string | undefined {
   return typeof connection?.options?.address === 'string' ? connection.options.address : undefined;
 }
 
+/** A pipeline run's progress line (src/cli/progress.ts) until it ends, then its result. */
 export function watchPipelineRun(
-  handle: WorkflowHandle<typeof pipelineRun>,
+  handle: WatchedRun<PipelineRunResult>,
   log: (line: string) => void,
   options?: WatchOptions,
 ): Promise<PipelineRunResult> {

@@ -19,17 +19,17 @@ import { buildKeys, buildStoreFor, readBuildRecord } from '../../activities/ci-m
 import { grantRepository, registerCommand } from '../../activities/ci-merge/operator-grants';
 import { startPipelineRun } from '../../client/pipeline-run';
 import type { BuildRecord, CommitData, CommitToBuild } from '../../core/commit-build';
-import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { loadPipelineSpecFile } from '../../pipelines/load';
 import type { PipelineItem } from '../../pipelines/spec';
 import { workflowUrl } from '../../infra/config';
 import { gitAnswers } from '../../infra/git';
 import { displayPath, repoRoot } from '../../infra/paths';
 import { CommitListing, listNewCommits, saveCursors } from '../../client/ci-merge';
+import { runNameOf, runNameOption, wholeNumber } from '../command';
 import { watchPipelineRun } from '../watch-run';
 import { createDemoRepositories } from './ci-merge-demo-repos';
 import { formatCiMergeSummary, plural } from './ci-merge-summary';
-import type { CliFlow, FlowContext } from './flow';
+import { defineFlow, type FlowContext } from './flow';
 
 export interface CiMergeOptions {
   repos: string[];
@@ -41,7 +41,6 @@ export interface CiMergeOptions {
   runName: string;
 }
 
-const usage = '<repo dirs or URLs...> [--command CMD] [--all] [--timeout SECONDS] [--run NAME]';
 const specFile = path.join(repoRoot, 'pipelines', 'examples', 'ci-merge.yaml');
 const defaultTimeoutSeconds = 600;
 /** The build stage's activity timeout is 1 hour: a build must be stopped before it. */
@@ -50,39 +49,6 @@ const maxTimeoutSeconds = 3000;
 const maxItemBytes = 1_500_000;
 
 const ciDir = (dataDir: string) => path.join(dataDir, 'ci-merge');
-
-export function parseCiMergeArgs(args: string[]): CiMergeOptions {
-  const options: CiMergeOptions = {
-    repos: [],
-    all: false,
-    timeoutSeconds: defaultTimeoutSeconds,
-    runName: timestampedRunName('ci'),
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value. Usage: run ci-merge ${usage}`);
-      return v;
-    };
-    if (arg === '--all') options.all = true;
-    else if (arg === '--command') options.command = value();
-    else if (arg === '--timeout') {
-      options.timeoutSeconds = Number(value());
-      if (
-        !Number.isInteger(options.timeoutSeconds) ||
-        options.timeoutSeconds < 1 ||
-        options.timeoutSeconds > maxTimeoutSeconds
-      )
-        throw new Error(`--timeout needs a whole number of seconds from 1 to ${maxTimeoutSeconds}.`);
-    } else if (arg === '--run') {
-      options.runName = checkedRunName(value());
-    } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}. Usage: run ci-merge ${usage}`);
-    else options.repos.push(arg);
-  }
-  if (options.repos.length === 0) throw new Error(`Pass one or more git repositories. Usage: run ci-merge ${usage}`);
-  return options;
-}
 
 /** Without --command every repository needs a build command of its own: say which do not have one. */
 async function checkBuildConfigs(listing: CommitListing): Promise<void> {
@@ -138,7 +104,7 @@ export async function runCiMerge(ctx: FlowContext, options: CiMergeOptions): Pro
   ctx.log(
     `Started ${handle.workflowId}: ${plural(items.length, 'commit')} from ${plural(listing.repositories.length, 'repository', 'repositories')}. Web UI: ${webUi}`,
   );
-  const result = await watchPipelineRun(handle, ctx.log);
+  const result = await watchPipelineRun(handle, ctx.log, { show: ctx.progress });
   // Only now: a run that did not finish leaves its commits to be listed again.
   await saveCursors(listing, cursorDir);
 
@@ -159,13 +125,34 @@ export async function runCiMerge(ctx: FlowContext, options: CiMergeOptions): Pro
   });
 }
 
-export const ciMergeFlow: CliFlow = {
+export const ciMergeFlow = defineFlow({
   name: 'ci-merge',
-  usage,
   description:
     'new commits of several git repositories merged into one build-and-test pipeline: each built once in a temporary worktree, passed/failed and log per commit, fair across repositories',
-  async run(args, ctx) {
-    for (const line of await runCiMerge(ctx, parseCiMergeArgs(args))) ctx.log(line);
+  declare: (command) =>
+    command
+      .argument('<repos...>', 'the folders of local git repositories, or their URLs (file://, https://, ssh)')
+      .option('--command <cmd>', "build command for every commit (default: each commit's .batch-ci file)")
+      .option('--all', 'every commit, not only those since the last finished run (recorded results are reused)')
+      .option(
+        '--timeout <seconds>',
+        `a build's time limit, 1 to ${maxTimeoutSeconds}`,
+        wholeNumber(1, maxTimeoutSeconds),
+        defaultTimeoutSeconds,
+      )
+      .addOption(runNameOption('ci', 'run name; workflow ID ci-merge/<name>')),
+  options: (parsed): CiMergeOptions => {
+    const opts = parsed.opts<{ command?: string; all?: boolean; timeout: number; run?: string }>();
+    return {
+      repos: parsed.processedArgs[0] as string[],
+      command: opts.command,
+      all: opts.all === true,
+      timeoutSeconds: opts.timeout,
+      runName: runNameOf(opts, 'ci'),
+    };
+  },
+  async start(options, ctx) {
+    for (const line of await runCiMerge(ctx, options)) ctx.log(line);
   },
   async demo(ctx, runName) {
     const dir = path.join(ciDir(ctx.dataDir), 'demo', runName);
@@ -178,4 +165,4 @@ export const ciMergeFlow: CliFlow = {
     );
     return runCiMerge(ctx, { repos, all: true, timeoutSeconds: 60, runName });
   },
-};
+});

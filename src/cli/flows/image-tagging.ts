@@ -5,7 +5,7 @@
  * report (count, bytes, pixels, histogram of tags → report.json and histogram.svg) written once the
  * run is done. Corrupt files and decompression bombs are dead-lettered with their reason.
  *
- *   npm run cli -- run image-tagging <folder|image files...|s3://bucket/prefix/> [--tag T] [--run NAME]
+ *   npm run cli -- run image-tagging <folder|image files...|s3://bucket/prefix/> [--tag T] [--run NAME]   (--help: all)
  *
  * An `s3://` prefix (or a .jsonl/.csv object of items with a `uri` each) is read by the item reader
  * in pages, on the workers. Outputs under `outputs/image-tagging/<run>/` in the object store (under
@@ -17,7 +17,6 @@ import sharp from 'sharp';
 import { imageTagVocabulary } from '../../activities/image-tagging/image-tags';
 import { runOutputKey } from '../../activities/pipeline/run-outputs';
 import { startPipelineRun, withLiveProgress } from '../../client/pipeline-run';
-import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { didYouMean } from '../../pipelines/did-you-mean';
 import { loadPipelineSpecFile } from '../../pipelines/load';
 import type { PipelineItem, PipelineSpec } from '../../pipelines/spec';
@@ -30,13 +29,12 @@ import { withScratch } from '../../storage/scratch';
 import { localCopyOf } from '../../storage/stage-files';
 import { storage } from '../../storage/storage';
 import type { ItemSource } from '../../workflows/pipeline';
-import { pipelineProgressQuery, type PipelineRunResult } from '../../workflows/pipeline';
-import { formatPipelineProgress } from '../pipeline-summary';
-import { watchRun } from '../watch-run';
-import type { CliFlow, FlowContext } from './flow';
+import type { PipelineRunResult } from '../../workflows/pipeline';
+import { CliCommand, runNameOf, runNameOption } from '../command';
+import { watchPipelineRun } from '../watch-run';
+import { defineFlow, type FlowContext } from './flow';
 import { formatImageTaggingSummary, type ThumbnailListing } from './image-tagging-summary';
 
-const usage = '<folder|image files...|s3://bucket/prefix/> [--tag T] [--run NAME]';
 const specFile = path.join(repoRoot, 'pipelines', 'examples', 'image-tagging.yaml');
 /** Stages of the spec the flow reads or changes. */
 const stages = { chosenTag: 'with-tag', report: 'tag-report', thumbnail: 'thumbnail' } as const;
@@ -50,35 +48,21 @@ export interface ImageTaggingOptions {
   runName: string;
 }
 
-export function parseImageTaggingArgs(args: string[]): ImageTaggingOptions {
-  const options: ImageTaggingOptions = {
-    inputs: [],
-    tag: defaultTag,
-    runName: timestampedRunName('run'),
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--'))
-        throw new Error(`${arg} needs a value. Usage: run image-tagging ${usage}`);
-      return v;
-    };
-    if (arg === '--tag') options.tag = value();
-    else if (arg === '--items') options.inputs.push(value());
-    else if (arg === '--run') {
-      options.runName = checkedRunName(value());
-    } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}. Usage: run image-tagging ${usage}`);
-    else options.inputs.push(arg);
-  }
-  if (options.inputs.length === 0)
-    throw new Error(`Pass a folder of images or image files. Usage: run image-tagging ${usage}`);
-  if (!imageTagVocabulary.includes(options.tag)) {
+/** What a person gets told when no images are given (the argument is optional: --items can name them). */
+const passImages =
+  'Pass a folder of images or image files, or one s3://bucket/prefix/ (or --items s3://…). See: npm run cli -- run image-tagging --help';
+
+/** The options from the parsed command: the images (arguments and --items), a tag images get, the run name. */
+function imageTaggingOptions(parsed: CliCommand): ImageTaggingOptions {
+  const opts = parsed.opts<{ tag: string; items: string[]; run?: string }>();
+  const inputs = [...(parsed.processedArgs[0] as string[]), ...opts.items];
+  if (inputs.length === 0) throw new Error(passImages);
+  if (!imageTagVocabulary.includes(opts.tag)) {
     throw new Error(
-      `--tag ${JSON.stringify(options.tag)} is not a tag images get${didYouMean(options.tag, imageTagVocabulary)} Tags are: ${imageTagVocabulary.join(', ')}.`,
+      `--tag ${JSON.stringify(opts.tag)} is not a tag images get${didYouMean(opts.tag, imageTagVocabulary)} Tags are: ${imageTagVocabulary.join(', ')}.`,
     );
   }
-  return options;
+  return { inputs, tag: opts.tag, runName: runNameOf(opts, 'run') };
 }
 
 /** The example spec with `tag` as the value its chosen-tag split routes to the thumbnails on. */
@@ -107,7 +91,7 @@ async function imageSource(inputs: string[]): Promise<{ source: ItemSource; what
   if (uris.length > 0) {
     if (inputs.length > 1)
       throw new Error(
-        `Pass one s3:// URI of images, or files and folders here, not both. Usage: run image-tagging ${usage}`,
+        'Pass one s3:// URI of images, or files and folders here, not both. See: npm run cli -- run image-tagging --help',
       );
     return { source: { reader: itemReaderOf(uris[0]) }, what: uris[0] };
   }
@@ -168,13 +152,10 @@ export async function runImageTagging(
   ctx.log(`Started ${handle.workflowId}: ${what}, thumbnails for tag "${options.tag}". Web UI: ${webUi}`);
   // Every 2 s: each look asks the run and every running partition (a query each, answered by a
   // worker), which a person watching a bar does not need every second.
-  const result = await watchRun(
-    withLiveProgress(ctx.client, handle),
-    pipelineProgressQuery,
-    formatPipelineProgress,
-    ctx.log,
-    { everyMs: progressEveryMs },
-  );
+  const result = await watchPipelineRun(withLiveProgress(ctx.client, handle), ctx.log, {
+    everyMs: progressEveryMs,
+    show: ctx.progress,
+  });
   const thumbnailKey = runOutputKey(spec.name, options.runName, 'thumbnails');
   const thumbnailDir = storage().uriOf(thumbnailKey);
   const { count: thumbnailCount, listed: thumbnails } = await listThumbnails(thumbnailKey);
@@ -191,12 +172,26 @@ export async function runImageTagging(
   return { result, thumbnails, summary };
 }
 
-export const imageTaggingFlow: CliFlow = {
+export const imageTaggingFlow = defineFlow({
   name: 'image-tagging',
-  usage,
   description: `tag images with sharp, report a histogram of tags (JSON + SVG), thumbnail those with a chosen tag (default ${defaultTag})`,
-  async run(args, ctx) {
-    const { summary } = await runImageTagging(ctx, parseImageTaggingArgs(args));
+  declare: (command) =>
+    command
+      .argument(
+        '[images...]',
+        'a folder of images, image files, or one s3://bucket/prefix/ (or .jsonl/.csv object of items)',
+      )
+      .option('--tag <tag>', `the tag whose images get thumbnails: ${imageTagVocabulary.join(', ')}`, defaultTag)
+      .option(
+        '--items <uri>',
+        'images to read from the object store (an s3:// URI), as the argument does',
+        (uri: string, previous: string[]) => [...previous, uri],
+        [],
+      )
+      .addOption(runNameOption('run', 'run name; workflow ID image-tagging/<name>')),
+  options: imageTaggingOptions,
+  async start(options, ctx) {
+    const { summary } = await runImageTagging(ctx, options);
     for (const line of summary) ctx.log(line);
   },
   async demo(ctx, runName) {
@@ -204,4 +199,7 @@ export const imageTaggingFlow: CliFlow = {
     await generateSampleImages(dir, ctx.log);
     return (await runImageTagging(ctx, { inputs: [dir], tag: defaultTag, runName })).summary;
   },
-};
+});
+
+/** The options of `run image-tagging <words...>`; a usage mistake is thrown. */
+export const parseImageTaggingArgs = (args: string[]): ImageTaggingOptions => imageTaggingFlow.parse(args);

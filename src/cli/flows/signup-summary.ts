@@ -2,12 +2,11 @@
 import type { SignupCounts, SignupOutcome, VerifyOutcome } from '../../client/signup';
 import type { SignupStatus } from '../../workflows/flows/signup';
 import { formatUtc } from '../../core/signup-messages';
-import { progressBar } from '../progress-bar';
+import { progressLine } from '../progress';
 
 /** E.g. `[############------------] 3/6 · 3 sent · 1 verified · 2 waiting · 0 expired · 1 failed` (and `· n locked` when any are). */
 export function formatSignupProgress(counts: SignupCounts, expected: number, settled: number): string {
-  const parts = [
-    `${settled}/${expected}`,
+  const details = [
     `${counts.sent} sent`,
     `${counts.verified} verified`,
     `${counts.waiting} waiting`,
@@ -15,7 +14,7 @@ export function formatSignupProgress(counts: SignupCounts, expected: number, set
     ...(counts.locked ? [`${counts.locked} locked`] : []),
     `${counts.failed} failed`,
   ];
-  return `${progressBar(settled, expected)} ${parts.join(' · ')}`;
+  return progressLine(settled, expected, details);
 }
 
 const expiry = (status: SignupStatus) => (status.expiresAt ? formatUtc(new Date(status.expiresAt)) : 'unknown');

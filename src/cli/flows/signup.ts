@@ -3,7 +3,7 @@
  * verification mail over real SMTP; the sign-up waits (days of workflow time) for the code; once
  * verified, a welcome mail and — for users who opted in — a notification by e-mail or SMS.
  *
- *   npm run cli -- run signup <events.jsonl> [--run NAME] [--wait]
+ *   npm run cli -- run signup <events.jsonl> [--run NAME] [--wait]   (--help: every option)
  *   npm run cli -- verify <userId> <code>
  *
  * `run` starts one workflow per event and shows progress until every verification mail is out
@@ -21,7 +21,6 @@ import {
   StartedSignup,
   verifySignup,
 } from '../../client/signup';
-import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { workflowListUrl } from '../../infra/config';
 import { bareMessageId, listCaughtMails } from '../../devstack/mail-inbox';
 import { displayPath } from '../../infra/paths';
@@ -29,36 +28,10 @@ import { sleep } from '../../infra/wait';
 import { readSignupEvents, UnusableEventLine } from '../../sources/signup-events';
 import { signupWorkflowId } from '../../workflows/flows/signup';
 import { codeInVerificationMail } from '../../core/signup-messages';
+import { runNameOf, runNameOption } from '../command';
 import { throughOutages } from '../temporal-outages';
-import type { CliFlow, FlowContext } from './flow';
+import { defineFlow, type FlowContext } from './flow';
 import { formatSignupLine, formatSignupProgress, formatVerifyOutcome } from './signup-summary';
-
-const usage = '<events.jsonl> [--run NAME] [--wait]';
-
-interface SignupArgs {
-  file: string;
-  runName: string;
-  /** Watch until no sign-up is waiting for its code any more (verified or expired). */
-  wait: boolean;
-}
-
-function parseArgs(args: string[]): SignupArgs {
-  const parsed: SignupArgs = {
-    file: '',
-    runName: timestampedRunName('signup'),
-    wait: false,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--wait') parsed.wait = true;
-    else if (arg === '--run') {
-      parsed.runName = checkedRunName(args[++i]);
-    } else if (arg.startsWith('--') || parsed.file) throw new Error(`Unexpected ${arg}. Usage: run signup ${usage}`);
-    else parsed.file = arg;
-  }
-  if (!parsed.file) throw new Error(`Pass a file of sign-up events. Usage: run signup ${usage}`);
-  return parsed;
-}
 
 interface Submission {
   run: string;
@@ -105,7 +78,7 @@ async function watch(
       ? counts.verified + counts.expired + counts.locked + counts.failed
       : counts.sent + counts.failed;
     const line = formatSignupProgress(counts, expected, settled);
-    if (line !== shown) ctx.log((shown = line));
+    if (line !== shown) (ctx.progress ?? ctx.log)((shown = line));
     const allSent = counts.sent + counts.failed >= expected;
     if (allSent && (!untilSettled || counts.waiting === 0)) return counts;
     if (Date.now() > deadline) {
@@ -213,13 +186,30 @@ async function deliveredLines(ctx: FlowContext, all: Report[]): Promise<string[]
   ];
 }
 
-export const signupFlow: CliFlow = {
+export const signupFlow = defineFlow({
   name: 'signup',
-  usage,
   description:
     'sign-up events sharded by user → verification mail over SMTP → wait days for the code → welcome mail + e-mail/SMS notifications',
-  async run(args, ctx) {
-    const { file, runName, wait } = parseArgs(args);
+  declare: (command) =>
+    command
+      .argument(
+        '<events>',
+        'a JSON-lines file of sign-up events ({"userId", "email", "name", "optIn", "preference", "phone"} per line)',
+      )
+      .addOption(runNameOption('signup', 'run name (search attribute BatchRun)'))
+      .option(
+        '--wait',
+        'watch until no sign-up waits for its code any more (default: until every verification mail is out)',
+      )
+      .addHelpText(
+        'after',
+        '\nThe codes are in the mails (the mail catcher); enter one with: npm run cli -- verify <userId> <code>',
+      ),
+  options: (parsed) => {
+    const opts = parsed.opts<{ run?: string; wait?: boolean }>();
+    return { file: parsed.processedArgs[0] as string, runName: runNameOf(opts, 'signup'), wait: opts.wait === true };
+  },
+  async start({ file, runName, wait }, ctx) {
     const submission = await submit(ctx, file, runName);
     await watch(ctx, submission, wait);
     const all = await reports(submission);
@@ -264,4 +254,4 @@ export const signupFlow: CliFlow = {
       `Web UI: ${workflowListUrl(ctx.config, `BatchRun = "${run}"`)}`,
     ];
   },
-};
+});

@@ -4,7 +4,7 @@
  * as the source reaches, one MP4 at the source's own size when it lies between rungs or below them, an animated GIF
  * preview and a poster — plus a manifest of what ffprobe reads back from every file.
  *
- *   npm run cli -- run transcode <video files or folders...> [--run NAME]
+ *   npm run cli -- run transcode <videos...> [--run NAME]   (--help: every option)
  *
  * Uploads are stored under `uploads/<sha256>.<ext>`, renditions under `renditions/<sha256 of the upload>/` — in
  * `<dataDir>/blobs/` on the local backend, in the bucket with BATCH_STORAGE=s3 — so the same video uploaded again
@@ -13,40 +13,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startTranscodeRun, uploadFiles } from '../../client/transcode';
-import { checkedRunName, timestampedRunName } from '../../core/run-name';
 import { blobStoreFor } from '../../storage/blob-store';
 import { workflowUrl } from '../../infra/config';
 import { generateSampleVideos, SampleSpec } from '../../devstack/sample-videos';
 import { collect, sourcesFromInputs } from '../../sources';
+import { runNameOf, runNameOption } from '../command';
 import { watchPipelineRun } from '../watch-run';
-import type { CliFlow, FlowContext } from './flow';
+import { defineFlow, type FlowContext } from './flow';
 import { formatBytes, formatTranscodeSummary, readSummaryLines } from './transcode-summary';
-
-const usage = '<video files or folders...> [--run NAME]';
 
 /** A 4K source kept tiny (1 s at 5 fps) so the 4K branch of the demo encodes in seconds on a small machine. */
 const demo4k: SampleSpec = { source: 'testsrc2', width: 3840, height: 2160, seconds: 1, fps: 5 };
-
-interface TranscodeArgs {
-  inputs: string[];
-  runName: string;
-}
-
-function parseArgs(args: string[]): TranscodeArgs {
-  const parsed: TranscodeArgs = {
-    inputs: [],
-    runName: timestampedRunName('transcode'),
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--run') {
-      parsed.runName = checkedRunName(args[++i]);
-    } else if (arg.startsWith('--')) throw new Error(`Unknown option ${arg}. Usage: run transcode ${usage}`);
-    else parsed.inputs.push(arg);
-  }
-  if (parsed.inputs.length === 0) throw new Error(`Pass video files or folders. Usage: run transcode ${usage}`);
-  return parsed;
-}
 
 /** Uploads the inputs, runs the flow with a progress line, and returns the summary lines. */
 async function transcodeFiles(ctx: FlowContext, inputs: string[], runName: string): Promise<string[]> {
@@ -61,20 +38,26 @@ async function transcodeFiles(ctx: FlowContext, inputs: string[], runName: strin
   const handle = await startTranscodeRun(ctx.client, ctx.config, { runName, uploads });
   const webUi = workflowUrl(ctx.config, handle.workflowId);
   ctx.log(`Started ${handle.workflowId} with ${uploads.length} uploads. Web UI: ${webUi}`);
-  const result = await watchPipelineRun(handle, ctx.log);
+  const result = await watchPipelineRun(handle, ctx.log, { show: ctx.progress });
   const lines = result.results
     ? await readSummaryLines(result.results.dir, result.results.failureGroups)
     : { completed: [], examples: new Map() };
   return formatTranscodeSummary({ result, lines, store, webUi });
 }
 
-export const transcodeFlow: CliFlow = {
+export const transcodeFlow = defineFlow({
   name: 'transcode',
-  usage,
   description:
     'upload videos and render each to a ladder never above the source (4K/1080p/480p MP4 as reached, source size), GIF preview, poster, manifest',
-  async run(args, ctx) {
-    const { inputs, runName } = parseArgs(args);
+  declare: (command) =>
+    command
+      .argument('<videos...>', 'video files or folders of videos')
+      .addOption(runNameOption('transcode', 'run name; workflow ID transcode/<name>')),
+  options: (parsed) => ({
+    inputs: parsed.processedArgs[0] as string[],
+    runName: runNameOf(parsed.opts(), 'transcode'),
+  }),
+  async start({ inputs, runName }, ctx) {
     const lines = await transcodeFiles(ctx, inputs, runName);
     console.log(['', ...lines].join('\n'));
   },
@@ -88,4 +71,4 @@ export const transcodeFlow: CliFlow = {
     fs.writeFileSync(corrupt, Buffer.concat([Buffer.from('000000186674797069736f6d', 'hex'), Buffer.alloc(4000, 7)]));
     return transcodeFiles(ctx, [...samples, uhd, corrupt], runName);
   },
-};
+});
