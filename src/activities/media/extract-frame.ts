@@ -1,11 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import sharp from 'sharp';
 import { crashSignals, ffmpegFileArg, ffmpegPath, MediaToolLimitError, runMediaTool, stderrSummary } from './ffmpeg';
 import { invalidInput } from '../errors';
 import { fileExists, writeAtomically } from '../../infra/atomic-write';
-import { probeVideoDetailed, type VideoProbe } from './probe';
+import { probeVideoDetailed, videoFacts, type VideoFacts, type VideoProbe } from './probe';
+import { MAX_PIXELS } from './probe-output';
 import { refusedInputReason, safeInputOptions } from './safe-input';
 import type { ExtractedFrame, ExtractFrameInput, VideoInfo } from '../thumbnailer/types';
 
@@ -175,17 +177,81 @@ export function frameWindow(
 const seconds = (s: number) => s.toFixed(6);
 
 /**
+ * Largest picture the decoder may produce (ffmpeg's `-max_pixels`): the probed size with a margin for the padded
+ * buffers decoders check it on (MPEG-4 Part 2 needs ~1.6x the picture at 320x240), so a stream that decodes larger
+ * than its header said fails instead of filling the `thumbnail` window with pictures of a size nobody checked.
+ */
+export function decodeMaxPixels(probe: Pick<VideoProbe, 'codedWidth' | 'codedHeight'>): number {
+  return Math.min(MAX_PIXELS, (probe.codedWidth + 256) * (probe.codedHeight + 256));
+}
+
+/**
+ * Input options for the one ffmpeg run. Facts from the MP4 header hold only for the mov demuxer and its first
+ * video track, so that run names both (`-f mov`, stream `V:0`: the first video that is not cover art, as the probe
+ * picks) instead of letting ffmpeg guess the format from the content.
+ */
+function inputSelection(facts: VideoFacts): { before: string[]; map: string } {
+  const limit = ['-max_pixels', String(decodeMaxPixels(facts.probe))];
+  return facts.source === 'mp4 header'
+    ? { before: [...limit, '-f', 'mov'], map: '0:V:0' }
+    : { before: limit, map: `0:${facts.probe.streamIndex}` };
+}
+
+/**
+ * Square pixels at display size: stretches the dimension that was the stored width by the pixel aspect (after
+ * ffmpeg's automatic rotation that is the height for a quarter turn), from the frame's own aspect, so it is right
+ * whether the container or the codec carries it. A no-op (no conversion) for square pixels.
+ */
+function squarePixelFilters(rotation: number): string[] {
+  const stretched = (size: string) => `'max(1\\,round(${size}))'`;
+  return rotation === 90 || rotation === 270
+    ? [`scale=w=iw:h=${stretched('ih/sar')}`, 'setsar=1']
+    : [`scale=w=${stretched('iw*sar')}:h=ih`, 'setsar=1'];
+}
+
+/** What frame extraction reads in ffmpeg's log (stderr at `-loglevel info`). */
+export interface ExtractionLog {
+  /** The chosen frame's time relative to the seek point (negative for one before it), from `showinfo`. */
+  chosenPtsSeconds?: number;
+  /** `WxH` of a picture the decoder refused because of `-max_pixels`. */
+  oversizedPicture?: string;
+  /** ffmpeg reached the end of the input before it decoded one picture of the stream. */
+  endedWithoutPicture: boolean;
+}
+
+/**
+ * Reads ffmpeg's log of an extraction. Only lines ffmpeg's components write count (they start with `[name @ 0x…]`,
+ * or with ffmpeg's own sentence): the file's metadata is printed into the same log, indented, so a title crafted to
+ * look like one of these lines does not match.
+ */
+export function readExtractionLog(stderr: string): ExtractionLog {
+  // showinfo logs the selected frame; its pts is relative to the seek point because -ss comes before -i.
+  const shown = [
+    ...stderr.matchAll(/^\[Parsed_showinfo_\d+ @ (?:0x)?[0-9a-f]+\][^\n]*?\bpts_time:\s*(-?\d+(?:\.\d+)?)/gm),
+  ];
+  const pts = shown.length > 0 ? Number(shown[shown.length - 1][1]) : undefined;
+  const oversized = /^\[[^\n]*?\] Picture size (\d{1,9}x\d{1,9}) exceeds specified max pixel count/m.exec(stderr);
+  return {
+    chosenPtsSeconds: pts !== undefined && Number.isFinite(pts) ? pts : undefined,
+    oversizedPicture: oversized?.[1],
+    endedWithoutPicture: /^Cannot determine format of input stream \d+:\d+ after EOF/m.test(stderr),
+  };
+}
+
+/**
  * One ffmpeg run writing the chosen frame to `outPath` as PNG. Returns the frame's time in the video, or undefined
  * when ffmpeg produced no frame (nothing decodable in the window).
  */
 async function runExtraction(
-  probe: VideoProbe,
+  facts: VideoFacts,
   videoPath: string,
   seekSeconds: number,
   outPath: string,
   ctx: Context,
   itemId: string,
 ): Promise<number | undefined> {
+  const { probe } = facts;
+  const input = inputSelection(facts);
   const window = frameWindow(seekSeconds, probe);
   // `trim` keeps the window and ends the stream after it (so ffmpeg stops decoding there), `select` samples it, and
   // `thumbnail` picks the candidate closest to their average colour histogram (no black or flash frame).
@@ -196,8 +262,7 @@ async function runExtraction(
   ];
   // showinfo logs the chosen frame's time; then its timestamp is reset to 0, because ffmpeg's output drops a frame
   // stamped more than ~0.6 s before the seek point (one of the window's) as "too early".
-  filters.push('showinfo', 'setpts=PTS-STARTPTS');
-  if (probe.sampleAspectRatio !== 1) filters.push(`scale=${probe.width}:${probe.height}`, 'setsar=1');
+  filters.push('showinfo', 'setpts=PTS-STARTPTS', ...squarePixelFilters(probe.rotation));
   const args = [
     '-hide_banner',
     '-nostdin',
@@ -209,10 +274,11 @@ async function runExtraction(
     // Keep the frames between the keyframe and the seek point (decoded either way) for the window above.
     '-noaccurate_seek',
     ...safeInputOptions(),
+    ...input.before,
     '-i',
     ffmpegFileArg(videoPath),
     '-map',
-    `0:${probe.streamIndex}`,
+    input.map,
     '-an',
     '-sn',
     '-dn',
@@ -261,6 +327,17 @@ async function runExtraction(
     );
   }
   const produced = (await fileExists(outPath)) && (await fs.stat(outPath)).size > 0;
+  const log = readExtractionLog(result.stderr);
+  if (log.oversizedPicture && !produced) {
+    const reason =
+      `its pictures are ${log.oversizedPicture} pixels, more than the ${probe.codedWidth}x${probe.codedHeight} its ` +
+      'header declares';
+    throw invalidInput(
+      `Cannot take a frame of ${videoPath}: ${reason}; the file is broken or crafted. Check the file or remove it ` +
+        'from the batch.',
+      { videoPath, reason },
+    );
+  }
   if (result.exitCode !== 0) {
     const refused = refusedInputReason(result.stderr);
     if (refused) {
@@ -272,6 +349,8 @@ async function runExtraction(
         },
       );
     }
+    // The stream ended before one picture was decoded: as when ffmpeg exits 0 without one (try from the start).
+    if (!produced && log.endedWithoutPicture) return undefined;
     const reason = stderrSummary(result.stderr);
     if (!produced && undecodableHints.some((h) => result.stderr.includes(h))) {
       throw invalidInput(
@@ -283,75 +362,84 @@ async function runExtraction(
     throw new Error(`ffmpeg failed (exit code ${result.exitCode}) extracting a frame from ${videoPath}: ${reason}`);
   }
   if (!produced) return undefined;
-  // showinfo logs the selected frame; its pts is relative to the seek point because -ss comes before -i (negative
-  // for a frame of the window before it).
-  const matches = [...result.stderr.matchAll(/Parsed_showinfo[^\n]*?\bpts_time:\s*(-?\d+(?:\.\d+)?)/g)];
-  const relative = matches.length > 0 ? Number(matches[matches.length - 1][1]) : 0;
-  const at = seekSeconds + (Number.isFinite(relative) ? relative : 0);
+  const at = seekSeconds + (log.chosenPtsSeconds ?? 0);
   return Math.round(Math.min(Math.max(at, 0), probe.durationSeconds) * 1000) / 1000;
 }
 
 /**
  * Activity: takes one representative frame of a video and writes it as PNG to `<outputDir>/<itemId>/frame.png`.
  *
- * Probes first (bad input fails non-retryably), then seeks to about a third of the video and lets ffmpeg's
- * `thumbnail` filter pick the most representative of a few frames sampled from the ~2 s before that point (frames
- * ffmpeg decodes anyway on its way from the keyframe; see {@link frameWindow}) — never blindly frame 0. If nothing
- * can be decoded there (e.g. a truncated file), it tries again from the start. Idempotent: the frame is written
- * atomically, and a retry reuses a complete frame from an earlier attempt on the same unchanged video (recorded in
- * `frame.json` next to it). Heartbeats while ffmpeg runs; cancelling the activity kills ffmpeg.
+ * Reads the video's facts first (bad input fails non-retryably): from the MP4 header in-process when it is a plain
+ * MP4/MOV, else with ffprobe ({@link videoFacts}); then one ffmpeg run seeks to about a third of the video and lets
+ * the `thumbnail` filter pick the most representative of a few frames sampled from the ~2 s before that point
+ * (frames ffmpeg decodes anyway on its way from the keyframe; see {@link frameWindow}) — never blindly frame 0. If
+ * nothing can be decoded there (e.g. a truncated file), it tries again from the start. When ffmpeg fails on facts
+ * read from the header, ffprobe is asked too, so a file it refuses ends with its reason. Idempotent: the frame is
+ * written atomically, and a retry reuses a complete frame from an earlier attempt on the same unchanged video
+ * (recorded in `frame.json` next to it). Heartbeats while ffmpeg runs; cancelling the activity kills ffmpeg.
  */
 export async function extractFrame(input: ExtractFrameInput): Promise<ExtractedFrame> {
   const ctx = Context.current();
   const { itemId } = input;
   const dir = itemOutputDir(input.outputDir, itemId);
-  const probe = await probeVideoDetailed(input.videoPath, {
-    signal: ctx.cancellationSignal,
-    onTick: () => ctx.heartbeat({ itemId, stage: 'probe' }),
-  });
+  const probeOptions = { signal: ctx.cancellationSignal, onTick: () => ctx.heartbeat({ itemId, stage: 'probe' }) };
+  const facts = await videoFacts(input.videoPath, probeOptions);
+  ctx.cancellationSignal.throwIfAborted();
+  const { probe } = facts;
   const videoPath = path.resolve(input.videoPath);
-  const video: VideoInfo = {
-    durationSeconds: probe.durationSeconds,
-    width: probe.width,
-    height: probe.height,
-    codec: probe.codec,
-  };
   const framePath = path.join(dir, 'frame.png');
   const sidecarPath = path.join(dir, 'frame.json');
+  // The display size reported is the frame's: the picture as shown, which is what the probe's size describes.
+  const videoOf = (size: { width: number; height: number }): VideoInfo => ({
+    durationSeconds: probe.durationSeconds,
+    width: size.width,
+    height: size.height,
+    codec: probe.codec,
+  });
 
   const earlier = await reusableFrame(framePath, sidecarPath, videoPath);
   if (earlier) {
     ctx.log.info('Reusing the frame of an earlier attempt', { itemId, framePath });
-    return { itemId, framePath, atSeconds: earlier.atSeconds, width: earlier.width, height: earlier.height, video };
+    const { atSeconds, width, height } = earlier;
+    return { itemId, framePath, atSeconds, width, height, video: videoOf(earlier) };
   }
 
   const identity = await videoIdentity(videoPath);
   const plan = planFrame(probe);
   let atSeconds = 0;
-  await writeAtomically(framePath, async (tmpPath) => {
-    let at = await runExtraction(probe, videoPath, plan.seekSeconds, tmpPath, ctx, itemId);
-    if (at === undefined && plan.seekSeconds > 0) {
-      ctx.log.warn('No frame could be decoded after the seek point; trying from the start', {
-        itemId,
-        videoPath,
-        seekSeconds: plan.seekSeconds,
-      });
-      at = await runExtraction(probe, videoPath, 0, tmpPath, ctx, itemId);
+  try {
+    await writeAtomically(framePath, async (tmpPath) => {
+      let at = await runExtraction(facts, videoPath, plan.seekSeconds, tmpPath, ctx, itemId);
+      if (at === undefined && plan.seekSeconds > 0) {
+        ctx.log.warn('No frame could be decoded after the seek point; trying from the start', {
+          itemId,
+          videoPath,
+          seekSeconds: plan.seekSeconds,
+        });
+        at = await runExtraction(facts, videoPath, 0, tmpPath, ctx, itemId);
+      }
+      if (at === undefined) {
+        throw invalidInput(
+          `No frame of ${videoPath} could be decoded (its ${facts.source} reports ${probe.durationSeconds.toFixed(2)} s ` +
+            `of ${probe.codec}, but ffmpeg produced no picture). The file is probably truncated or corrupt. Check the ` +
+            'file or remove it from the batch.',
+          { videoPath, reason: 'no decodable frame' },
+        );
+      }
+      atSeconds = at;
+    });
+  } catch (err) {
+    // A retryable failure on facts from the header: if ffprobe refuses the file, that is the reason to report.
+    if (facts.source === 'mp4 header' && !(err instanceof ApplicationFailure) && !ctx.cancellationSignal.aborted) {
+      const probed = await probeVideoDetailed(input.videoPath, probeOptions).catch((e: unknown) => e);
+      if (probed instanceof ApplicationFailure) throw probed;
     }
-    if (at === undefined) {
-      throw invalidInput(
-        `No frame of ${videoPath} could be decoded (ffprobe reports ${probe.durationSeconds.toFixed(2)} s of ` +
-          `${probe.codec}, but ffmpeg produced no picture). The file is probably truncated or corrupt. Check the file ` +
-          'or remove it from the batch.',
-        { videoPath, reason: 'no decodable frame' },
-      );
-    }
-    atSeconds = at;
-  });
+    throw err;
+  }
 
   const size = await writtenPngSize(framePath);
   if (!size) throw new Error(`ffmpeg wrote ${framePath} but it is not a readable PNG; will retry.`);
   const sidecar: SidecarV1 = { version: 1, ...identity, atSeconds, width: size.width, height: size.height };
   await writeAtomically(sidecarPath, (tmp) => fs.writeFile(tmp, `${JSON.stringify(sidecar, null, 2)}\n`));
-  return { itemId, framePath, atSeconds, width: size.width, height: size.height, video };
+  return { itemId, framePath, atSeconds, width: size.width, height: size.height, video: videoOf(size) };
 }

@@ -9,6 +9,7 @@ import {
   type ToolRunOptions,
 } from './ffmpeg';
 import { invalidInput } from '../errors';
+import { asProbeJson, readMp4Video } from './mp4-header';
 import { videoProbeOf, whatToDo, type VideoProbe } from './probe-output';
 import { playlistKind, playlistReason, refusedInputReason, safeInputOptions } from './safe-input';
 import type { VideoInfo } from '../thumbnailer/types';
@@ -90,15 +91,10 @@ async function firstBytes(file: string, count: number): Promise<Buffer> {
 }
 
 /**
- * Everything {@link probeVideo} returns plus what frame extraction needs. Throws `invalidInput` (non-retryable) when
- * the file is missing, empty, not a video, a playlist, corrupt, crafted (absurd sizes or durations, output that
- * floods, a crash or a hang of ffprobe), has no video stream or no duration; throws a plain (retryable) Error when
- * ffprobe itself cannot run or is killed from outside.
+ * The checks every read of a user's video starts with, before any tool runs: a usable path naming a regular,
+ * non-empty file that is not a playlist. Returns the absolute path and the size; throws `invalidInput` otherwise.
  */
-export async function probeVideoDetailed(
-  videoPath: string,
-  options: Pick<ToolRunOptions, 'signal' | 'onTick'> = {},
-): Promise<VideoProbe> {
+async function checkedVideoFile(videoPath: string): Promise<{ abs: string; size: number }> {
   const badPath = badPathReason(videoPath);
   if (badPath) {
     throw invalidInput(`Cannot probe ${JSON.stringify(videoPath)}: ${badPath}. Pass the path of a video file.`, {
@@ -117,7 +113,47 @@ export async function probeVideoDetailed(
     const reason = playlistReason(kind);
     throw invalidInput(`Cannot read ${abs} as a video: ${reason}. ${whatToDo}`, { videoPath: abs, reason });
   }
+  return { abs, size };
+}
 
+/** A probe and where its facts come from: the MP4 header read in-process, or ffprobe. */
+export interface VideoFacts {
+  probe: VideoProbe;
+  source: 'mp4 header' | 'ffprobe';
+}
+
+/**
+ * What {@link probeVideoDetailed} returns, without launching ffprobe when the file is a plain MP4/MOV whose header
+ * this process reads exactly as ffprobe would (./mp4-header.ts): the same path, file and playlist checks first, the
+ * same size and duration limits after ({@link videoProbeOf}). Anything else is probed by ffprobe. For callers that
+ * run ffmpeg next anyway: its run is where a header that lies about the stream shows (see extract-frame.ts).
+ */
+export async function videoFacts(
+  videoPath: string,
+  options: Pick<ToolRunOptions, 'signal' | 'onTick'> = {},
+): Promise<VideoFacts> {
+  const { abs, size } = await checkedVideoFile(videoPath);
+  const header = await readMp4Video(abs, size);
+  if (header) return { probe: videoProbeOf(asProbeJson(header), abs), source: 'mp4 header' };
+  return { probe: await ffprobeVideo(abs, options), source: 'ffprobe' };
+}
+
+/**
+ * Everything {@link probeVideo} returns plus what frame extraction needs. Throws `invalidInput` (non-retryable) when
+ * the file is missing, empty, not a video, a playlist, corrupt, crafted (absurd sizes or durations, output that
+ * floods, a crash or a hang of ffprobe), has no video stream or no duration; throws a plain (retryable) Error when
+ * ffprobe itself cannot run or is killed from outside.
+ */
+export async function probeVideoDetailed(
+  videoPath: string,
+  options: Pick<ToolRunOptions, 'signal' | 'onTick'> = {},
+): Promise<VideoProbe> {
+  const { abs } = await checkedVideoFile(videoPath);
+  return ffprobeVideo(abs, options);
+}
+
+/** ffprobe's description of the checked file `abs` (see {@link checkedVideoFile}). */
+async function ffprobeVideo(abs: string, options: Pick<ToolRunOptions, 'signal' | 'onTick'>): Promise<VideoProbe> {
   const fileArg = ffmpegFileArg(abs);
   const args = ['-hide_banner', '-v', 'error', ...safeInputOptions()];
   args.push('-print_format', 'json', '-show_format', '-show_streams', fileArg);
