@@ -16,22 +16,27 @@ import { CliCommand, runProgram } from './command';
 
 const log = (line: string) => console.log(line);
 
-const program = new CliCommand('npm run api --')
-  .description('Serves the HTTP API (docs/api.md) and the inbox watchers of pipelines/subscriptions.yaml until Ctrl-C.')
-  .option(
-    '--kafka',
-    'topics on Kafka: POST /topics/<t>/events and the inboxes publish to the Kafka at BATCH_KAFKA_BROKERS (default ' +
-      '127.0.0.1:BATCH_KAFKA_PORT, the broker of npm start -- --kafka), and this process joins the consumer group ' +
-      'BATCH_KAFKA_GROUP (batch-router) that starts the runs (docs/kafka.md)',
-  )
-  .addHelpText(
-    'after',
-    '\nEnvironment: BATCH_API_PORT (8088), BATCH_API_METRICS_PORT (9463; 0: off), BATCH_API_HOST (127.0.0.1), ' +
-      'BATCH_API_TOKEN (shown only on a terminal), BATCH_API_MAX_CONNECTIONS (256), BATCH_API_REQUEST_TIMEOUT_MS ' +
-      '(30000), BATCH_INPUT_ROOTS, TEMPORAL_ADDRESS, BATCH_DATA_DIR, BATCH_KAFKA_BROKERS, BATCH_KAFKA_PORT (9092), ' +
-      'BATCH_KAFKA_GROUP, BATCH_KAFKA_DEAD_LETTER_TOPIC (batch.dead-letters).',
-  )
-  .action((opts: { kafka?: boolean }) => main(opts.kafka === true));
+/** `npm run api` as a commander program: its options, generated --help, and the action. */
+export function apiProgram(): CliCommand {
+  return new CliCommand('npm run api --')
+    .description(
+      'Serves the HTTP API (docs/api.md) and the inbox watchers of pipelines/subscriptions.yaml until Ctrl-C.',
+    )
+    .option(
+      '--kafka',
+      'topics on Kafka: POST /topics/<t>/events and the inboxes publish to the Kafka at BATCH_KAFKA_BROKERS (default ' +
+        '127.0.0.1:BATCH_KAFKA_PORT, the broker of npm start -- --kafka), and this process joins the consumer group ' +
+        'BATCH_KAFKA_GROUP (batch-router) that starts the runs (docs/kafka.md)',
+    )
+    .addHelpText(
+      'after',
+      '\nEnvironment: BATCH_API_PORT (8088), BATCH_API_METRICS_PORT (9463; 0: off), BATCH_API_HOST (127.0.0.1), ' +
+        'BATCH_API_TOKEN (shown only on a terminal), BATCH_API_MAX_CONNECTIONS (256), BATCH_API_REQUEST_TIMEOUT_MS ' +
+        '(30000), BATCH_INPUT_ROOTS, TEMPORAL_ADDRESS, BATCH_DATA_DIR, BATCH_KAFKA_BROKERS, BATCH_KAFKA_PORT (9092), ' +
+        'BATCH_KAFKA_GROUP, BATCH_KAFKA_DEAD_LETTER_TOPIC (batch.dead-letters).',
+    )
+    .action((opts: { kafka?: boolean }) => main(opts.kafka === true));
+}
 
 async function main(withKafka: boolean): Promise<void> {
   const kafkaSettings = withKafka ? kafkaSettingsFromEnv() : undefined;
@@ -57,4 +62,4 @@ async function main(withKafka: boolean): Promise<void> {
   process.once('SIGTERM', () => void stop());
 }
 
-runProgram(program, { prefix: '[api] ', exitWhenDone: false });
+if (require.main === module) runProgram(apiProgram(), { prefix: '[api] ', exitWhenDone: false });

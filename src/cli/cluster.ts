@@ -14,31 +14,34 @@ import { kafkaSettingsFromEnv } from '../topics/kafka-config';
 import { stopAll } from '../infra/processes';
 import { CliCommand, runProgram } from './command';
 
-const program = new CliCommand('npm run cluster --')
-  .description(
-    'Starts a local Temporal cluster (Temporal Server 1.29.1 on PostgreSQL: frontend, history, matching and worker' +
-      ' as separate processes, plus the Web UI server) and stays up until Ctrl-C.',
-  )
-  .option(
-    '--s3',
-    "also run the project's S3 server (Versity S3 Gateway) on 127.0.0.1:BATCH_S3_PORT (7070), bucket " +
-      'BATCH_S3_BUCKET (batch), files in BATCH_DATA_DIR/s3; npm start -- --cluster --s3 then runs on it (docs/storage.md)',
-  )
-  .option(
-    '--kafka',
-    "also run the project's Kafka broker (KRaft) on 127.0.0.1:BATCH_KAFKA_PORT (9092; controller " +
-      'BATCH_KAFKA_CONTROLLER_PORT 9093), data in BATCH_DATA_DIR/kafka; npm start -- --cluster --kafka then ' +
-      'publishes and consumes there (docs/kafka.md)',
-  )
-  .addHelpText(
-    'after',
-    `
+/** `npm run cluster` as a commander program: its options, generated --help, and the action. */
+export function clusterProgram(): CliCommand {
+  return new CliCommand('npm run cluster --')
+    .description(
+      'Starts a local Temporal cluster (Temporal Server 1.29.1 on PostgreSQL: frontend, history, matching and worker' +
+        ' as separate processes, plus the Web UI server) and stays up until Ctrl-C.',
+    )
+    .option(
+      '--s3',
+      "also run the project's S3 server (Versity S3 Gateway) on 127.0.0.1:BATCH_S3_PORT (7070), bucket " +
+        'BATCH_S3_BUCKET (batch), files in BATCH_DATA_DIR/s3; npm start -- --cluster --s3 then runs on it (docs/storage.md)',
+    )
+    .option(
+      '--kafka',
+      "also run the project's Kafka broker (KRaft) on 127.0.0.1:BATCH_KAFKA_PORT (9092; controller " +
+        'BATCH_KAFKA_CONTROLLER_PORT 9093), data in BATCH_DATA_DIR/kafka; npm start -- --cluster --kafka then ' +
+        'publishes and consumes there (docs/kafka.md)',
+    )
+    .addHelpText(
+      'after',
+      `
 State lives in ${displayPath(localClusterDir)} (BATCH_DATA_DIR/cluster) and survives a restart.
 Use it with TEMPORAL_ADDRESS=127.0.0.1:7233, or run the demo on it: npm start -- --cluster.
 Ports: frontend 7233, Web UI 8233, PostgreSQL 5433 and the rest beside them; BATCH_CLUSTER_PORT_OFFSET=<n>
 adds n to every one. See docs/cluster.md.`,
-  )
-  .action((opts: { s3?: boolean; kafka?: boolean }) => main(opts.s3 === true, opts.kafka === true));
+    )
+    .action((opts: { s3?: boolean; kafka?: boolean }) => main(opts.s3 === true, opts.kafka === true));
+}
 
 const log = (line: string) => console.log(`[cluster] ${line}`);
 
@@ -88,4 +91,5 @@ async function main(s3: boolean, kafka: boolean): Promise<void> {
   });
 }
 
-runProgram(program, { prefix: '[cluster] ', exitWhenDone: false, cleanup: stopAll });
+if (require.main === module)
+  runProgram(clusterProgram(), { prefix: '[cluster] ', exitWhenDone: false, cleanup: stopAll });

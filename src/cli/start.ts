@@ -53,40 +53,42 @@ interface StartArgs extends Required<Omit<StartOptions, 'run'>> {
   inputs: string[];
 }
 
-const program = new CliCommand('npm start --')
-  .description(
-    'Runs the video thumbnailer on Temporal. Inputs are video files, folders of videos, or .jsonl manifests' +
-      ' ({"path": "..."} per line). Without inputs, sample videos are generated first and every hands-on flow' +
-      ` then runs on its demo inputs (${flows.map((f) => f.name).join(', ') || 'none'}).`,
-  )
-  .argument('[inputs...]', 'video files, folders of videos, or .jsonl manifests')
-  .option('--once', 'run the demo, print the summary and exit (default: stay up until Ctrl-C)')
-  .option('--no-flows', 'run only the thumbnailer')
-  .option(
-    '--cluster',
-    'run on the local Temporal cluster on PostgreSQL: the one `npm run cluster` runs, or one started here and ' +
-      'stopped at the end (docs/cluster.md)',
-  )
-  .option(
-    '--s3',
-    "keep media, outputs and results in S3: starts the project's S3 server (Versity S3 Gateway) on " +
-      '127.0.0.1:BATCH_S3_PORT (7070) over BATCH_DATA_DIR/s3/, bucket BATCH_S3_BUCKET (batch), uploads the inputs ' +
-      'and runs on s3:// URIs (with --cluster: the gateway of `npm run cluster -- --s3` when it runs one). With ' +
-      'BATCH_STORAGE=s3 set, that S3 service is used and no gateway starts.',
-  )
-  .option(
-    '--kafka',
-    "topics on Apache Kafka: starts the project's broker (KRaft, supervised) on 127.0.0.1:BATCH_KAFKA_PORT (9092; " +
-      'controller BATCH_KAFKA_CONTROLLER_PORT 9093) over BATCH_DATA_DIR/kafka/, creates the subscribed topics and ' +
-      'the dead-letter topic, and runs the consumer group in the API process; POST /topics/<t>/events and the ' +
-      'inboxes publish there. With BATCH_KAFKA_BROKERS=host:port that Kafka is used and no broker starts; with ' +
-      '--cluster, the broker of `npm run cluster -- --kafka` when it runs one (docs/kafka.md).',
-  )
-  .option('--concurrency <n>', 'thumbnailer activity calls at once per stage and partition', wholeNumber(1), 4)
-  .addOption(runNameOption('demo', 'run name; workflow ID thumbnailer/<name>'))
-  .addHelpText(
-    'after',
-    `
+/** `npm start` as a commander program: its options, generated --help, and the action. */
+export function startProgram(): CliCommand {
+  return new CliCommand('npm start --')
+    .description(
+      'Runs the video thumbnailer on Temporal. Inputs are video files, folders of videos, or .jsonl manifests' +
+        ' ({"path": "..."} per line). Without inputs, sample videos are generated first and every hands-on flow' +
+        ` then runs on its demo inputs (${flows.map((f) => f.name).join(', ') || 'none'}).`,
+    )
+    .argument('[inputs...]', 'video files, folders of videos, or .jsonl manifests')
+    .option('--once', 'run the demo, print the summary and exit (default: stay up until Ctrl-C)')
+    .option('--no-flows', 'run only the thumbnailer')
+    .option(
+      '--cluster',
+      'run on the local Temporal cluster on PostgreSQL: the one `npm run cluster` runs, or one started here and ' +
+        'stopped at the end (docs/cluster.md)',
+    )
+    .option(
+      '--s3',
+      "keep media, outputs and results in S3: starts the project's S3 server (Versity S3 Gateway) on " +
+        '127.0.0.1:BATCH_S3_PORT (7070) over BATCH_DATA_DIR/s3/, bucket BATCH_S3_BUCKET (batch), uploads the inputs ' +
+        'and runs on s3:// URIs (with --cluster: the gateway of `npm run cluster -- --s3` when it runs one). With ' +
+        'BATCH_STORAGE=s3 set, that S3 service is used and no gateway starts.',
+    )
+    .option(
+      '--kafka',
+      "topics on Apache Kafka: starts the project's broker (KRaft, supervised) on 127.0.0.1:BATCH_KAFKA_PORT (9092; " +
+        'controller BATCH_KAFKA_CONTROLLER_PORT 9093) over BATCH_DATA_DIR/kafka/, creates the subscribed topics and ' +
+        'the dead-letter topic, and runs the consumer group in the API process; POST /topics/<t>/events and the ' +
+        'inboxes publish there. With BATCH_KAFKA_BROKERS=host:port that Kafka is used and no broker starts; with ' +
+        '--cluster, the broker of `npm run cluster -- --kafka` when it runs one (docs/kafka.md).',
+    )
+    .option('--concurrency <n>', 'thumbnailer activity calls at once per stage and partition', wholeNumber(1), 4)
+    .addOption(runNameOption('demo', 'run name; workflow ID thumbnailer/<name>'))
+    .addHelpText(
+      'after',
+      `
 Environment: TEMPORAL_ADDRESS (use a cluster instead of the embedded server), TEMPORAL_NAMESPACE,
 TEMPORAL_DEV_PORT (7233), TEMPORAL_UI_PORT (8233), BATCH_DATA_DIR (.data), BATCH_API_PORT (8088),
 BATCH_SMTP_HOST (an SMTP server instead of the local mail catcher), BATCH_SMTP_PORT (1025),
@@ -94,19 +96,20 @@ BATCH_MAIL_UI_PORT (1080; the mail catcher's web UI), BATCH_STORAGE (local|s3) a
 _REGION, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY, _FORCE_PATH_STYLE, _PREFIX (an S3 service; docs/storage.md),
 BATCH_S3_PORT (7070; the gateway of --s3), BATCH_KAFKA_BROKERS, BATCH_KAFKA_PORT (9092), BATCH_KAFKA_CONTROLLER_PORT (9093),
 BATCH_KAFKA_GROUP (batch-router), BATCH_KAFKA_DEAD_LETTER_TOPIC (batch.dead-letters).`,
-  )
-  .action((inputs: string[], opts: StartOptions) =>
-    main({
-      once: opts.once === true,
-      flows: opts.flows,
-      cluster: opts.cluster === true,
-      s3: opts.s3 === true,
-      kafka: opts.kafka === true,
-      concurrency: opts.concurrency,
-      runName: runNameOf(opts, 'demo'),
-      inputs,
-    }),
-  );
+    )
+    .action((inputs: string[], opts: StartOptions) =>
+      main({
+        once: opts.once === true,
+        flows: opts.flows,
+        cluster: opts.cluster === true,
+        s3: opts.s3 === true,
+        kafka: opts.kafka === true,
+        concurrency: opts.concurrency,
+        runName: runNameOf(opts, 'demo'),
+        inputs,
+      }),
+    );
+}
 
 const log = (line: string) => console.log(`[start] ${line}`);
 
@@ -294,4 +297,4 @@ function s3OutputLines(store: ObjectStore, runName: string, gatewayDir: string |
   return lines.join('\n');
 }
 
-runProgram(program, { prefix: '[start] ', exitWhenDone: false, cleanup: stopAll });
+if (require.main === module) runProgram(startProgram(), { prefix: '[start] ', exitWhenDone: false, cleanup: stopAll });

@@ -1,0 +1,156 @@
+/**
+ * The commands of `npm run cli --` (src/cli/main.ts runs them), each with its arguments, options
+ * and generated `--help`. Runs go to TEMPORAL_ADDRESS, or to the embedded stack `npm start` keeps
+ * up (127.0.0.1:7233).
+ */
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { connectToTemporal } from '../client/connect';
+import { listDeadLetters, redriveDeadLetters } from '../client/dead-letters';
+import { verifySignup } from '../client/signup';
+import { PRIORITY_REDRIVE } from '../core/priorities';
+import { loadConfig, workflowUrl } from '../infra/config';
+import { dataDir } from '../infra/paths';
+import { loadPipelineCatalog } from '../pipelines/catalog';
+import type { pipelineRun } from '../workflows/pipeline';
+import { autoscalerStatusReport } from './autoscaler-status';
+import { CliCommand } from './command';
+import { flows } from './flows';
+import { formatVerifyOutcome } from './flows/signup-summary';
+import { kafkaCommand } from './kafka';
+import { formatPipelineSummary } from './pipeline-summary';
+import { terminalProgress } from './progress';
+import { pipelineRunCommand } from './run-pipeline';
+import { watchPipelineRun } from './watch-run';
+
+/** A client of TEMPORAL_ADDRESS for the length of `work`. */
+async function withTemporal<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const connection: Connection = await connectToTemporal(config);
+  try {
+    return await work(new Client({ connection, namespace: config.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Progress bar (one rewritten line on a terminal), then the run's summary. */
+async function followPipelineRun(handle: WorkflowHandle<typeof pipelineRun>, pipeline: string): Promise<void> {
+  const view = terminalProgress();
+  const result = await watchPipelineRun(handle, view.log, { show: view.show });
+  view.end();
+  console.log(formatPipelineSummary(pipeline, result, workflowUrl(loadConfig(), handle.workflowId)));
+}
+
+/** A fresh program (commander keeps what it parsed): `npm run cli --` and every command under it. */
+export function cliProgram(): CliCommand {
+  const program = new CliCommand('npm run cli --')
+    .description('Runs flows and pipelines on Temporal, follows them, and handles their dead letters.')
+    .enablePositionalOptions()
+    .addHelpText(
+      'after',
+      '\nEnvironment: TEMPORAL_ADDRESS (default: the embedded stack of npm start at 127.0.0.1:7233), TEMPORAL_NAMESPACE.',
+    );
+
+  const run = pipelineRunCommand(program, followPipelineRun, withTemporal).commandsGroup(
+    'Hands-on flows (run <flow> --help: its arguments and options):',
+  );
+  for (const flow of flows) {
+    const command = flow.command();
+    run.addCommand(
+      command.action(() => {
+        const start = flow.prepare(command);
+        return withTemporal((client) => {
+          const view = terminalProgress();
+          const ctx = { client, config: loadConfig(), dataDir, log: view.log, progress: view.show };
+          return start(ctx).finally(view.end);
+        });
+      }),
+    );
+  }
+
+  program
+    .command('watch')
+    .description(
+      're-attach to a pipeline run (e.g. after a CLI gave up waiting for Temporal): live progress bar, then the summary',
+    )
+    .argument('<workflowId>', "the run's workflow ID, <pipeline>/<run>")
+    .action((workflowId: string) =>
+      withTemporal(async (client) => {
+        const handle = client.workflow.getHandle<typeof pipelineRun>(workflowId);
+        const { type } = await handle.describe();
+        if (type !== 'pipelineRun')
+          throw new Error(
+            `${workflowId} is a ${type} workflow, not a pipeline run; watch follows pipeline runs (run IDs such as <pipeline>/<run>).`,
+          );
+        await followPipelineRun(handle, workflowId.split('/')[0]);
+      }),
+    );
+
+  const dlq = program.command('dlq').description("a finished run's dead letters: list them, or run them again");
+  dlq
+    .command('list')
+    .description("a finished run's dead letters: item, stage, attempts, error, input")
+    .argument('<workflowId>', "the run's workflow ID, <pipeline>/<run>")
+    .action((workflowId: string) =>
+      withTemporal(async (client) => {
+        const letters = await listDeadLetters(client, workflowId);
+        if (letters.length === 0) console.log(`${workflowId} has no dead letters.`);
+        for (const l of letters) {
+          console.log(
+            `${l.itemId}\tstage ${l.stage}\t${l.attempts} attempt(s)\t[${l.error.type}] ${l.error.message}\t${JSON.stringify(l.input.data)}`,
+          );
+        }
+      }),
+    );
+  dlq
+    .command('redrive')
+    .description(
+      'run them again from the stage they failed at, at a lower priority than new work (redriving twice starts nothing new)',
+    )
+    .argument('<workflowId>', "the run's workflow ID, <pipeline>/<run>")
+    .action((workflowId: string) =>
+      withTemporal(async (client) => {
+        const config = loadConfig();
+        const handles = await redriveDeadLetters(client, config, workflowId);
+        if (handles.length === 0) console.log(`${workflowId} has no dead letters to redrive.`);
+        for (const h of handles)
+          console.log(
+            `Redriving in ${h.workflowId} (priority ${PRIORITY_REDRIVE}). Web UI: ${workflowUrl(config, h.workflowId)}`,
+          );
+      }),
+    );
+
+  program
+    .command('examples')
+    .description('list the example pipelines (pipelines/examples): name, file, description')
+    .action(() => {
+      for (const entry of loadPipelineCatalog().values())
+        console.log(`${entry.name}\t${entry.file}\t${entry.description}`);
+    });
+
+  program
+    .command('verify')
+    .description("enter a sign-up's verification code (from its mail; flow signup)")
+    .argument('<userId>', 'the user ID of the sign-up')
+    .argument('<code>', 'the code from the verification mail')
+    .action((userId: string, code: string) =>
+      withTemporal(async (client) =>
+        console.log(formatVerifyOutcome(userId, await verifySignup(client, userId, code))),
+      ),
+    );
+
+  program
+    .command('status')
+    .description("autoscaled queues: backlog, in flight, workers, min/max and the autoscaler's last decisions")
+    .option(
+      '--config <file>',
+      'the autoscaler configuration (default: BATCH_AUTOSCALE_CONFIG or deploy/autoscale.yaml)',
+    )
+    .action((opts: { config?: string }) =>
+      withTemporal(async (client) => console.log(await autoscalerStatusReport(opts.config, client, loadConfig()))),
+    );
+
+  program.addCommand(kafkaCommand());
+
+  return program;
+}
