@@ -7,45 +7,34 @@
  * branches), which must stay under 256 KB. The thumbnailer and image tagging are in
  * test/scale-10k.test.ts, the transcode flow in scripts/scale-transcode.ts.
  *
- *   node --require tsx/cjs scripts/scale-check.ts [--count 10000]
+ *   node --require tsx/cjs scripts/scale-check.ts [--count 10000] [--data-dir <temp dir>]
  */
-import fs from 'node:fs';
-import os from 'node:os';
+// First: sets BATCH_DATA_DIR (results parts and item manifests go to a folder of this check).
+import { dataDir } from './support/data-dir';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { reportActivities, stageActivities } from '../src/activities/pipeline';
+import { formatResultsSummary } from '../src/cli/results-summary';
+import { startPipelineRun } from '../src/client/pipeline-run';
+import { allSearchAttributes } from '../src/core/search-attributes';
+import { devServerDynamicConfig } from '../src/devstack/dev-server';
+import { ensureTemporalCli } from '../src/devstack/tools/temporal-cli';
+import { loadConfig } from '../src/infra/config';
+import { repoRoot } from '../src/infra/paths';
+import { loadPipelineSpecFile } from '../src/pipelines/load';
+import { autoHeartbeat } from '../src/workers/auto-heartbeat';
+import { quietLogger, workflowsEntry } from '../src/workers/workflow-bundle';
+import { shardQueue } from '../src/workflows/patterns/sharder';
+import { measureHistories } from '../test/support/history-sizes';
+import { numberArg, scriptLog } from './support/args';
 
-const countArg = process.argv.indexOf('--count');
-const count = countArg >= 0 ? Number(process.argv[countArg + 1]) : 10_000;
-// Before anything reads it: results parts and item manifests go to a folder of this check.
-process.env.BATCH_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'scale-check-'));
-
-const log = (line: string) => console.log(`[scale-check] ${line}`);
+const count = numberArg('--count', 10_000);
+const log = scriptLog('scale-check');
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 
 async function main(): Promise<void> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { TestWorkflowEnvironment } = require('@temporalio/testing') as typeof import('@temporalio/testing');
-  const { Worker, bundleWorkflowCode } = require('@temporalio/worker') as typeof import('@temporalio/worker');
-  const { temporal } = require('@temporalio/proto') as typeof import('@temporalio/proto');
-  const { stageActivities, reportActivities } =
-    require('../src/activities/pipeline') as typeof import('../src/activities/pipeline');
-  const { startPipelineRun } = require('../src/client/pipeline-run') as typeof import('../src/client/pipeline-run');
-  const { allSearchAttributes } =
-    require('../src/core/search-attributes') as typeof import('../src/core/search-attributes');
-  const { loadPipelineSpecFile } = require('../src/pipelines/load') as typeof import('../src/pipelines/load');
-  const { devServerDynamicConfig } =
-    require('../src/devstack/dev-server') as typeof import('../src/devstack/dev-server');
-  const { loadConfig } = require('../src/infra/config') as typeof import('../src/infra/config');
-  const { repoRoot } = require('../src/infra/paths') as typeof import('../src/infra/paths');
-  const { ensureTemporalCli } =
-    require('../src/devstack/tools/temporal-cli') as typeof import('../src/devstack/tools/temporal-cli');
-  const { quietLogger, workflowsEntry } =
-    require('../src/workers/workflow-bundle') as typeof import('../src/workers/workflow-bundle');
-  const { formatResultsSummary } = require('../src/cli/results-summary') as typeof import('../src/cli/results-summary');
-  const { shardQueue } =
-    require('../src/workflows/patterns/sharder') as typeof import('../src/workflows/patterns/sharder');
-  const { autoHeartbeat } = require('../src/workers/auto-heartbeat') as typeof import('../src/workers/auto-heartbeat');
-
   const cli = await ensureTemporalCli(() => undefined);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -67,30 +56,6 @@ async function main(): Promise<void> {
     ),
   ]);
   const running = workers.map((w) => w.run());
-
-  const largestEvent = async (workflowId: string) => {
-    let workflows = 0;
-    let events = 0;
-    let largest = { bytes: 0, type: '', workflowId };
-    const pending: { id: string; runId?: string }[] = [{ id: workflowId }];
-    while (pending.length > 0) {
-      const { id, runId } = pending.pop()!;
-      const history = await env.client.workflow.getHandle(id, runId).fetchHistory();
-      workflows += 1;
-      for (const e of history.events ?? []) {
-        events += 1;
-        const bytes = temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
-        if (bytes > largest.bytes) {
-          largest = { bytes, type: temporal.api.enums.v1.EventType[e.eventType as number] ?? '', workflowId: id };
-        }
-        const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
-        if (child?.workflowId) pending.push({ id: child.workflowId, runId: child.runId ?? undefined });
-        const previous = e.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
-        if (previous) pending.push({ id, runId: previous });
-      }
-    }
-    return { workflows, events, largest };
-  };
 
   const flows = [
     {
@@ -118,13 +83,13 @@ async function main(): Promise<void> {
       const handle = await startPipelineRun(env.client, config, spec, { items: flow.items }, { runName });
       const result = await handle.result();
       const seconds = (performance.now() - started) / 1000;
-      const sizes = await largestEvent(handle.workflowId);
+      const sizes = await measureHistories(env.client, handle.workflowId);
       log(
         `${spec.name}: ${result.total} items, ${result.completed} completed, ${result.dropped} dropped, ${result.deadLettered} dead-lettered, ${result.partitions} partitions in ${seconds.toFixed(1)} s`,
       );
       for (const line of formatResultsSummary(result.results)) log(`  ${line}`);
       log(
-        `  histories: ${sizes.workflows}, events: ${sizes.events}, largest event ${kb(sizes.largest.bytes)} (${sizes.largest.type} of ${sizes.largest.workflowId}); result payload ${kb(JSON.stringify(result).length)}`,
+        `  histories: ${sizes.workflows}, events: ${sizes.events}, largest event ${kb(sizes.largest.bytes)} (${sizes.largest.eventType} of ${sizes.largest.workflowId}); result payload ${kb(JSON.stringify(result).length)}`,
       );
       if (sizes.largest.bytes >= 256 * 1024) {
         failed = true;
@@ -136,7 +101,7 @@ async function main(): Promise<void> {
     await Promise.all(running);
     await env.teardown();
   }
-  log(`data folder: ${process.env.BATCH_DATA_DIR}`);
+  log(`data folder: ${dataDir}`);
   if (failed) process.exit(1);
 }
 

@@ -11,73 +11,38 @@
  * rendered); the rest are distinct files that are not videos, dead-lettered at the probe with one reason. Every
  * input has its own bytes (content-addressed uploads would otherwise fold them into one).
  */
+// First: sets BATCH_DATA_DIR (results parts and item manifests go under the data folder).
+import { dataDir } from './support/data-dir';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createTranscodeActivities } from '../src/activities/transcode';
+import { formatTranscodeSummary, readSummaryLines } from '../src/cli/flows/transcode-summary';
+import { ensureSearchAttributes } from '../src/client/search-attributes';
+import { startTranscodeRun, uploadFiles } from '../src/client/transcode';
+import { startDevServer } from '../src/devstack/dev-server';
+import { generateSampleVideos } from '../src/devstack/sample-videos';
+import { ensureTemporalCli } from '../src/devstack/tools/temporal-cli';
+import { loadConfig } from '../src/infra/config';
+import { freePort } from '../src/infra/wait';
+import { collect, ListSource } from '../src/sources';
+import { BlobStore } from '../src/storage/blob-store';
+import { autoHeartbeat } from '../src/workers/auto-heartbeat';
+import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
+import { measureHistories } from '../test/support/history-sizes';
+import { numberArg, scriptLog } from './support/args';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]?.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} needs a whole number, not ${process.argv[i + 1]}`);
-  return n;
-}
-
-const count = arg('--count', 10_000);
-const valid = Math.min(count, arg('--valid', 100));
-const partitionSize = arg('--partition-size', 200);
-const partitionWindow = arg('--window', 4);
-const videoSlots = arg('--video-slots', 2);
-const dataDirArg = process.argv.includes('--data-dir') ? process.argv[process.argv.indexOf('--data-dir') + 1] : '';
-const dataDir = path.resolve(dataDirArg || fs.mkdtempSync(path.join(os.tmpdir(), 'scale-transcode-')));
-// Before anything reads it: results parts and item manifests go under the data folder.
-process.env.BATCH_DATA_DIR = dataDir;
-
-const log = (line: string) => console.log(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}`);
-
-/** Bytes of a Payloads message (what the 2 MB limit counts). */
-interface PayloadsLike {
-  payloads?: { data?: Uint8Array | null; metadata?: Record<string, Uint8Array> | null }[] | null;
-}
-function payloadBytes(p: PayloadsLike | null | undefined): number {
-  let n = 0;
-  for (const payload of p?.payloads ?? []) {
-    n += payload.data?.length ?? 0;
-    for (const value of Object.values(payload.metadata ?? {})) n += value.length;
-  }
-  return n;
-}
+const count = numberArg('--count', 10_000);
+const valid = Math.min(count, numberArg('--valid', 100));
+const partitionSize = numberArg('--partition-size', 200);
+const partitionWindow = numberArg('--window', 4);
+const videoSlots = numberArg('--video-slots', 2);
+const log = scriptLog('scale');
 
 async function main(): Promise<void> {
-  // Loaded here, after BATCH_DATA_DIR is set (static imports would read it first).
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
-  const { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } =
-    require('@temporalio/worker') as typeof import('@temporalio/worker');
-  const { temporal } = require('@temporalio/proto') as typeof import('@temporalio/proto');
-  const { createTranscodeActivities } =
-    require('../src/activities/transcode') as typeof import('../src/activities/transcode');
-  const { ensureSearchAttributes } =
-    require('../src/client/search-attributes') as typeof import('../src/client/search-attributes');
-  const { startTranscodeRun, uploadFiles } =
-    require('../src/client/transcode') as typeof import('../src/client/transcode');
-  const { formatTranscodeSummary, readSummaryLines } =
-    require('../src/cli/flows/transcode-summary') as typeof import('../src/cli/flows/transcode-summary');
-  const { BlobStore } = require('../src/storage/blob-store') as typeof import('../src/storage/blob-store');
-  const { loadConfig } = require('../src/infra/config') as typeof import('../src/infra/config');
-  const { startDevServer } = require('../src/devstack/dev-server') as typeof import('../src/devstack/dev-server');
-  const { generateSampleVideos } =
-    require('../src/devstack/sample-videos') as typeof import('../src/devstack/sample-videos');
-  const { ensureTemporalCli } =
-    require('../src/devstack/tools/temporal-cli') as typeof import('../src/devstack/tools/temporal-cli');
-  const { freePort } = require('../src/infra/wait') as typeof import('../src/infra/wait');
-  const { autoHeartbeat } = require('../src/workers/auto-heartbeat') as typeof import('../src/workers/auto-heartbeat');
-  const { buildWorkflowBundle } =
-    require('../src/workers/workflow-bundle') as typeof import('../src/workers/workflow-bundle');
-  const { collect, ListSource } = require('../src/sources') as typeof import('../src/sources');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-
   // Every dead letter is a warning in the workers' log: show errors only.
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
@@ -173,42 +138,12 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
 
     // Every workflow of the run: the largest payload in any history, and the largest history.
-    let largest = { bytes: 0, where: '' };
-    let longest = { events: 0, bytes: 0, workflowId: '' };
-    let executions = 0;
-    let events = 0;
-    for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "${handle.workflowId}"` })) {
-      executions += 1;
-      const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      const bytes = temporal.api.history.v1.History.encode(history).finish().length;
-      const n = history.events?.length ?? 0;
-      events += n;
-      if (bytes > longest.bytes) longest = { events: n, bytes, workflowId: wf.workflowId };
-      for (const e of history.events ?? []) {
-        const found: [string, PayloadsLike | null | undefined][] = [
-          ['workflow input', e.workflowExecutionStartedEventAttributes?.input],
-          ['workflow result', e.workflowExecutionCompletedEventAttributes?.result],
-          ['continue-as-new input', e.workflowExecutionContinuedAsNewEventAttributes?.input],
-          ['activity input', e.activityTaskScheduledEventAttributes?.input],
-          ['activity result', e.activityTaskCompletedEventAttributes?.result],
-          ['child input', e.startChildWorkflowExecutionInitiatedEventAttributes?.input],
-          ['child result', e.childWorkflowExecutionCompletedEventAttributes?.result],
-        ];
-        for (const [what, payloads] of found) {
-          const size = payloadBytes(payloads);
-          const name =
-            e.activityTaskScheduledEventAttributes?.activityType?.name ??
-            e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ??
-            '';
-          if (size > largest.bytes)
-            largest = { bytes: size, where: `${what}${name ? ` (${name})` : ''} in ${wf.workflowId}` };
-        }
-      }
-    }
+    const sizes = await measureHistories(client, handle.workflowId);
+    const { largestPayload: largest, longest } = sizes;
     const measured = [
       `Largest payload: ${(largest.bytes / 1024).toFixed(1)} KiB — ${largest.where}`,
       `Largest history: ${longest.events} events, ${(longest.bytes / 1024).toFixed(1)} KiB — ${longest.workflowId}`,
-      `Histories: ${executions} executions, ${events} events`,
+      `Histories: ${sizes.workflows} executions, ${sizes.events} events`,
     ];
     if (!result) {
       const p = await handle.query<{ done: number; deadLettered: number }>('progress');

@@ -16,28 +16,34 @@
  *
  * Without --data-dir everything goes to a temporary folder that is removed at the end.
  */
+// First: sets BATCH_DATA_DIR (this process's scratch, the upload's hashing copy, goes under it).
+import { dataDir, dataDirIsTemporary } from './support/data-dir';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Client, Connection } from '@temporalio/client';
+import { ffmpegPath } from '../src/activities/media/ffmpeg';
+import { readResultLines } from '../src/activities/pipeline/results';
+import { ensureSearchAttributes } from '../src/client/search-attributes';
+import { startTranscodeRun, uploadFiles } from '../src/client/transcode';
+import { startDevServer } from '../src/devstack/dev-server';
+import { startS3Gateway } from '../src/devstack/s3-gateway';
+import { ensureTemporalCli } from '../src/devstack/tools/temporal-cli';
+import { loadConfig } from '../src/infra/config';
+import { freePort } from '../src/infra/wait';
+import { startWorkerProcess } from '../src/infra/worker-process';
+import { collect, ListSource } from '../src/sources';
+import { BlobStore } from '../src/storage/blob-store';
+import { S3ObjectStore } from '../src/storage/s3-store';
+import { useStorage } from '../src/storage/storage';
+import { storageEnv } from '../src/storage/storage-config';
+import { buildWorkflowBundle } from '../src/workers/workflow-bundle';
+import { numberArg, scriptLog } from './support/args';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number, not ${process.argv[i + 1]}`);
-  return n;
-}
-
-const sizeMiB = arg('--mb', 2048);
-const limitMiB = arg('--limit-mib', 512);
-const dataDirArg = process.argv.includes('--data-dir') ? process.argv[process.argv.indexOf('--data-dir') + 1] : '';
-const dataDir = path.resolve(dataDirArg || fs.mkdtempSync(path.join(os.tmpdir(), 'transcode-2gb-')));
-// Before anything reads it: this process's scratch (the upload's hashing copy) goes under it.
-process.env.BATCH_DATA_DIR = dataDir;
-
-const log = (line: string) => console.log(`[transcode-2gb ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const sizeMiB = numberArg('--mb', 2048, 'positive');
+const limitMiB = numberArg('--limit-mib', 512, 'positive');
+const log = scriptLog('transcode-2gb');
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const secondsSince = (t: number) => ((performance.now() - t) / 1000).toFixed(0);
 
@@ -75,32 +81,6 @@ function makeSource(file: string, ffmpeg: string): void {
 }
 
 async function main(): Promise<void> {
-  // Loaded here, after BATCH_DATA_DIR is set (static imports would read it first).
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
-  const { readResultLines } =
-    require('../src/activities/pipeline/results') as typeof import('../src/activities/pipeline/results');
-  const { ensureSearchAttributes } =
-    require('../src/client/search-attributes') as typeof import('../src/client/search-attributes');
-  const { startTranscodeRun, uploadFiles } =
-    require('../src/client/transcode') as typeof import('../src/client/transcode');
-  const { BlobStore } = require('../src/storage/blob-store') as typeof import('../src/storage/blob-store');
-  const { loadConfig } = require('../src/infra/config') as typeof import('../src/infra/config');
-  const { startDevServer } = require('../src/devstack/dev-server') as typeof import('../src/devstack/dev-server');
-  const { startS3Gateway } = require('../src/devstack/s3-gateway') as typeof import('../src/devstack/s3-gateway');
-  const { ffmpegPath } = require('../src/activities/media/ffmpeg') as typeof import('../src/activities/media/ffmpeg');
-  const { ensureTemporalCli } =
-    require('../src/devstack/tools/temporal-cli') as typeof import('../src/devstack/tools/temporal-cli');
-  const { freePort } = require('../src/infra/wait') as typeof import('../src/infra/wait');
-  const { startWorkerProcess } = require('../src/infra/worker-process') as typeof import('../src/infra/worker-process');
-  const { S3ObjectStore } = require('../src/storage/s3-store') as typeof import('../src/storage/s3-store');
-  const { storageEnv } = require('../src/storage/storage-config') as typeof import('../src/storage/storage-config');
-  const { useStorage } = require('../src/storage/storage') as typeof import('../src/storage/storage');
-  const { collect, ListSource } = require('../src/sources') as typeof import('../src/sources');
-  const { buildWorkflowBundle } =
-    require('../src/workers/workflow-bundle') as typeof import('../src/workers/workflow-bundle');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-
   log(`data folder ${dataDir}`);
   const source = path.join(dataDir, `source-${sizeMiB}mib.mp4`);
   makeSource(source, ffmpegPath());
@@ -179,7 +159,7 @@ async function main(): Promise<void> {
     s3.client.destroy();
     await gateway.stop();
     await server.stop();
-    if (!dataDirArg) fs.rmSync(dataDir, { recursive: true, force: true });
+    if (dataDirIsTemporary) fs.rmSync(dataDir, { recursive: true, force: true });
   }
   process.exit(failed ? 1 : 0);
 }
