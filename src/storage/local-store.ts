@@ -9,17 +9,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { writeAtomically } from '../infra/atomic-write';
-import {
-  checkKey,
-  ListPage,
-  ObjectMissingError,
-  ObjectStore,
-  PutOptions,
-  PutResult,
-  StorageConfigError,
-  StorageUriError,
-  StoredObject,
-} from './object-store';
+import type { ListPage, ObjectStore, PutOptions, PutResult, StoredObject } from './object-store';
+import { checkKey, ObjectMissingError, StorageConfigError, StorageUriError } from './object-store';
 
 export class LocalObjectStore implements ObjectStore {
   readonly kind = 'local' as const;

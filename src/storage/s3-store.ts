@@ -21,18 +21,8 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  checkKey,
-  joinKey,
-  ListPage,
-  ObjectMissingError,
-  ObjectStore,
-  PutOptions,
-  PutResult,
-  StorageConfigError,
-  StorageUriError,
-  StoredObject,
-} from './object-store';
+import type { ListPage, ObjectStore, PutOptions, PutResult, StoredObject } from './object-store';
+import { checkKey, joinKey, ObjectMissingError, StorageConfigError, StorageUriError } from './object-store';
 import type { S3Settings } from './storage-config';
 
 const partBytes = 16 * 1024 * 1024;
