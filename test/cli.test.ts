@@ -68,6 +68,7 @@ describe('command lines', function () {
         'examples',
         'verify <userId> <code>',
         'status',
+        'retired',
         'kafka',
       ])
         assert.ok(out.includes(command), `${command} in:\n${out}`);

@@ -6,6 +6,7 @@
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { connectToTemporal } from '../client/connect';
 import { listDeadLetters, redriveDeadLetters } from '../client/dead-letters';
+import { formatRetiredReport, runningRetiredWorkflows } from '../client/retired-workflows';
 import { verifySignup } from '../client/signup';
 import { PRIORITY_REDRIVE } from '../core/priorities';
 import { loadConfig, workflowUrl } from '../infra/config';
@@ -148,6 +149,15 @@ export function cliProgram(): CliCommand {
     )
     .action((opts: { config?: string }) =>
       withTemporal(async (client) => console.log(await autoscalerStatusReport(opts.config, client, loadConfig()))),
+    );
+
+  program
+    .command('retired')
+    .description(
+      'running executions of the retired workflow types (the first thumbnailer and transcode flow): once all are 0, their code can go (docs/architecture.md)',
+    )
+    .action(() =>
+      withTemporal(async (client) => console.log(formatRetiredReport(await runningRetiredWorkflows(client)))),
     );
 
   program.addCommand(kafkaCommand());
