@@ -18,7 +18,7 @@ import { repoRoot } from '../src/infra/paths';
 import { ensureTemporalCli } from '../src/devstack/tools/temporal-cli';
 import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
 import { pipelineRun } from '../src/workflows/pipeline';
-import { thumbnailer, ThumbnailerInput } from '../src/workflows/flows/thumbnailer';
+import { thumbnailer, type ThumbnailerInput } from '../src/workflows/flows/thumbnailer';
 import { createTranscodeActivities } from '../src/activities/transcode';
 import { startSignup, verifySignup } from '../src/client/signup';
 import { uploadFiles } from '../src/client/transcode';
@@ -30,7 +30,8 @@ import { codeInVerificationMail } from '../src/core/signup-messages';
 import { withPipelineWorkers } from '../test/support/pipeline-workers';
 import { mailsTo, signupConfig, startTestMailCatcher, waitForSignup, withSignupWorkers } from '../test/support/signup';
 import { isolatedConfig } from '../test/support/config';
-import { items, standIns } from '../test/support/stand-ins';
+import { runJoinSpec } from '../test/support/pipeline-specs';
+import { items, standIns, thumbnailerInput } from '../test/support/stand-ins';
 import { withWorkers } from '../test/support/workers';
 
 const historiesDir = path.join(repoRoot, 'test', 'histories');
@@ -127,17 +128,7 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
   },
   {
     name: 'pipeline-run-join',
-    spec: {
-      name: 'run-join',
-      start: 'work',
-      partitionSize: 2,
-      stages: {
-        work: { kind: 'activity', activity: 'sleep', next: 'barrier' },
-        barrier: { kind: 'join', next: 'after' },
-        after: { kind: 'activity', activity: 'annotate', batchSize: 5, next: 'done' },
-        done: { kind: 'reduce', histogram: ['trail'] },
-      },
-    },
+    spec: runJoinSpec(2, 5),
     items: Array.from({ length: 5 }, (_, i) => ({ id: `item-${i}`, data: { sleepMs: 100 * (i + 1) } })),
   },
   {
@@ -275,15 +266,10 @@ async function main(): Promise<void> {
     for (const scenario of scenarios) {
       if (!shouldRecord(scenario.name)) continue;
       const config = isolatedConfig(env.address);
-      const input: ThumbnailerInput = {
-        items: items(3),
-        outputDir: '/out',
-        sizes: [{ width: 320, format: 'jpeg' }],
-        concurrency: 2,
-        queues: { video: config.queues.video, image: config.queues.image },
+      const input = thumbnailerInput(config, {
         retry: { initialInterval: '10 ms', maximumAttempts: 2 },
         ...scenario.input,
-      };
+      });
       const workflowId = `record/${scenario.name}`;
       await withWorkers(env, config, scenario.acts, () =>
         env.client.workflow.execute(thumbnailer, { taskQueue: config.queues.workflow, workflowId, args: [input] }),

@@ -11,6 +11,7 @@ import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
 import { pipelinePartition, pipelineRun, PipelineRunInput, PipelineRunResult } from '../src/workflows/pipeline';
 import { isolatedConfig } from './support/config';
 import { withPipelineWorkers } from './support/pipeline-workers';
+import { runJoinSpec } from './support/pipeline-specs';
 import { createTimeSkippingServer } from './support/servers';
 
 const users = (n: number): PipelineItem[] =>
@@ -192,22 +193,11 @@ describe('pipeline interpreter (time-skipping server)', function () {
   });
 
   it('a join is a barrier across all partitions of the run', async () => {
-    const spec: PipelineSpec = {
-      name: 'run-join',
-      start: 'work',
-      partitionSize: 3,
-      stages: {
-        work: { kind: 'activity', activity: 'sleep', next: 'barrier' },
-        barrier: { kind: 'join', next: 'after' },
-        after: { kind: 'activity', activity: 'annotate', batchSize: 10, next: 'count' },
-        count: { kind: 'reduce', histogram: ['trail'] },
-      },
-    };
     // Partition 2 is the straggler: its items take longest.
     const items = users(9).map((u, i) => ({ ...u, data: { ...u.data, sleepMs: i >= 6 ? 1500 : 50 } }));
-    const result = await run(spec, { items });
+    const result = await run(runJoinSpec(3, 10), { items });
     assert.equal(result.partitions, 3);
-    assert.equal(result.reduce.count.count, 9);
+    assert.equal(result.reduce.done.count, 9);
     const times = async (k: number) => {
       const events = (await env.client.workflow.getHandle(`run-join/run/p${k}`).fetchHistory()).events ?? [];
       const at = (e: (typeof events)[number]) =>

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { thumbnailer, ThumbnailerInput } from '../src/workflows/flows/thumbnailer';
-import { items, standIns } from './support/stand-ins';
+import { thumbnailer } from '../src/workflows/flows/thumbnailer';
+import { items, standIns, thumbnailerInput } from './support/stand-ins';
 import { createTimeSkippingServer } from './support/servers';
 import { isolatedConfig } from './support/config';
 import { withWorkers } from './support/workers';
@@ -23,18 +23,6 @@ describe('thumbnailer workflow (time-skipping server)', function () {
     await env?.teardown();
   });
 
-  function input(config: ReturnType<typeof isolatedConfig>, overrides: Partial<ThumbnailerInput>): ThumbnailerInput {
-    return {
-      items: items(6),
-      outputDir: '/out',
-      sizes: [{ width: 320, format: 'jpeg' }],
-      concurrency: 2,
-      queues: { video: config.queues.video, image: config.queues.image },
-      retry: { initialInterval: '10 ms', maximumAttempts: 3 },
-      ...overrides,
-    };
-  }
-
   it('processes every item once, never more than `concurrency` at a time, and joins them in a contact sheet', async () => {
     const config = isolatedConfig();
     const acts = standIns();
@@ -42,7 +30,7 @@ describe('thumbnailer workflow (time-skipping server)', function () {
       env.client.workflow.execute(thumbnailer, {
         taskQueue: config.queues.workflow,
         workflowId: 'ok-run',
-        args: [input(config, {})],
+        args: [thumbnailerInput(config, {})],
       }),
     );
     assert.equal(result.progress.succeeded, 6);
@@ -75,7 +63,7 @@ describe('thumbnailer workflow (time-skipping server)', function () {
       env.client.workflow.execute(thumbnailer, {
         taskQueue: config.queues.workflow,
         workflowId: 'bad-item',
-        args: [input(config, {})],
+        args: [thumbnailerInput(config, {})],
       }),
     );
     assert.equal(result.progress.succeeded, 5);
@@ -105,7 +93,7 @@ describe('thumbnailer workflow (time-skipping server)', function () {
         taskQueue: config.queues.workflow,
         workflowId: 'flaky',
         args: [
-          input(config, {
+          thumbnailerInput(config, {
             items: items(2),
             retry: { initialInterval: '2 hours', backoffCoefficient: 2, maximumAttempts: 5 },
           }),
@@ -126,7 +114,7 @@ describe('thumbnailer workflow (time-skipping server)', function () {
       env.client.workflow.execute(thumbnailer, {
         taskQueue: config.queues.workflow,
         workflowId: 'poison',
-        args: [input(config, { items: items(3) })],
+        args: [thumbnailerInput(config, { items: items(3) })],
       }),
     );
     assert.equal(acts.calls.extract.filter((id) => id === 'video-1').length, 3, 'maximumAttempts is 3');
@@ -142,7 +130,7 @@ describe('thumbnailer workflow (time-skipping server)', function () {
       const handle = await env.client.workflow.start(thumbnailer, {
         taskQueue: config.queues.workflow,
         workflowId: 'long-batch',
-        args: [input(config, { items: items(7), itemsPerExecution: 3 })],
+        args: [thumbnailerInput(config, { items: items(7), itemsPerExecution: 3 })],
       });
       const result = await handle.result();
       const last = await env.client.workflow.getHandle(handle.workflowId).describe();

@@ -1,11 +1,28 @@
 import type { SetAsideInput } from '../../src/activities/batch/set-aside';
 import type { ContactSheetInput, ExtractFrameInput, MakeThumbnailsInput } from '../../src/activities/thumbnailer/types';
 import type { WorkItem } from '../../src/core/work-item';
-import type { VideoPayload } from '../../src/workflows/flows/thumbnailer';
+import type { BatchConfig } from '../../src/infra/config';
+import type { ThumbnailerInput, VideoPayload } from '../../src/workflows/flows/thumbnailer';
 
 /** Stand-in activities for workflow-logic tests and history recording: no media, just records. */
 export const items = (n: number): WorkItem<VideoPayload>[] =>
   Array.from({ length: n }, (_, i) => ({ id: `video-${i}`, payload: { path: `/videos/video-${i}.mp4` } }));
+
+/**
+ * A thumbnailer run's input for stand-ins on `config`'s queues: 6 items, one JPEG size, 2 at a
+ * time, 3 attempts 10 ms apart; `overrides` change any of it.
+ */
+export function thumbnailerInput(config: BatchConfig, overrides: Partial<ThumbnailerInput> = {}): ThumbnailerInput {
+  return {
+    items: items(6),
+    outputDir: '/out',
+    sizes: [{ width: 320, format: 'jpeg' }],
+    concurrency: 2,
+    queues: { video: config.queues.video, image: config.queues.image },
+    retry: { initialInterval: '10 ms', maximumAttempts: 3 },
+    ...overrides,
+  };
+}
 
 /** Stand-ins that record what the workflow asked for. `failFor` decides an item's fate. */
 export function standIns(failFor: (input: ExtractFrameInput) => Error | undefined = () => undefined) {
