@@ -131,12 +131,9 @@ async function main(): Promise<void> {
 }
 
 async function runConfig(config: ServerConfig, preferredPort: number, code: string): Promise<RunResult> {
-  const port = (await portOpen(preferredPort)) ? await freePort() : preferredPort;
-  const extraArgs = config.dynamicConfig.flatMap((kv) => ['--dynamic-config-value', kv]);
-  console.log(`\n=== ${config.name}: temporal server start-dev --port ${port} ${extraArgs.join(' ')}`.trimEnd());
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCli }, port, namespace, extraArgs },
-  });
+  const env = await startServer(preferredPort, config.dynamicConfig, (command) =>
+    console.log(`\n=== ${config.name}: ${command}`.trimEnd()),
+  );
   const result: RunResult = { config };
   try {
     const tag = config.name.replace(/[^a-zA-Z0-9]+/g, '-');
@@ -188,43 +185,18 @@ async function activityExperiment(
   batches: ProbeBatch[],
 ): Promise<Measured> {
   const activityQueue = `${name}-acts`;
-  const total = batches.reduce((n, b) => n + b.count, 0);
   const order: string[] = [];
   const priorities = new Map<string, Priority | undefined>();
-  const workflowWorker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace,
-    taskQueue: `${name}-wf`,
-    workflowBundle: { code },
-  });
+  const workflowWorker = await workflowsWorker(env, `${name}-wf`, code);
   return workflowWorker.runUntil(async () => {
-    const handle = await env.client.workflow.start('enqueueActivityBatches', {
-      taskQueue: `${name}-wf`,
-      workflowId: `${name}-enqueue`,
-      args: [activityQueue, batches],
-    });
-    await waitFor(
-      `${total} scheduled activities`,
-      async () => ((await handle.describe()).raw.pendingActivities?.length ?? 0) >= total,
-      60_000,
-    );
-    const backlogBefore = await waitForBacklog(env.client, activityQueue, TASK_QUEUE_TYPE_ACTIVITY, total);
+    const { handle, backlog: backlogBefore } = await enqueueBacklog(env.client, name, batches);
     if (name.endsWith('-prio')) await printBacklogApis(env.client, activityQueue);
 
-    const activityWorker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace,
-      taskQueue: activityQueue,
-      activities: {
-        async probeTask(label: string): Promise<void> {
-          order.push(label);
-          const cls = label.replace(/-\d+$/, '');
-          if (!priorities.has(cls)) priorities.set(cls, Context.current().info.priority);
-          await sleep(10);
-        },
-      },
-      maxConcurrentActivityTaskExecutions: 1,
-      maxConcurrentActivityTaskPolls: 1,
+    const activityWorker = await oneTaskWorker(env, activityQueue, async (label) => {
+      order.push(label);
+      const cls = label.replace(/-\d+$/, '');
+      if (!priorities.has(cls)) priorities.set(cls, Context.current().info.priority);
+      await sleep(10);
     });
     await activityWorker.runUntil(handle.result());
     const seen = [...priorities].map(([cls, p]) => `${cls}=${JSON.stringify(p)}`).join(' ');
@@ -252,35 +224,15 @@ async function restartExperiment(restart: RestartCase, preferredPort: number, co
   const symbols = { p1: '1', p5: '5', unset: 'u' };
   const total = 12;
   const result: RestartResult = { restart, backlogBefore: 0, ranPerStage: [], total };
-  const start = async (dynamicConfig: string[]) => {
-    const port = (await portOpen(preferredPort)) ? await freePort() : preferredPort;
-    const extraArgs = [...dynamicConfig, ...persistQueueAckLevels].flatMap((kv) => ['--dynamic-config-value', kv]);
-    return TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: temporalCli }, port, namespace, dbFilename, extraArgs },
-    });
-  };
+  const start = (dynamicConfig: string[]) =>
+    startServer(preferredPort, [...dynamicConfig, ...persistQueueAckLevels], () => undefined, dbFilename);
   console.log(`\n=== restart with a persisted backlog: ${restart.name}`);
   try {
     const first = await start(restart.stages[0]);
     try {
-      const worker = await Worker.create({
-        connection: first.nativeConnection,
-        namespace,
-        taskQueue: workflowQueue,
-        workflowBundle: { code },
-      });
+      const worker = await workflowsWorker(first, workflowQueue, code);
       await worker.runUntil(async () => {
-        const handle = await first.client.workflow.start('enqueueActivityBatches', {
-          taskQueue: workflowQueue,
-          workflowId,
-          args: [activityQueue, batches],
-        });
-        await waitFor(
-          `${total} scheduled activities`,
-          async () => ((await handle.describe()).raw.pendingActivities?.length ?? 0) >= total,
-          60_000,
-        );
-        const backlog = await waitForBacklog(first.client, activityQueue, TASK_QUEUE_TYPE_ACTIVITY, total);
+        const { backlog } = await enqueueBacklog(first.client, name, batches);
         result.backlogBefore = backlog?.approximateBacklogCount ?? 0;
       });
       // Let history checkpoint its transfer queue, so that the restart does not re-send the activity tasks.
@@ -293,23 +245,9 @@ async function restartExperiment(restart: RestartCase, preferredPort: number, co
       const env = await start(dynamicConfig);
       try {
         const ran: string[] = [];
-        const workflowWorker = await Worker.create({
-          connection: env.nativeConnection,
-          namespace,
-          taskQueue: workflowQueue,
-          workflowBundle: { code },
-        });
-        const activityWorker = await Worker.create({
-          connection: env.nativeConnection,
-          namespace,
-          taskQueue: activityQueue,
-          activities: {
-            async probeTask(label: string): Promise<void> {
-              ran.push(label);
-            },
-          },
-          maxConcurrentActivityTaskExecutions: 1,
-          maxConcurrentActivityTaskPolls: 1,
+        const workflowWorker = await workflowsWorker(env, workflowQueue, code);
+        const activityWorker = await oneTaskWorker(env, activityQueue, async (label) => {
+          ran.push(label);
         });
         // Poll (no long-poll left open when the server is torn down) until the workflow completes or 15 s pass.
         const handle = env.client.workflow.getHandle(workflowId);
@@ -341,6 +279,66 @@ async function restartExperiment(restart: RestartCase, preferredPort: number, co
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return result;
+}
+
+/**
+ * A dev server for one configuration on `preferredPort` (a free port when it is taken), with the
+ * dynamic config values; `dbFilename` keeps its state in a SQLite file across restarts.
+ */
+async function startServer(
+  preferredPort: number,
+  dynamicConfig: string[],
+  announce: (command: string) => void,
+  dbFilename?: string,
+): Promise<TestWorkflowEnvironment> {
+  const port = (await portOpen(preferredPort)) ? await freePort() : preferredPort;
+  const extraArgs = dynamicConfig.flatMap((kv) => ['--dynamic-config-value', kv]);
+  announce(`temporal server start-dev --port ${port} ${extraArgs.join(' ')}`);
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: temporalCli }, port, namespace, dbFilename, extraArgs },
+  });
+}
+
+/** A worker for the probe workflows on `taskQueue`. */
+function workflowsWorker(env: TestWorkflowEnvironment, taskQueue: string, code: string): Promise<Worker> {
+  return Worker.create({ connection: env.nativeConnection, namespace, taskQueue, workflowBundle: { code } });
+}
+
+/** A worker on `taskQueue` that runs one `probeTask` at a time (so the order it gets tasks in shows). */
+function oneTaskWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  probeTask: (label: string) => Promise<void>,
+): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    namespace,
+    taskQueue,
+    activities: { probeTask },
+    maxConcurrentActivityTaskExecutions: 1,
+    maxConcurrentActivityTaskPolls: 1,
+  });
+}
+
+/**
+ * Starts `${name}-enqueue` on `${name}-wf` (a workflows worker must poll it), which schedules
+ * `batches` on `${name}-acts`, where nothing polls; waits until every task is scheduled and in the
+ * backlog.
+ */
+async function enqueueBacklog(client: Client, name: string, batches: ProbeBatch[]) {
+  const total = batches.reduce((n, b) => n + b.count, 0);
+  const handle = await client.workflow.start('enqueueActivityBatches', {
+    taskQueue: `${name}-wf`,
+    workflowId: `${name}-enqueue`,
+    args: [`${name}-acts`, batches],
+  });
+  await waitFor(
+    `${total} scheduled activities`,
+    async () => ((await handle.describe()).raw.pendingActivities?.length ?? 0) >= total,
+    60_000,
+  );
+  const backlog = await waitForBacklog(client, `${name}-acts`, TASK_QUEUE_TYPE_ACTIVITY, total);
+  return { handle, backlog };
 }
 
 /** Starts 30 workflows at priority key 5 then 10 at key 1 with no worker; then one worker runs one task at a time. */
