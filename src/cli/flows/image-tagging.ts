@@ -5,7 +5,7 @@
  * report (count, bytes, pixels, histogram of tags → report.json and histogram.svg) written once the
  * run is done. Corrupt files and decompression bombs are dead-lettered with their reason.
  *
- *   npm run cli -- run image-tagging <folder|image files...|s3://bucket/prefix/> [--tag T] [--run NAME]   (--help: all)
+ *   npm run cli -- run image-tagging <folder|image files...|s3://bucket/prefix/> [--tag T] [--run NAME]   (--help: every option)
  *
  * An `s3://` prefix (or a .jsonl/.csv object of items with a `uri` each) is read by the item reader
  * in pages, on the workers. Outputs under `outputs/image-tagging/<run>/` in the object store (under
