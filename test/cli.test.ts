@@ -11,6 +11,9 @@ import { Command, CommanderError } from 'commander';
 import { apiProgram } from '../src/cli/api';
 import { clusterProgram } from '../src/cli/cluster';
 import { flows } from '../src/cli/flows';
+import { formatSignupProgress } from '../src/cli/flows/signup-summary';
+import { formatPipelineProgress } from '../src/cli/pipeline-progress';
+import { terminalProgress } from '../src/cli/progress';
 import { cliProgram } from '../src/cli/program';
 import { startProgram } from '../src/cli/start';
 import { repoRoot } from '../src/infra/paths';
@@ -225,6 +228,48 @@ describe('command lines', function () {
       await assertRefused(clusterProgram(), ['--s4'], /Did you mean --s3\?/);
       await assertRefused(clusterProgram(), ['extra'], /too many arguments/);
       await assertRefused(apiProgram(), ['--kafak'], /Did you mean --kafka\?/);
+    });
+  });
+
+  describe('progress', () => {
+    it('one line format for pipeline runs and sign-ups: bar, count, details', () => {
+      const pipeline = formatPipelineProgress({
+        total: 16,
+        done: 4,
+        completed: 3,
+        dropped: 0,
+        deadLettered: 1,
+        running: 3,
+        partitions: { total: 2, done: 0, running: 2 },
+        stages: {},
+      });
+      assert.equal(pipeline, '[######------------------] 4/16 done · 3 in flight · 1 dead-lettered · partitions 0/2');
+      const counts = { total: 5, sent: 4, verified: 1, waiting: 3, expired: 0, locked: 0, failed: 1 };
+      assert.equal(
+        formatSignupProgress(counts, 5, 5),
+        '[########################] 5/5 · 4 sent · 1 verified · 3 waiting · 0 expired · 1 failed',
+      );
+    });
+
+    it('on a terminal rewrites one line, and other lines start below it', () => {
+      const written: string[] = [];
+      const terminal = { isTTY: true, write: (s: string) => written.push(s) > 0 } as unknown as NodeJS.WriteStream;
+      const print = console.log;
+      console.log = (line: string) => written.push(`${line}\n`);
+      try {
+        const view = terminalProgress(terminal);
+        view.show('[#---] 1/4 done');
+        view.show('[##--] 2/4 done');
+        view.log('Waiting for Temporal...');
+        view.show('[####] 4/4 done');
+        view.end();
+      } finally {
+        console.log = print;
+      }
+      assert.equal(
+        written.join(''),
+        '\r[#---] 1/4 done\x1b[K\r[##--] 2/4 done\x1b[K\nWaiting for Temporal...\n\r[####] 4/4 done\x1b[K\n',
+      );
     });
   });
 });
