@@ -19,40 +19,19 @@ import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker
 import { stageActivities } from '../src/activities/pipeline';
 import { ensureSearchAttributes } from '../src/client/search-attributes';
 import { Cluster, freeClusterPorts } from '../src/cluster/cluster';
-import type { PipelineSpec, Predicate } from '../src/pipelines/spec';
-import { validatePipelineSpec } from '../src/pipelines/validate';
 import { startDevServer } from '../src/devstack/dev-server';
 import { ensureTemporalCli } from '../src/devstack/tools/temporal-cli';
 import { freePort, sleep } from '../src/infra/wait';
 import { autoHeartbeat } from '../src/workers/auto-heartbeat';
 import { quietLogger, workflowsEntry } from '../src/workers/workflow-bundle';
 import { pipelineRun } from '../src/workflows/pipeline';
+import { keptOf, noopPipelineSpec } from './support/noop-pipeline';
 
 const sizesArg = process.argv[process.argv.indexOf('--sizes') + 1];
 const sizes = process.argv.includes('--sizes') ? sizesArg.split(',').map(Number) : [10_000, 50_000];
 const queues = { pipeline: 'bench-pipeline', stages: 'bench-stages' };
 
-const keep: Predicate = { not: { field: '$id', op: 'matches', value: '7$' } };
-const even: Predicate = { field: '$id', op: 'matches', value: '[02468]$' };
-const branch = (p: string): PipelineSpec['stages'] => ({
-  [`${p}-filter`]: { kind: 'filter', where: keep, next: `${p}-split` },
-  [`${p}-split`]: { kind: 'split', routes: [{ when: even, to: `${p}-even` }], default: `${p}-odd` },
-  [`${p}-even`]: { kind: 'activity', activity: 'noop', batchSize: 100, next: 'merge' },
-  [`${p}-odd`]: { kind: 'activity', activity: 'noop', batchSize: 100, next: 'merge' },
-});
-const spec: PipelineSpec = validatePipelineSpec({
-  name: 'bench-noop',
-  start: 'copy',
-  partitionSize: 1000,
-  concurrency: 8,
-  stages: {
-    copy: { kind: 'copy', to: ['a-filter', 'b-filter'] },
-    ...branch('a'),
-    ...branch('b'),
-    merge: { kind: 'reduce' },
-  },
-} satisfies PipelineSpec);
-const keptOf = (n: number) => n - Math.floor((n + 2) / 10);
+const spec = noopPipelineSpec({ partitionSize: 1000, concurrency: 8, batchSize: 100 });
 
 /** The pid and every descendant (PostgreSQL's backends). */
 function tree(pid: number): number[] {

@@ -20,23 +20,19 @@ import { startPipelineRun } from '../src/client/pipeline-run';
 import { validatePipelineSpec } from '../src/pipelines/validate';
 import { createWorkers } from '../src/workers/create-workers';
 import { NativeConnection } from '@temporalio/worker';
+import { numberArg, scriptLog, stringArg } from '../scripts/support/args';
 import { executions, historyLength, procCpuSeconds } from './support/measure';
 import { startProjectStack } from './support/project-runs';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-const items = Number(arg('--items', '20000'));
-const batchSize = Number(arg('--batch', '100'));
-const replays = Number(arg('--replays', '10'));
+const items = numberArg('--items', 20_000);
+const batchSize = numberArg('--batch', 100);
+const replays = numberArg('--replays', 10);
 const local = process.argv.includes('--local');
-const concurrency = Number(arg('--concurrency', '8'));
+const concurrency = numberArg('--concurrency', 8);
 /** `--eager`: the stage on the workflow task queue, so its calls are dispatched eagerly. */
 const eager = process.argv.includes('--eager');
-const out = arg('--out', '-');
-const log = (line: string) => console.log(`[engine-cpu ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const out = stringArg('--out') ?? '-';
+const log = scriptLog('engine-cpu');
 
 const cpuSeconds = () => {
   const u = process.cpuUsage();
@@ -99,7 +95,7 @@ async function main() {
     log(`replaying partition p0 ${replays} times`);
     const history = await stack.client.workflow.getHandle(`${m.workflowId}/p0`).fetchHistory();
     const partitionItems = Math.min(1000, items);
-    const saveHistory = arg('--save-history', '');
+    const saveHistory = stringArg('--save-history') ?? '';
     if (saveHistory) fs.writeFileSync(saveHistory, historyToJSON(history));
     const r0 = cpuSeconds();
     const t0 = Date.now();

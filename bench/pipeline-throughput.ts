@@ -22,8 +22,6 @@ import { bundleWorkflowCode, NativeConnection, Worker, WorkerOptions } from '@te
 import prettier from 'prettier';
 import { stageActivities } from '../src/activities/pipeline';
 import { ensureSearchAttributes } from '../src/client/search-attributes';
-import type { PipelineSpec, Predicate } from '../src/pipelines/spec';
-import { validatePipelineSpec } from '../src/pipelines/validate';
 import { startDevServer } from '../src/devstack/dev-server';
 import { repoRoot } from '../src/infra/paths';
 import type { ManagedProcess } from '../src/infra/processes';
@@ -34,6 +32,7 @@ import { workflowsEntry } from '../src/workers/workflow-bundle';
 import { pipelineRun, PipelineRunResult } from '../src/workflows/pipeline';
 import { naiveProgressQuery, naiveRun, NaiveRunResult } from './naive.workflows';
 import { markedSections } from './support/doc-section';
+import { keep, keptOf, noopPipelineSpec } from './support/noop-pipeline';
 import { executions, historyLength, procCpuSeconds, procRss } from './support/measure';
 
 // ---------------------------------------------------------------------------------------------
@@ -95,33 +94,7 @@ const activityWorkerOptions = {
 // ---------------------------------------------------------------------------------------------
 // The pipeline under test: copier → filter → splitter → merge, every activity a no-op.
 
-/** Filter of both designs: keeps 90 % of the items (drops ids ending in 7). */
-const keep: Predicate = { not: { field: '$id', op: 'matches', value: '7$' } };
-const even: Predicate = { field: '$id', op: 'matches', value: '[02468]$' };
-
-function branch(prefix: string): PipelineSpec['stages'] {
-  return {
-    [`${prefix}-filter`]: { kind: 'filter', where: keep, next: `${prefix}-split` },
-    [`${prefix}-split`]: { kind: 'split', routes: [{ when: even, to: `${prefix}-even` }], default: `${prefix}-odd` },
-    [`${prefix}-even`]: { kind: 'activity', activity: 'noop', batchSize, next: 'merge' },
-    [`${prefix}-odd`]: { kind: 'activity', activity: 'noop', batchSize, next: 'merge' },
-  };
-}
-
-const spec: PipelineSpec = validatePipelineSpec({
-  name: 'bench-noop',
-  start: 'copy',
-  partitionSize,
-  concurrency,
-  stages: {
-    copy: { kind: 'copy', to: ['a-filter', 'b-filter'] },
-    ...branch('a'),
-    ...branch('b'),
-    merge: { kind: 'reduce' },
-  },
-} satisfies PipelineSpec);
-
-const keptOf = (n: number) => n - Math.floor((n + 2) / 10); // ids 0..n-1 not ending in 7
+const spec = noopPipelineSpec({ partitionSize, concurrency, batchSize });
 
 // ---------------------------------------------------------------------------------------------
 // Measuring
