@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { parse } from 'yaml';
-import { defaultClusterPorts } from '../src/cluster/cluster';
+import { defaultClusterPorts, servicePorts } from '../src/cluster/cluster';
 import { dynamicConfigFile, serverArgs, serviceEnv, ServicesOptions } from '../src/cluster/temporal-services';
 import { devServerDynamicConfig } from '../src/devstack/dev-server';
 import { runProgram } from '../src/infra/exec';
@@ -40,13 +40,7 @@ describe('cluster configuration (deploy/temporal/)', function () {
       numHistoryShards: 4,
       db: { host: '127.0.0.1', port: p.postgres },
       logDir: '/tmp',
-      ports: {
-        frontend: { grpc: p.frontend, membership: p.frontendMembership, metrics: p.frontendMetrics },
-        history: { grpc: p.history, membership: p.historyMembership, metrics: p.historyMetrics },
-        matching: { grpc: p.matching, membership: p.matchingMembership, metrics: p.matchingMetrics },
-        worker: { grpc: p.worker, membership: p.workerMembership, metrics: p.workerMetrics },
-        frontendHttp: p.frontendHttp,
-      },
+      ports: servicePorts(p),
     };
     const { stdout } = await runProgram(server, serverArgs('render-config'), {
       env: { ...process.env, ...serviceEnv(options, 'history') },

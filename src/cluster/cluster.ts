@@ -11,7 +11,7 @@ import { ensureTemporalServer } from '../devstack/tools/temporal-server';
 import { ensureUiServer } from '../devstack/tools/ui-server';
 import { Postgres } from './postgres';
 import { ensureSchemas } from './schema';
-import { Supervisor } from '../devstack/supervisor';
+import { Supervisor, type SupervisorOptions } from '../devstack/supervisor';
 import { ServicesOptions, TemporalService, serviceLogFile, startService, temporalServices } from './temporal-services';
 import { startUiServer } from './ui-server';
 import { S3Gateway, startS3Gateway } from '../devstack/s3-gateway';
@@ -194,13 +194,7 @@ export class Cluster {
       numHistoryShards: options.numHistoryShards,
       db: { host: '127.0.0.1', port: ports.postgres },
       logDir,
-      ports: {
-        frontend: { grpc: ports.frontend, membership: ports.frontendMembership, metrics: ports.frontendMetrics },
-        history: { grpc: ports.history, membership: ports.historyMembership, metrics: ports.historyMetrics },
-        matching: { grpc: ports.matching, membership: ports.matchingMembership, metrics: ports.matchingMetrics },
-        worker: { grpc: ports.worker, membership: ports.workerMembership, metrics: ports.workerMetrics },
-        frontendHttp: ports.frontendHttp,
-      },
+      ports: servicePorts(ports),
     };
     const cluster = new Cluster(options, postgres, servicesOptions, uiServerPath);
     try {
@@ -424,17 +418,13 @@ export class Cluster {
   private async superviseGateway(log: (line: string) => void, onGiveUp: (message: string) => void): Promise<void> {
     const plan = this.options.s3Gateway;
     if (!plan || !this.s3Gateway) return;
-    let first = true;
-    this.gatewaySupervisor = await Supervisor.start({
+    this.gatewaySupervisor = await superviseRunning({
       name: 'the S3 gateway',
       logFile: this.s3Gateway.logFile,
       log,
       onGiveUp,
-      start: async () => {
-        if (first) {
-          first = false;
-          return this.s3Gateway!.process;
-        }
+      running: this.s3Gateway.process,
+      restart: async () => {
         await waitFor(`port ${plan.port} to be free`, async () => !(await portOpen(plan.port)), 30_000);
         return this.startGateway(log);
       },
@@ -443,21 +433,15 @@ export class Cluster {
 
   /** The Kafka broker, when there is one: restarted on the same ports and folder (topics, records, offsets kept). */
   private async superviseKafka(log: (line: string) => void, onGiveUp: (message: string) => void): Promise<void> {
-    const plan = this.options.kafka;
-    if (!plan || !this.kafkaBroker || !this.startKafka) return;
-    let first = true;
-    this.kafkaSupervisor = await Supervisor.start({
+    const startKafka = this.startKafka;
+    if (!this.options.kafka || !this.kafkaBroker || !startKafka) return;
+    this.kafkaSupervisor = await superviseRunning({
       name: 'the Kafka broker',
       logFile: this.kafkaBroker.logFile,
       log,
       onGiveUp,
-      start: async () => {
-        if (first) {
-          first = false;
-          return this.kafkaBroker!.process;
-        }
-        return (await this.startKafka!()).process;
-      },
+      running: this.kafkaBroker.process,
+      restart: async () => (await startKafka()).process,
     });
   }
 
@@ -475,6 +459,36 @@ export class Cluster {
     }
     await this.postgres.stop();
   }
+}
+
+/** Each service's ports (gRPC, membership, metrics) and the frontend's HTTP port, from the cluster's ports. */
+export function servicePorts(ports: ClusterPorts): ServicesOptions['ports'] {
+  return {
+    frontend: { grpc: ports.frontend, membership: ports.frontendMembership, metrics: ports.frontendMetrics },
+    history: { grpc: ports.history, membership: ports.historyMembership, metrics: ports.historyMetrics },
+    matching: { grpc: ports.matching, membership: ports.matchingMembership, metrics: ports.matchingMetrics },
+    worker: { grpc: ports.worker, membership: ports.workerMembership, metrics: ports.workerMetrics },
+    frontendHttp: ports.frontendHttp,
+  };
+}
+
+/**
+ * Supervises a process the cluster has already started: the supervisor takes `running` over, and
+ * after a crash starts it again with `restart`.
+ */
+function superviseRunning(
+  options: Omit<SupervisorOptions, 'start'> & { running: ManagedProcess; restart: () => Promise<ManagedProcess> },
+): Promise<Supervisor> {
+  const { running, restart, ...rest } = options;
+  let first = true;
+  return Supervisor.start({
+    ...rest,
+    start: async () => {
+      if (!first) return restart();
+      first = false;
+      return running;
+    },
+  });
 }
 
 /** The running cluster recorded in `dir`, when its owner process is alive. */
