@@ -151,6 +151,22 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
     })),
   },
   {
+    // The run's close with results and a report scheduled together (patch marker parallel-run-close).
+    name: 'pipeline-parallel-close',
+    spec: {
+      name: 'parallel-close',
+      start: 'tag',
+      stages: {
+        tag: { kind: 'activity', activity: 'annotate', batchSize: 2, next: 'summary' },
+        summary: { kind: 'reduce', sum: ['bytes'], histogram: ['tags'], report: { activity: 'histogram-report' } },
+      },
+    },
+    items: Array.from({ length: 4 }, (_, i) => ({
+      id: `img-${i}`,
+      data: { bytes: 100 * (i + 1), tags: i % 2 ? ['red', 'large'] : ['blue'] },
+    })),
+  },
+  {
     // Round robin over origins and shards with the rotation advanced per batch taken (patch marker).
     name: 'pipeline-round-robin',
     spec: {
