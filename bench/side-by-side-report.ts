@@ -250,7 +250,7 @@ function whereTimeGoes(o: SideBySideSetup, samples: Sample[]): string[] {
         `(${(worker - work).toFixed(1)} more than the work: ${perImage(worker - work)} per image for activity and workflow tasks, payloads and the SDK), ` +
         `the dev server ${server.toFixed(1)} (${perImage(server)} per image), the CLI's progress ${cli.toFixed(1)}; ` +
         `it kept the CPUs ${busy(project, total)} busy over its ${project.seconds.toFixed(1)} s against the raw loop's ${busy(raw, work)}: ` +
-        'the difference is time the run waited (the join before the thumbnails, task round trips, idle activity slots); ' +
+        'the difference is time the run waited (task round trips at its start and close, the last batches of 20 running one item at a time while other activity slots are idle); ' +
         'what both leave is other work on the machine.',
     );
   }
