@@ -85,6 +85,8 @@ export interface ProgramOptions {
   exitWhenDone?: boolean;
   /** Before exiting on an error, e.g. stopping the processes started so far. */
   cleanup?: () => Promise<void>;
+  /** The words to parse instead of the process's arguments. */
+  args?: string[];
 }
 
 /**
@@ -93,8 +95,12 @@ export interface ProgramOptions {
  * command with a suggestion, missing argument, bad number) or which is printed here.
  */
 export function runProgram(program: Command, options: ProgramOptions = {}): void {
-  const { prefix = '', exitWhenDone = true, cleanup = async () => undefined } = options;
-  program.parseAsync(process.argv).then(
+  const { prefix = '', exitWhenDone = true, cleanup = async () => undefined, args = process.argv.slice(2) } = options;
+  // `npm run cli -- --help | head`: a reader that stopped reading is no error of the command.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  program.parseAsync(args, { from: 'user' }).then(
     // Exit once the command is done: a progress query still in the client's retry timer would
     // otherwise fire on the closed connection ("Channel has been shut down") and fail a finished run.
     () => {

@@ -6,8 +6,4 @@ import { runProgram } from './command';
 import { cliProgram } from './program';
 
 // No command: the help, as a successful answer (commander's own treats it as a mistake).
-if (process.argv.length <= 2) {
-  cliProgram().outputHelp();
-  process.exit(0);
-}
-runProgram(cliProgram());
+runProgram(cliProgram(), { args: process.argv.length <= 2 ? ['--help'] : undefined });

@@ -3,44 +3,22 @@
  * and generated `--help`. Runs go to TEMPORAL_ADDRESS, or to the embedded stack `npm start` keeps
  * up (127.0.0.1:7233).
  */
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import { connectToTemporal } from '../client/connect';
-import { listDeadLetters, redriveDeadLetters } from '../client/dead-letters';
 import { formatRetiredReport, runningRetiredWorkflows } from '../client/retired-workflows';
 import { verifySignup } from '../client/signup';
-import { PRIORITY_REDRIVE } from '../core/priorities';
-import { loadConfig, workflowUrl } from '../infra/config';
+import { loadConfig } from '../infra/config';
 import { dataDir } from '../infra/paths';
 import { loadPipelineCatalog } from '../pipelines/catalog';
 import type { pipelineRun } from '../workflows/pipeline';
 import { autoscalerStatusReport } from './autoscaler-status';
 import { CliCommand } from './command';
+import { dlqCommand } from './dead-letters';
 import { flows } from './flows';
 import { formatVerifyOutcome } from './flows/signup-summary';
+import { followPipelineRun } from './follow-run';
 import { kafkaCommand } from './kafka';
-import { formatPipelineSummary } from './pipeline-summary';
 import { terminalProgress } from './progress';
 import { pipelineRunCommand } from './run-pipeline';
-import { watchPipelineRun } from './watch-run';
-
-/** A client of TEMPORAL_ADDRESS for the length of `work`. */
-async function withTemporal<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const connection: Connection = await connectToTemporal(config);
-  try {
-    return await work(new Client({ connection, namespace: config.namespace }));
-  } finally {
-    await connection.close();
-  }
-}
-
-/** Progress bar (one rewritten line on a terminal), then the run's summary. */
-async function followPipelineRun(handle: WorkflowHandle<typeof pipelineRun>, pipeline: string): Promise<void> {
-  const view = terminalProgress();
-  const result = await watchPipelineRun(handle, view.log, { show: view.show });
-  view.end();
-  console.log(formatPipelineSummary(pipeline, result, workflowUrl(loadConfig(), handle.workflowId)));
-}
+import { withTemporal } from './with-temporal';
 
 /** A fresh program (commander keeps what it parsed): `npm run cli --` and every command under it. */
 export function cliProgram(): CliCommand {
@@ -52,9 +30,8 @@ export function cliProgram(): CliCommand {
       '\nEnvironment: TEMPORAL_ADDRESS (default: the embedded stack of npm start at 127.0.0.1:7233), TEMPORAL_NAMESPACE.',
     );
 
-  const run = pipelineRunCommand(program, followPipelineRun, withTemporal).commandsGroup(
-    'Hands-on flows (run <flow> --help: its arguments and options):',
-  );
+  const run = pipelineRunCommand().commandsGroup('Hands-on flows (run <flow> --help: its arguments and options):');
+  program.addCommand(run);
   for (const flow of flows) {
     const command = flow.command();
     run.addCommand(
@@ -87,39 +64,7 @@ export function cliProgram(): CliCommand {
       }),
     );
 
-  const dlq = program.command('dlq').description("a finished run's dead letters: list them, or run them again");
-  dlq
-    .command('list')
-    .description("a finished run's dead letters: item, stage, attempts, error, input")
-    .argument('<workflowId>', "the run's workflow ID, <pipeline>/<run>")
-    .action((workflowId: string) =>
-      withTemporal(async (client) => {
-        const letters = await listDeadLetters(client, workflowId);
-        if (letters.length === 0) console.log(`${workflowId} has no dead letters.`);
-        for (const l of letters) {
-          console.log(
-            `${l.itemId}\tstage ${l.stage}\t${l.attempts} attempt(s)\t[${l.error.type}] ${l.error.message}\t${JSON.stringify(l.input.data)}`,
-          );
-        }
-      }),
-    );
-  dlq
-    .command('redrive')
-    .description(
-      'run them again from the stage they failed at, at a lower priority than new work (redriving twice starts nothing new)',
-    )
-    .argument('<workflowId>', "the run's workflow ID, <pipeline>/<run>")
-    .action((workflowId: string) =>
-      withTemporal(async (client) => {
-        const config = loadConfig();
-        const handles = await redriveDeadLetters(client, config, workflowId);
-        if (handles.length === 0) console.log(`${workflowId} has no dead letters to redrive.`);
-        for (const h of handles)
-          console.log(
-            `Redriving in ${h.workflowId} (priority ${PRIORITY_REDRIVE}). Web UI: ${workflowUrl(config, h.workflowId)}`,
-          );
-      }),
-    );
+  program.addCommand(dlqCommand());
 
   program
     .command('examples')

@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
 import { pipelineWorkflowId, startPipelineRun } from '../client/pipeline-run';
 import { loadConfig, workflowUrl } from '../infra/config';
 import { examplesDir } from '../pipelines/catalog';
@@ -13,9 +12,11 @@ import { closestMatch } from '../pipelines/did-you-mean';
 import { loadPipelineSpecFile } from '../pipelines/load';
 import { isObjectUri, itemReaderOf } from '../sources/item-reader';
 import { readPipelineItems } from '../sources/pipeline-items';
-import type { ItemSource, pipelineRun } from '../workflows/pipeline';
+import type { ItemSource } from '../workflows/pipeline';
 import { CliCommand, runNameOf, runNameOption, wholeNumber } from './command';
 import { flows } from './flows';
+import { followPipelineRun } from './follow-run';
+import { withTemporal } from './with-temporal';
 
 interface RunOptions {
   generate?: number;
@@ -53,14 +54,9 @@ async function itemSource(itemsArg: string | undefined, opts: RunOptions): Promi
   return { items: await readPipelineItems(items) };
 }
 
-/** The `run` command of `program`: a pipeline spec's run, with each hands-on flow as a subcommand (added by the caller). */
-export function pipelineRunCommand(
-  program: CliCommand,
-  follow: (handle: WorkflowHandle<typeof pipelineRun>, pipeline: string) => Promise<void>,
-  withTemporal: (work: (client: Client) => Promise<void>) => Promise<void>,
-): CliCommand {
-  return program
-    .command('run')
+/** `run`: a pipeline spec's run; each hands-on flow is a subcommand (added by the caller). */
+export function pipelineRunCommand(): CliCommand {
+  return new CliCommand('run')
     .description('start a run of a pipeline spec on items, or of a hands-on flow (the commands below)')
     .usage('<flow> [arguments] | <pipeline> [items.jsonl] [options]')
     .enablePositionalOptions()
@@ -87,7 +83,7 @@ export function pipelineRunCommand(
         console.log(
           `Started ${pipelineWorkflowId(spec.name, runName)}. Web UI: ${workflowUrl(config, handle.workflowId)}`,
         );
-        if (opts.wait) await follow(handle, spec.name);
+        if (opts.wait) await followPipelineRun(handle, spec.name);
       });
     }) as CliCommand;
 }
