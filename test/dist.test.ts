@@ -13,10 +13,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runPipeline } from '../src/client/pipeline-run';
-import { frontendAddress } from '../src/infra/config';
 import { repoRoot } from '../src/infra/paths';
 import { ManagedProcess, startProcess } from '../src/infra/processes';
 import { waitFor } from '../src/infra/wait';
+import { workerEnv } from '../src/infra/worker-process';
 import { isolatedConfig } from './support/config';
 import { sharedDevServer } from './support/servers';
 
@@ -64,12 +64,7 @@ describe('production build (dist/, npm ci --omit=dev)', function () {
         // Not the test's own environment: no tsx preloaded through NODE_OPTIONS, nothing inherited.
         PATH: process.env.PATH,
         HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: frontendAddress(config),
-        TEMPORAL_NAMESPACE: config.namespace,
-        BATCH_WORKFLOW_QUEUE: config.queues.workflow,
-        BATCH_VIDEO_QUEUE: config.queues.video,
-        BATCH_IMAGE_QUEUE: config.queues.image,
-        BATCH_STAGE_QUEUE: config.queues.stages,
+        ...workerEnv(config),
         BATCH_DATA_DIR: path.join(install, 'data'),
         BATCH_LOG_FORMAT: 'text',
       },

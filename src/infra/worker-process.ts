@@ -21,23 +21,24 @@ export interface WorkerProcessOptions {
   readyTimeoutMs?: number;
 }
 
-/** The environment a worker process reads its configuration from (see src/infra/config.ts). */
-function workerEnv(
+/**
+ * The variables a worker process (src/workers/main.ts, or dist/workers/main.js) reads its
+ * configuration from (see src/infra/config.ts): only those, nothing inherited.
+ */
+export function workerEnv(
   config: BatchConfig,
-  workflowBundlePath: string | undefined,
-  metricsAddress: string | undefined,
+  options: { workflowBundlePath?: string; metricsAddress?: string } = {},
 ): NodeJS.ProcessEnv {
   return {
-    ...process.env,
     // Never inherited: one port given to every worker process would collide.
-    BATCH_METRICS_PORT: metricsAddress ?? '0',
+    BATCH_METRICS_PORT: options.metricsAddress ?? '0',
     TEMPORAL_ADDRESS: frontendAddress(config),
     TEMPORAL_NAMESPACE: config.namespace,
     BATCH_WORKFLOW_QUEUE: config.queues.workflow,
     BATCH_VIDEO_QUEUE: config.queues.video,
     BATCH_IMAGE_QUEUE: config.queues.image,
     BATCH_STAGE_QUEUE: config.queues.stages,
-    BATCH_WORKFLOW_BUNDLE: workflowBundlePath ?? '',
+    BATCH_WORKFLOW_BUNDLE: options.workflowBundlePath ?? '',
     // The sign-up shards' mail and SMS: the embedded mail catcher unless a server is configured.
     BATCH_SMTP_HOST: smtpHost(config),
     BATCH_SMTP_PORT: String(config.mail.smtpPort),
@@ -58,7 +59,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const args = ['--roles', options.roles ?? 'all', ...(options.shards ? ['--shards', options.shards] : [])];
   const worker = startTsProcess(options.name, 'src/workers/main.ts', args, {
     output: options.logFile,
-    env: { ...workerEnv(options.config, options.workflowBundlePath, options.metricsAddress), ...options.env },
+    env: { ...process.env, ...workerEnv(options.config, options), ...options.env },
     exitWithParent: true,
   });
   const logSoFar = () => (fs.existsSync(options.logFile) ? fs.readFileSync(options.logFile, 'utf8').slice(offset) : '');
