@@ -2,9 +2,10 @@
  * The first transcode flow's ladder (workflow types `transcode` / `transcodeUpload`, kept registered so their
  * recorded histories replay): a fixed ladder that scales small sources up. Frozen: those workflows decide their
  * children with these functions, so changing them would change what a replay expects. New runs use
- * {@link ladderFor} (renditions.ts), which never goes above the source.
+ * {@link ladderFor} (renditions.ts), which never goes above the source. It shares that module's rounding and
+ * 8K cap (evenNearest, maxLongSide): a change to either would change the sizes old runs replay with.
  */
-import { RENDITIONS, RenditionSpec } from './renditions';
+import { evenNearest, maxLongSide, orientedLike, RENDITIONS, type RenditionSpec } from './renditions';
 import type { RenditionName, SourceVideo } from './types';
 
 /** A source is 4K when it holds at least 3840x2160 pixels in either orientation. */
@@ -24,16 +25,13 @@ export function legacyRenditionsFor(source: Pick<SourceVideo, 'width' | 'height'
   return names.map((name) => RENDITIONS[name]);
 }
 
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
-const maxLongSide = 7680;
-
 /** The old flow's size: the shorter side becomes `shortSide` whatever the source (so small sources were scaled up). */
 export function legacyRenditionSize(
   spec: Pick<RenditionSpec, 'shortSide'>,
   source: Pick<SourceVideo, 'width' | 'height'>,
 ): { width: number; height: number } {
   const aspect = Math.max(source.width, source.height) / Math.min(source.width, source.height);
-  const short = Math.min(spec.shortSide, even(maxLongSide / aspect));
-  const long = Math.min(maxLongSide, even(short * aspect));
-  return source.width >= source.height ? { width: long, height: short } : { width: short, height: long };
+  const short = Math.min(spec.shortSide, evenNearest(maxLongSide / aspect));
+  const long = Math.min(maxLongSide, evenNearest(short * aspect));
+  return orientedLike(source, short, long);
 }

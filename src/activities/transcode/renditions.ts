@@ -74,9 +74,19 @@ export interface PlannedRendition {
 
 /** Down to even pixels (H.264 with 4:2:0 chroma needs them), at least 2. */
 const evenDown = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
-const evenNearest = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+/** To the nearest even pixels, at least 2 (the old ladder, renditions-legacy.ts, rounds this way too). */
+export const evenNearest = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 /** Longest side any rendition gets (8K): a panorama-shaped source must not ask the encoder for 100,000 pixels. */
-const maxLongSide = 7680;
+export const maxLongSide = 7680;
+
+/** A size by its shorter and longer side, turned the way the source is (landscape or portrait). */
+export function orientedLike(
+  source: Pick<SourceVideo, 'width' | 'height'>,
+  short: number,
+  long: number,
+): { width: number; height: number } {
+  return source.width >= source.height ? { width: long, height: short } : { width: short, height: long };
+}
 
 /**
  * The size of a rendition whose shorter side aims at `spec.shortSide`, never above the source: the shorter side is
@@ -92,7 +102,7 @@ export function renditionSize(
   const aspect = sourceLong / sourceShort;
   const short = Math.min(spec.shortSide, evenDown(sourceShort), evenDown(maxLongSide / aspect));
   const long = Math.min(evenDown(sourceLong), maxLongSide, evenNearest(short * aspect));
-  return source.width >= source.height ? { width: long, height: short } : { width: short, height: long };
+  return orientedLike(source, short, long);
 }
 
 const planned = (name: RenditionName, source: Pick<SourceVideo, 'width' | 'height'>): PlannedRendition => ({
