@@ -428,30 +428,30 @@ async function waitForBacklog(
 
 /** Shows what each DescribeTaskQueue flavour returns for an activity queue's backlog (Q3). */
 async function printBacklogApis(client: Client, taskQueue: string): Promise<void> {
-  const taskQueueRef = { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL };
   const show = (what: string, value: unknown) => console.log(`  ${what}: ${JSON.stringify(value, longReplacer)}`);
+  /** DescribeTaskQueue of this queue with the flavour's fields. */
+  const describe = (flavour: {
+    taskQueueType?: number;
+    includeTaskQueueStatus?: boolean;
+    apiMode?: number;
+    taskQueueTypes?: number[];
+    reportStats?: boolean;
+  }) =>
+    client.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
+      ...flavour,
+    });
 
-  const plain = await client.workflowService.describeTaskQueue({
-    namespace,
-    taskQueue: taskQueueRef,
-    taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
-    reportStats: true,
-  });
+  const plain = await describe({ taskQueueType: TASK_QUEUE_TYPE_ACTIVITY, reportStats: true });
   show('describeTaskQueue {reportStats} .stats', plain.stats);
   show('describeTaskQueue {reportStats} .statsByPriorityKey', plain.statsByPriorityKey);
 
-  const legacy = await client.workflowService.describeTaskQueue({
-    namespace,
-    taskQueue: taskQueueRef,
-    taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
-    includeTaskQueueStatus: true,
-  });
+  const legacy = await describe({ taskQueueType: TASK_QUEUE_TYPE_ACTIVITY, includeTaskQueueStatus: true });
   show('describeTaskQueue {includeTaskQueueStatus} .taskQueueStatus', legacy.taskQueueStatus);
 
   try {
-    const enhanced = await client.workflowService.describeTaskQueue({
-      namespace,
-      taskQueue: taskQueueRef,
+    const enhanced = await describe({
       apiMode: DESCRIBE_TASK_QUEUE_MODE_ENHANCED,
       taskQueueTypes: [TASK_QUEUE_TYPE_ACTIVITY],
       reportStats: true,

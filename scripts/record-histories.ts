@@ -77,6 +77,13 @@ const scenarios: Scenario[] = [
   { name: 'thumbnailer-continue-as-new', input: { items: items(5), itemsPerExecution: 2 }, acts: standIns() },
 ];
 
+/** Images with sizes and tags, for the scenarios that sum, count and report them. */
+const taggedImages = (n: number): PipelineItem[] =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `img-${i}`,
+    data: { bytes: 100 * (i + 1), tags: i % 2 ? ['red', 'large'] : ['blue'] },
+  }));
+
 /** Pipeline runs whose histories (run, partitions, copy branches) guard the interpreter. */
 const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem[] }[] = [
   {
@@ -145,10 +152,7 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
         thumb: { kind: 'activity', activity: 'noop' },
       },
     },
-    items: Array.from({ length: 4 }, (_, i) => ({
-      id: `img-${i}`,
-      data: { bytes: 100 * (i + 1), tags: i % 2 ? ['red', 'large'] : ['blue'] },
-    })),
+    items: taggedImages(4),
   },
   {
     // The run's close with results and a report scheduled together (patch marker parallel-run-close).
@@ -161,10 +165,7 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
         summary: { kind: 'reduce', sum: ['bytes'], histogram: ['tags'], report: { activity: 'histogram-report' } },
       },
     },
-    items: Array.from({ length: 4 }, (_, i) => ({
-      id: `img-${i}`,
-      data: { bytes: 100 * (i + 1), tags: i % 2 ? ['red', 'large'] : ['blue'] },
-    })),
+    items: taggedImages(4),
   },
   {
     // Round robin over origins and shards with the rotation advanced per batch taken (patch marker).
