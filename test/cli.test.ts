@@ -11,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { apiProgram } from '../src/cli/api';
 import { clusterProgram } from '../src/cli/cluster';
 import { flows } from '../src/cli/flows';
+import { ciMergeFlow } from '../src/cli/flows/ci-merge';
 import { formatSignupProgress } from '../src/cli/flows/signup-summary';
 import { formatPipelineProgress } from '../src/cli/pipeline-progress';
 import { terminalProgress } from '../src/cli/progress';
@@ -189,6 +190,27 @@ describe('command lines', function () {
       const bare = cli();
       assert.equal(bare.status, 0, bare.stderr);
       assert.match(bare.stdout, /Usage: npm run cli -- \[options\] \[command\]/);
+    });
+  });
+
+  describe('a flow parsed from words (scripts and tests call flow.run(args, ctx))', () => {
+    it('gives typed options, defaults included, and throws a mistake with what to fix', () => {
+      assert.deepEqual(ciMergeFlow.parse(['app', 'lib', '--all', '--timeout', '5', '--run', 'r1']), {
+        repos: ['app', 'lib'],
+        command: undefined,
+        all: true,
+        timeoutSeconds: 5,
+        runName: 'r1',
+      });
+      const defaults = ciMergeFlow.parse(['app']);
+      assert.equal(defaults.timeoutSeconds, 600);
+      assert.match(defaults.runName, /^ci-\d{8}-\d{6}$/);
+      assert.throws(() => ciMergeFlow.parse(['app', '--timeout', '0']), /Expected a whole number from 1 to 3000/);
+      assert.throws(() => ciMergeFlow.parse(['app', '--al']), /unknown option '--al'\n\(Did you mean --all\?\)/);
+      assert.throws(
+        () => ciMergeFlow.parse([]),
+        /missing required argument 'repos'\. Pass the folders of local git repositories/,
+      );
     });
   });
 
