@@ -45,7 +45,7 @@ describe('npm start (embedded stack)', function () {
     assert.match(run.output, /FAILED {2}not-a-video-mp4-\w+ {2}at extract-frame \[InvalidInput\]: .*not-a-video\.mp4/);
     assert.match(
       run.output,
-      new RegExp(`Web UI: +http://localhost:${ports.ui}/namespaces/default/workflows/flows/thumbnailer%2Ffirst/`),
+      new RegExp(`Web UI: +http://localhost:${ports.ui}/namespaces/default/workflows/thumbnailer%2Ffirst/`),
     );
     assert.ok(fs.existsSync(path.join(dataDir, 'outputs', 'thumbnailer', 'first', 'contact-sheet-001.jpg')));
     assert.deepEqual(

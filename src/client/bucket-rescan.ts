@@ -6,7 +6,7 @@
  * (bucket, key, ETag): uploads already transcoded find their run and start nothing, the missed
  * ones start theirs.
  *
- * From the command line: `npx tsx src/cli/bucket-rescan.ts`. Settings: BATCH_STORAGE=s3 + BATCH_S3_* for another S3 service (else the gateway of
+ * From the command line: `npm run cli -- kafka rescan`. Settings: BATCH_STORAGE=s3 + BATCH_S3_* for another S3 service (else the gateway of
  * `npm start -- --s3`: http://127.0.0.1:$BATCH_S3_PORT, credentials from .data/s3),
  * BATCH_KAFKA_BROKERS (else 127.0.0.1:$BATCH_KAFKA_PORT), BATCH_UPLOADS_BUCKET / _PREFIX.
  */
