@@ -186,8 +186,8 @@ function render(subjects: Subject[], times: Map<string, Record<Way, Sample[]>>, 
     `\`npx tsx bench/frame-extraction.ts --write-doc\`, ${os.cpus().length} cores shared with other work ` +
       `(load average ${os.loadavg()[0].toFixed(1)} at the end), ${rounds} interleaved rounds (order rotating), ` +
       "medians per video. T is the activity's own seek point (a third of the duration); **direct** is " +
-      '`ffmpeg -ss T -i in.mp4 -frames:v 1 out.png`; **activity** is `extractFrame` called directly (ffprobe, then ' +
-      "one ffmpeg, the PNG's header checked, `frame.json` written); **stage** is the thumbnailer's `extract-frame` " +
+      '`ffmpeg -ss T -i in.mp4 -frames:v 1 out.png`; **activity** is `extractFrame` called directly (the MP4 ' +
+      "header read in-process, one ffmpeg, the PNG's header checked, `frame.json` written); **stage** is the thumbnailer's `extract-frame` " +
       "stage activity on the local store (SHA-256 of the whole video for the run's content cache, scratch folder, " +
       'the frame published to the item key and the cache key). Ratio = direct / project (≥ 1: at least as fast as ' +
       'the direct command). CPU = user + system seconds of the bench process and the ffmpeg/ffprobe it ran: the ' +
@@ -205,14 +205,14 @@ function render(subjects: Subject[], times: Map<string, Record<Way, Sample[]>>, 
       'of the ~2 s before T that ffmpeg decodes anyway (`-noaccurate_seek`), so a black or flash frame at T is not ' +
       'the thumbnail. Before this change it decoded 2 s *past* T (50 more frames at 25 fps, each converted to RGB ' +
       'and held in memory): 0.4–0.6 CPU-s instead of 0.17 on 1080p with a keyframe at T.',
-    '- **What remains is one more process launch**: the activity runs ffprobe first (duration for T, the stream, ' +
-      'the size and duration limits of docs/security-media.md checked before anything is decoded). Starting ' +
-      "Debian's dynamically linked ffprobe costs ~0.07 CPU-s (`ffprobe -version`), as much as starting ffmpeg. When " +
-      'T falls on a keyframe (the direct command decodes one frame: ~0.15 CPU-s in all) that launch is ~40 % of the ' +
-      'work, so the ratio stays near 0.6; when ffmpeg has frames to decode (long GOPs) it is a few per cent. ' +
-      "Removing it means reading the duration in-process (e.g. the MP4 `mvhd` box) and moving the probe's checks " +
-      'into the one ffmpeg run (`-max_pixels`, `-map 0:V:0`): not done, because those checks are the hardening of ' +
-      'test/media-hostile.test.ts and need their own hostile tests.',
+    '- **No ffprobe launch for an MP4**: the activity used to run ffprobe before ffmpeg (duration for T, the ' +
+      "stream, the limits of docs/security-media.md); starting Debian's dynamically linked ffprobe costs ~0.07 CPU-s, " +
+      'about 40 % of the work when T falls on a keyframe (ratio ~0.5–0.6 then). Now a plain MP4/MOV is described ' +
+      "from its `moov` box in-process (src/activities/media/mp4-header.ts: exactly ffprobe's facts, the same limits " +
+      'applied before anything is decoded) and ffmpeg is told `-f mov -map 0:V:0 -max_pixels N`, so a header that ' +
+      'lies about the picture cannot make it decode more than it claims; other containers, fragmented MP4s and ' +
+      'codecs it does not name still go to ffprobe (test/frame-facts.test.ts). What is left over the direct command ' +
+      "is the activity's own work: the `thumbnail` comparison, the PNG check, `frame.json`.",
     "- **The stage's extra time is the content hash**: SHA-256 of every byte of the video (190–380 MB here) for the " +
       "run's duplicate cache, before the frame is taken: more than the extraction itself on these files. A cheaper " +
       'key weakens what the cache promises (identical bytes only, so one upload cannot pass for another); that ' +

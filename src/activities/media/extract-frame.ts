@@ -419,9 +419,10 @@ export async function extractFrame(input: ExtractFrameInput): Promise<ExtractedF
         at = await runExtraction(facts, videoPath, 0, tmpPath, ctx, itemId);
       }
       if (at === undefined) {
+        const describedBy = facts.source === 'ffprobe' ? 'ffprobe reports' : 'its MP4 header declares';
         throw invalidInput(
-          `No frame of ${videoPath} could be decoded (its ${facts.source} reports ${probe.durationSeconds.toFixed(2)} s ` +
-            `of ${probe.codec}, but ffmpeg produced no picture). The file is probably truncated or corrupt. Check the ` +
+          `No frame of ${videoPath} could be decoded (${describedBy} ${probe.durationSeconds.toFixed(2)} s of ` +
+            `${probe.codec}, but ffmpeg produced no picture). The file is probably truncated or corrupt. Check the ` +
             'file or remove it from the batch.',
           { videoPath, reason: 'no decodable frame' },
         );
