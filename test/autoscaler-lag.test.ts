@@ -10,16 +10,15 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { autoscaleConfig, AutoscaleConfigError } from '../src/autoscaler/config';
 import { ConsumerLagReader } from '../src/autoscaler/consumer-lag';
-import { Autoscaler } from '../src/autoscaler/controller';
 import { decide, type QueueObservation } from '../src/autoscaler/policy';
-import { poolWorkerStarter } from '../src/autoscaler/pool-worker';
-import { type AutoscalerEvent, autoscalerStateFile, readAutoscalerState } from '../src/autoscaler/state';
+import { readAutoscalerState } from '../src/autoscaler/state';
 import { loadConfig } from '../src/infra/config';
 import { repoRoot } from '../src/infra/paths';
 import { waitFor } from '../src/infra/wait';
 import { runTopicConsumer, type TopicConsumer } from '../src/topics/kafka-consumer';
 import { createEventPublisher, ensureTopics } from '../src/topics/kafka-publisher';
 import { isolatedConfig } from './support/config';
+import { recordingAutoscaler } from './support/autoscaler';
 import { sharedKafkaBroker } from './support/kafka';
 import { sharedDevServer } from './support/servers';
 
@@ -111,21 +110,10 @@ describe('autoscaling on consumer lag: a real broker', function () {
       },
       config,
     );
-    const events: AutoscalerEvent[] = [];
     const lagReader = new ConsumerLagReader(brokers);
-    const stateFile = autoscalerStateFile(outDir);
-    const autoscaler = new Autoscaler({
-      client: env.client,
-      namespace: config.namespace,
-      autoscale,
-      startWorker: poolWorkerStarter(config, undefined),
-      logDir: path.join(outDir, 'logs'),
-      stateFile,
-      drainMs: 40_000,
-      log: (event) => events.push(JSON.parse(JSON.stringify(event)) as AutoscalerEvent),
+    const { autoscaler, events, decisions, stateFile } = recordingAutoscaler(env, config, autoscale, outDir, {
       lagReader,
     });
-    const decisions = () => events.flatMap((e) => (e.event === 'decision' ? [e] : []));
     let consumer: TopicConsumer | undefined;
     try {
       // Nobody consumes the topic and the task queue is empty: the lag alone asks for workers.
@@ -200,18 +188,11 @@ describe('autoscaling on consumer lag: a real broker', function () {
       },
       config,
     );
-    const events: AutoscalerEvent[] = [];
     const lagReader = new ConsumerLagReader(['127.0.0.1:1']);
     const outDir = path.join(repoRoot, 'test-output', 'autoscaler-lag', `${process.pid}-down`);
-    const autoscaler = new Autoscaler({
-      client: env.client,
-      namespace: config.namespace,
-      autoscale,
+    const { autoscaler, events } = recordingAutoscaler(env, config, autoscale, outDir, {
       startWorker: () => Promise.reject(new Error('no worker in this test')),
-      logDir: path.join(outDir, 'logs'),
-      stateFile: autoscalerStateFile(outDir),
       drainMs: 1000,
-      log: (event) => events.push(event),
       lagReader,
     });
     try {

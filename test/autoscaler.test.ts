@@ -16,18 +16,18 @@ import {
   defaultAutoscaleFile,
   loadAutoscaleConfig,
 } from '../src/autoscaler/config';
-import { Autoscaler } from '../src/autoscaler/controller';
 import { decide, PolicyMemory, QueueObservation } from '../src/autoscaler/policy';
-import { poolWorkerStarter } from '../src/autoscaler/pool-worker';
-import { AutoscalerEvent, autoscalerStateFile, readAutoscalerState } from '../src/autoscaler/state';
+import { AutoscalerEvent, readAutoscalerState } from '../src/autoscaler/state';
 import { autoscalerStatus, formatAutoscalerStatus } from '../src/autoscaler/status';
 import { startPipelineRun } from '../src/client/pipeline-run';
 import type { PipelineSpec } from '../src/pipelines/spec';
 import { loadConfig } from '../src/infra/config';
+import { processAlive } from '../src/infra/atomic-write';
 import { repoRoot } from '../src/infra/paths';
 import { waitFor } from '../src/infra/wait';
 import { parseRoles } from '../src/workers/roles';
 import { isShardQueueOf, parseShardQueues, shardsOfSpecs } from '../src/workers/shard-queues';
+import { recordingAutoscaler } from './support/autoscaler';
 import { isolatedConfig } from './support/config';
 import { sharedDevServer, sharedWorkflowBundle } from './support/servers';
 
@@ -223,19 +223,7 @@ describe('autoscaler on the dev server', function () {
       },
       config,
     );
-    const events: AutoscalerEvent[] = [];
-    const stateFile = autoscalerStateFile(outDir);
-    const autoscaler = new Autoscaler({
-      client: env.client,
-      namespace: config.namespace,
-      autoscale,
-      startWorker: poolWorkerStarter(config, undefined),
-      logDir: path.join(outDir, 'logs'),
-      stateFile,
-      drainMs: 40_000,
-      log: (event) => events.push(JSON.parse(JSON.stringify(event)) as AutoscalerEvent),
-    });
-    const decisions = () => events.flatMap((e) => (e.event === 'decision' ? [e] : []));
+    const { autoscaler, events, decisions, stateFile } = recordingAutoscaler(env, config, autoscale, outDir);
     // The workflow worker runs in this process; the stage queue has no worker but the autoscaler's.
     const workflowWorker = await Worker.create({
       connection: env.nativeConnection,
@@ -379,15 +367,6 @@ function startAutoscalerProcess(address: string, extraEnv: NodeJS.ProcessEnv = {
   return { child, exited, events, output, workerPid, stderr: () => stderr, cleanUp };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe('autoscaler process: its workers never outlive it', function () {
   let env: TestWorkflowEnvironment;
   before(async () => {
@@ -399,10 +378,10 @@ describe('autoscaler process: its workers never outlive it', function () {
     const autoscaler = startAutoscalerProcess(env.address);
     try {
       const pid = await autoscaler.workerPid();
-      assert.ok(alive(pid), 'worker running');
+      assert.ok(processAlive(pid), 'worker running');
       autoscaler.child.kill('SIGKILL');
       await autoscaler.exited;
-      await waitFor(`worker ${pid} to exit after its autoscaler was killed`, async () => !alive(pid), 30_000);
+      await waitFor(`worker ${pid} to exit after its autoscaler was killed`, async () => !processAlive(pid), 30_000);
     } finally {
       autoscaler.cleanUp();
     }
@@ -420,7 +399,7 @@ describe('autoscaler process: its workers never outlive it', function () {
       );
       const exit = autoscaler.events().find((e) => e.event === 'worker-exited');
       assert.ok(exit?.event === 'worker-exited' && exit.pid === pid && exit.expected, autoscaler.output());
-      assert.ok(!alive(pid), 'no worker left running');
+      assert.ok(!processAlive(pid), 'no worker left running');
     } finally {
       autoscaler.cleanUp();
     }

@@ -11,21 +11,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/infra/config';
+import { processAlive } from '../src/infra/atomic-write';
 import { repoRoot } from '../src/infra/paths';
 import { startProcess } from '../src/infra/processes';
 import { Supervisor } from '../src/devstack/supervisor';
 import { freePort, waitFor } from '../src/infra/wait';
 import { startWorkerProcess } from '../src/infra/worker-process';
 import { sampleVideos } from './support/media';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('supervised processes', function () {
   let dir: string;
@@ -119,7 +111,7 @@ describe('supervised processes', function () {
           .some((line) => line.includes('src/workers/main.ts') && line.includes(`127.0.0.1:${address.port}`)),
         'no worker left running',
       );
-      assert.ok(pid && !alive(pid), `worker ${pid} is gone`);
+      assert.ok(pid && !processAlive(pid), `worker ${pid} is gone`);
     } finally {
       silent.close();
     }
