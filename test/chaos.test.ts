@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { isTransientTemporalError, waitForTemporal } from '../src/cli/temporal-outages';
+import { isTransientTemporalError, type OutageOptions, waitForTemporal } from '../src/cli/temporal-outages';
 import { pipelineWorkflowId } from '../src/client/pipeline-run';
 import { ensureSearchAttributes } from '../src/client/search-attributes';
 import type { PipelineSpec } from '../src/pipelines/spec';
@@ -189,48 +189,47 @@ describe('CLI waits: Temporal away or answering', function () {
     assert.equal(isTransientTemporalError(new Error('Workflow execution failed')), false);
   });
 
-  it('names the address it waits for and, at its limit, the command that re-attaches to the run', async () => {
+  /** waitForTemporal for a run on a server that never answers: what it failed with, and the lines it wrote. */
+  async function waitWithNoServer(
+    options: Omit<OutageOptions, 'log' | 'probe'>,
+  ): Promise<{ error: unknown; lines: string[] }> {
     const { client, connection } = await awayClient();
     const lines: string[] = [];
     try {
       const handle = client.workflow.getHandle('chaos/none');
       const first = await handle.result().catch((e: unknown) => e);
-      await assert.rejects(
-        waitForTemporal(first, {
-          log: (l) => lines.push(l),
-          probe: () => handle.describe(),
-          limitMs: 500,
-          everyMs: 200,
-          address: '127.0.0.1:1',
-          workflowId: 'chaos/none',
-        }),
-        /^Error: Temporal at 127\.0\.0\.1:1 did not answer for 1 s \(last: .+\); stopped waiting\. The run is kept by the server: once it is back, re-attach with npm run cli -- watch chaos\/none, or follow it in the Web UI\.$/,
+      const waited = waitForTemporal(first, { log: (l) => lines.push(l), probe: () => handle.describe(), ...options });
+      const error = await waited.then(
+        () => undefined,
+        (e: unknown) => e,
       );
-      assert.match(lines[0], /^Waiting for Temporal at 127\.0\.0\.1:1: it does not answer/);
+      return { error, lines };
     } finally {
       await connection.close();
     }
+  }
+
+  it('names the address it waits for and, at its limit, the command that re-attaches to the run', async () => {
+    const { error, lines } = await waitWithNoServer({
+      limitMs: 500,
+      everyMs: 200,
+      address: '127.0.0.1:1',
+      workflowId: 'chaos/none',
+    });
+    assert.match(
+      String(error),
+      /^Error: Temporal at 127\.0\.0\.1:1 did not answer for 1 s \(last: .+\); stopped waiting\. The run is kept by the server: once it is back, re-attach with npm run cli -- watch chaos\/none, or follow it in the Web UI\.$/,
+    );
+    assert.match(lines[0], /^Waiting for Temporal at 127\.0\.0\.1:1: it does not answer/);
   });
 
   it('stops waiting after its limit, saying for how long and what to do', async () => {
-    const { client, connection } = await awayClient();
-    const lines: string[] = [];
-    try {
-      const handle = client.workflow.getHandle('chaos/none');
-      const first = await handle.result().catch((e: unknown) => e);
-      await assert.rejects(
-        waitForTemporal(first, {
-          log: (l) => lines.push(l),
-          probe: () => handle.describe(),
-          limitMs: 1500,
-          everyMs: 200,
-        }),
-        /^Error: Temporal did not answer for 2 s \(last: .+\); stopped waiting\. The run is kept by the server: once it is back, follow the run in the Web UI\.$/,
-      );
-      assert.equal(lines.length, 1);
-      assert.match(lines[0], /^Waiting for Temporal: it does not answer \(.+\)\. Retrying for up to 2 s;/);
-    } finally {
-      await connection.close();
-    }
+    const { error, lines } = await waitWithNoServer({ limitMs: 1500, everyMs: 200 });
+    assert.match(
+      String(error),
+      /^Error: Temporal did not answer for 2 s \(last: .+\); stopped waiting\. The run is kept by the server: once it is back, follow the run in the Web UI\.$/,
+    );
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /^Waiting for Temporal: it does not answer \(.+\)\. Retrying for up to 2 s;/);
   });
 });
