@@ -29,6 +29,7 @@ import { closestMatch } from '../src/pipelines/did-you-mean';
 import { loadPipelineSpecFile, parsePipelineSpec, PipelineSpecParseError } from '../src/pipelines/load';
 import { evaluate, fieldValue, predicateProblems } from '../src/pipelines/predicate';
 import { reachableFrom, specSuccessors, stageTargets, upstreamOf } from '../src/pipelines/stage-graph';
+import { channelSplit } from './support/pipeline-specs';
 import type { PipelineItem, PipelineSpec, Predicate } from '../src/pipelines/spec';
 import {
   parseDuration,
@@ -72,14 +73,7 @@ const notify = {
     'fan-out': { kind: 'copy', to: ['opted-in', 'audit'] },
     audit: { kind: 'activity', activity: 'noop', timeout: '1 minute', next: 'done' },
     'opted-in': { kind: 'filter', where: { field: 'optIn', op: 'eq', value: true }, next: 'notify' },
-    notify: {
-      kind: 'split',
-      routes: [
-        { when: { field: 'channel', op: 'eq', value: 'email' }, to: 'email' },
-        { when: { field: 'channel', op: 'eq', value: 'sms' }, to: 'sms' },
-      ],
-      default: 'other',
-    },
+    notify: channelSplit,
     email: { kind: 'activity', activity: 'annotate', batchSize: 10, next: 'done' },
     sms: { kind: 'activity', activity: 'annotate', next: 'done' },
     other: { kind: 'activity', activity: 'noop', next: 'done' },

@@ -11,7 +11,7 @@ import type { PipelineItem, PipelineSpec } from '../src/pipelines/spec';
 import { pipelinePartition, pipelineRun, PipelineRunInput, PipelineRunResult } from '../src/workflows/pipeline';
 import { isolatedConfig } from './support/config';
 import { withPipelineWorkers } from './support/pipeline-workers';
-import { runJoinSpec } from './support/pipeline-specs';
+import { channelSplit, runJoinSpec } from './support/pipeline-specs';
 import { createTimeSkippingServer } from './support/servers';
 
 const users = (n: number): PipelineItem[] =>
@@ -53,14 +53,7 @@ describe('pipeline interpreter (time-skipping server)', function () {
       start: 'opted-in',
       stages: {
         'opted-in': { kind: 'filter', where: { field: 'optIn', op: 'eq', value: true }, next: 'route' },
-        route: {
-          kind: 'split',
-          routes: [
-            { when: { field: 'channel', op: 'eq', value: 'email' }, to: 'email' },
-            { when: { field: 'channel', op: 'eq', value: 'sms' }, to: 'sms' },
-          ],
-          default: 'other',
-        },
+        route: channelSplit,
         email: { kind: 'activity', activity: 'annotate', batchSize: 4, next: 'total' },
         sms: { kind: 'activity', activity: 'annotate', batchSize: 4, next: 'total' },
         other: { kind: 'activity', activity: 'noop', next: 'total' },

@@ -1,5 +1,5 @@
 /** Pipeline specs that both a test and scripts/record-histories.ts run. */
-import type { PipelineSpec } from '../../src/pipelines/spec';
+import type { PipelineSpec, SplitStage } from '../../src/pipelines/spec';
 
 /**
  * A run-wide join: each item sleeps its `data.sleepMs` in `work`, waits at `barrier` until every
@@ -18,3 +18,13 @@ export function runJoinSpec(partitionSize: number, batchSize: number): PipelineS
     },
   };
 }
+
+/** A split by `data.channel`: "email" to `email`, "sms" to `sms`, anything else to `other`. */
+export const channelSplit: SplitStage = {
+  kind: 'split',
+  routes: [
+    { when: { field: 'channel', op: 'eq', value: 'email' }, to: 'email' },
+    { when: { field: 'channel', op: 'eq', value: 'sms' }, to: 'sms' },
+  ],
+  default: 'other',
+};
