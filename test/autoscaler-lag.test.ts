@@ -111,9 +111,15 @@ describe('autoscaling on consumer lag: a real broker', function () {
       config,
     );
     const lagReader = new ConsumerLagReader(brokers);
-    const { autoscaler, events, decisions, stateFile } = recordingAutoscaler(env, config, autoscale, outDir, {
-      lagReader,
-    });
+    const { autoscaler, events, decisions, stateFile, backToZero } = recordingAutoscaler(
+      env,
+      config,
+      autoscale,
+      outDir,
+      {
+        lagReader,
+      },
+    );
     let consumer: TopicConsumer | undefined;
     try {
       // Nobody consumes the topic and the task queue is empty: the lag alone asks for workers.
@@ -147,14 +153,7 @@ describe('autoscaling on consumer lag: a real broker', function () {
         },
       });
       await waitFor('every event consumed', async () => consumed.length >= 8, 30_000, 100);
-      await waitFor(
-        'the pool to go back to zero workers and its processes to exit',
-        async () =>
-          autoscaler.workerCount('stages') === 0 &&
-          events.filter((e) => e.event === 'worker-exited').length ===
-            events.filter((e) => e.event === 'worker-started').length,
-        60_000,
-      );
+      await backToZero('stages');
       const last = decisions()
         .filter((d) => d.action === 'down')
         .at(-1);

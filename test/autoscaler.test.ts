@@ -223,7 +223,12 @@ describe('autoscaler on the dev server', function () {
       },
       config,
     );
-    const { autoscaler, events, decisions, stateFile } = recordingAutoscaler(env, config, autoscale, outDir);
+    const { autoscaler, events, decisions, stateFile, backToZero } = recordingAutoscaler(
+      env,
+      config,
+      autoscale,
+      outDir,
+    );
     // The workflow worker runs in this process; the stage queue has no worker but the autoscaler's.
     const workflowWorker = await Worker.create({
       connection: env.nativeConnection,
@@ -270,14 +275,7 @@ describe('autoscaler on the dev server', function () {
         'tasks in flight seen',
       );
 
-      await waitFor(
-        'the pool to go back to zero workers and its processes to exit',
-        async () =>
-          autoscaler.workerCount('stages') === 0 &&
-          events.filter((e) => e.event === 'worker-exited').length ===
-            events.filter((e) => e.event === 'worker-started').length,
-        60_000,
-      );
+      await backToZero('stages');
       const started = events.filter((e) => e.event === 'worker-started');
       assert.ok(started.length >= 2, `${started.length} worker processes started`);
       for (const exit of events.filter((e) => e.event === 'worker-exited')) {

@@ -6,6 +6,7 @@ import { Autoscaler, type AutoscalerOptions } from '../../src/autoscaler/control
 import { poolWorkerStarter } from '../../src/autoscaler/pool-worker';
 import { type AutoscalerEvent, autoscalerStateFile } from '../../src/autoscaler/state';
 import type { BatchConfig } from '../../src/infra/config';
+import { waitFor } from '../../src/infra/wait';
 
 /**
  * An autoscaler of `autoscale` whose worker processes run the project's workers on `config`,
@@ -33,5 +34,13 @@ export function recordingAutoscaler(
     ...options,
   });
   const decisions = () => events.flatMap((e) => (e.event === 'decision' ? [e] : []));
-  return { autoscaler, events, decisions, stateFile };
+  const count = (event: AutoscalerEvent['event']) => events.filter((e) => e.event === event).length;
+  /** Waits until `pool` has no worker left and every worker process it started has exited. */
+  const backToZero = (pool: string) =>
+    waitFor(
+      `the pool ${pool} to go back to zero workers and its processes to exit`,
+      async () => autoscaler.workerCount(pool) === 0 && count('worker-exited') === count('worker-started'),
+      60_000,
+    );
+  return { autoscaler, events, decisions, stateFile, backToZero };
 }
