@@ -18,20 +18,11 @@ import { field } from '../src/pipelines/builder';
 import { loadPipelineSpecFile } from '../src/pipelines/load';
 import { evaluate, predicateProblems } from '../src/pipelines/predicate';
 import type { PipelineItem, PipelineSpec, Predicate } from '../src/pipelines/spec';
-import { PipelineSpecError, validatePipelineSpec, type SpecProblem } from '../src/pipelines/validate';
+import { validatePipelineSpec } from '../src/pipelines/validate';
 import { reportsOf } from '../src/workflows/reduce-reports';
+import { problemsOf } from './support/pipeline-specs';
 
 const examplesDir = path.join(__dirname, '..', 'pipelines', 'examples');
-
-function problemsOf(spec: unknown): SpecProblem[] {
-  try {
-    validatePipelineSpec(spec);
-  } catch (error) {
-    assert.ok(error instanceof PipelineSpecError, `expected a PipelineSpecError, got ${String(error)}`);
-    return error.problems;
-  }
-  assert.fail('expected the spec to be invalid');
-}
 
 /** A small valid spec with a reduce stage; `report` is set per case. */
 const withReport = (report: unknown) => ({

@@ -29,29 +29,17 @@ import { closestMatch } from '../src/pipelines/did-you-mean';
 import { loadPipelineSpecFile, parsePipelineSpec, PipelineSpecParseError } from '../src/pipelines/load';
 import { evaluate, fieldValue, predicateProblems } from '../src/pipelines/predicate';
 import { reachableFrom, specSuccessors, stageTargets, upstreamOf } from '../src/pipelines/stage-graph';
-import { channelSplit } from './support/pipeline-specs';
+import { channelSplit, problemsOf } from './support/pipeline-specs';
 import type { PipelineItem, PipelineSpec, Predicate } from '../src/pipelines/spec';
 import {
   parseDuration,
   PipelineSpecError,
   pipelineSpecProblems,
   validatePipelineSpec,
-  type SpecProblem,
 } from '../src/pipelines/validate';
 
 const examplesDir = path.join(__dirname, '..', 'pipelines', 'examples');
 const msParse = ms as unknown as (text: string) => number;
-
-/** The problems validatePipelineSpec throws for `spec` (fails when it does not throw). */
-function problemsOf(spec: unknown): SpecProblem[] {
-  try {
-    validatePipelineSpec(spec);
-  } catch (error) {
-    assert.ok(error instanceof PipelineSpecError, `expected a PipelineSpecError, got ${String(error)}`);
-    return error.problems;
-  }
-  assert.fail('expected the spec to be invalid');
-}
 
 /** A deep copy (specs in tables are mutated). */
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;

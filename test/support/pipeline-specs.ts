@@ -1,5 +1,7 @@
-/** Pipeline specs that both a test and scripts/record-histories.ts run. */
+/** Pipeline specs and checks that several tests (and scripts/record-histories.ts) share. */
+import assert from 'node:assert/strict';
 import type { PipelineSpec, SplitStage } from '../../src/pipelines/spec';
+import { PipelineSpecError, validatePipelineSpec, type SpecProblem } from '../../src/pipelines/validate';
 
 /**
  * A run-wide join: each item sleeps its `data.sleepMs` in `work`, waits at `barrier` until every
@@ -28,3 +30,14 @@ export const channelSplit: SplitStage = {
   ],
   default: 'other',
 };
+
+/** The problems validatePipelineSpec throws for `spec` (fails when it does not throw). */
+export function problemsOf(spec: unknown): SpecProblem[] {
+  try {
+    validatePipelineSpec(spec);
+  } catch (error) {
+    assert.ok(error instanceof PipelineSpecError, `expected a PipelineSpecError, got ${String(error)}`);
+    return error.problems;
+  }
+  assert.fail('expected the spec to be invalid');
+}
