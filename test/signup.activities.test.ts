@@ -31,6 +31,18 @@ async function failureOf(promise: Promise<unknown>): Promise<Error> {
   );
 }
 
+/** A verification mail for the user named `greeting` (its id in lower case), from run-1 of its sign-up. */
+function verificationRequest(greeting: string) {
+  const userId = greeting.toLowerCase();
+  return {
+    key: { workflowId: `signup/${userId}`, runId: 'run-1', step: 'verification' },
+    to: `${userId}@example.com`,
+    userId,
+    greeting,
+    expiresAt: '2030-01-02T03:04:00.000Z',
+  };
+}
+
 describe('notification activities (real SMTP, SMS sink and webhook)', function () {
   let catcher: MailCatcher;
   let dataDir: string;
@@ -77,13 +89,7 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
   });
 
   it('mails a verification code made in the activity: once per (workflow, run), never in what it returns', async () => {
-    const request = {
-      key: { workflowId: 'signup/vera', runId: 'run-1', step: 'verification' },
-      to: 'vera@example.com',
-      userId: 'vera',
-      greeting: 'Vera',
-      expiresAt: '2030-01-02T03:04:00.000Z',
-    };
+    const request = verificationRequest('Vera');
     const first = await activities.sendVerificationCode(request);
     const retry = await activities.sendVerificationCode(request);
     assert.deepEqual([first.fromLedger, retry.fromLedger], [false, true], 'a retry within the run sends nothing');
@@ -135,13 +141,7 @@ describe('notification activities (real SMTP, SMS sink and webhook)', function (
       store: () => damagedStore,
       sms: sinkTransport(smsSinkFile(dataDir)),
     });
-    const request = {
-      key: { workflowId: 'signup/wes', runId: 'run-1', step: 'verification' },
-      to: 'wes@example.com',
-      userId: 'wes',
-      greeting: 'Wes',
-      expiresAt: '2030-01-02T03:04:00.000Z',
-    };
+    const request = verificationRequest('Wes');
     const error = await failureOf(damaged.sendVerificationCode(request));
     assert.match(error.message, /verification-key is not 64 or more hex digits; delete .* to have a new one made/);
     await assert.rejects(damaged.checkVerificationCode({ key: request.key, code: '00000000' }), /not 64 or more hex/);
