@@ -11,6 +11,7 @@
  * cost amortised over a partition). Not a test: numbers for docs/benchmarks.md ("Engine cost
  * per item"); --out FILE appends them as a JSON line, --save-history FILE keeps the replayed history.
  */
+import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,19 +21,35 @@ import { startPipelineRun } from '../src/client/pipeline-run';
 import { validatePipelineSpec } from '../src/pipelines/validate';
 import { createWorkers } from '../src/workers/create-workers';
 import { NativeConnection } from '@temporalio/worker';
-import { numberArg, scriptLog, stringArg } from '../scripts/support/args';
 import { executions, historyLength, procCpuSeconds } from './support/measure';
 import { startProjectStack } from './support/project-runs';
 
-const items = numberArg('--items', 20_000);
-const batchSize = numberArg('--batch', 100);
-const replays = numberArg('--replays', 10);
-const local = process.argv.includes('--local');
-const concurrency = numberArg('--concurrency', 8);
-/** `--eager`: the stage on the workflow task queue, so its calls are dispatched eagerly. */
-const eager = process.argv.includes('--eager');
-const out = stringArg('--out') ?? '-';
-const log = scriptLog('engine-cpu');
+const { values: options } = parseArgs({
+  options: {
+    items: { type: 'string', default: '20000' },
+    batch: { type: 'string', default: '100' },
+    replays: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '8' },
+    local: { type: 'boolean', default: false },
+    /** `--eager`: the stage on the workflow task queue, so its calls are dispatched eagerly. */
+    eager: { type: 'boolean', default: false },
+    out: { type: 'string', default: '-' },
+    'save-history': { type: 'string', default: '' },
+  },
+});
+/** A whole number ≥ 0 from an option (underscores allowed: 10_000). */
+function whole(name: keyof typeof options): number {
+  const text = String(options[name]);
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} needs a whole number, not ${text}`);
+  return n;
+}
+const items = whole('items');
+const batchSize = whole('batch');
+const replays = whole('replays');
+const concurrency = whole('concurrency');
+const { local, eager, out } = options;
+const log = (line: string) => console.log(`[engine-cpu ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 const cpuSeconds = () => {
   const u = process.cpuUsage();
@@ -95,7 +112,7 @@ async function main() {
     log(`replaying partition p0 ${replays} times`);
     const history = await stack.client.workflow.getHandle(`${m.workflowId}/p0`).fetchHistory();
     const partitionItems = Math.min(1000, items);
-    const saveHistory = stringArg('--save-history') ?? '';
+    const saveHistory = options['save-history'];
     if (saveHistory) fs.writeFileSync(saveHistory, historyToJSON(history));
     const r0 = cpuSeconds();
     const t0 = Date.now();

@@ -99,6 +99,7 @@ describe('command lines', function () {
 
     it("run <flow> --help lists the flow's arguments and options, for every flow", async () => {
       const options: Record<string, string[]> = {
+        thumbnailer: ['<videos...>', '--concurrency <n>', '(default: 4)', '--run <name>'],
         transcode: ['<videos...>', '--run <name>'],
         signup: ['<events>', '--run <name>', '--wait', 'verify <userId> <code>'],
         'image-tagging': ['[images...]', '--tag <tag>', 'landscape', '--items <uri>', '--run <name>'],

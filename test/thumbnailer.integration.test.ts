@@ -13,8 +13,10 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { readResultLines } from '../src/activities/pipeline/results';
 import type { ResultLine } from '../src/activities/pipeline/results-types';
 import type { ThumbnailFile } from '../src/activities/thumbnailer/types';
-import { formatThumbnailerSummary } from '../src/cli/summary';
+import { formatThumbnailerSummary } from '../src/cli/flows/thumbnailer-summary';
+import { thumbnailerFlow } from '../src/cli/flows/thumbnailer';
 import { startThumbnailerRun, thumbnailerOutputDir } from '../src/client/thumbnailer';
+import { dataDir } from '../src/infra/paths';
 import { BatchPipeline, BatchRun, BatchStage } from '../src/core/search-attributes';
 import { collect, ListSource } from '../src/sources';
 import { isolatedConfig } from './support/config';
@@ -109,5 +111,26 @@ describe('thumbnailer on the dev server with real ffmpeg and sharp', function ()
     assert.equal(description.typedSearchAttributes.get(BatchPipeline), 'thumbnailer');
     assert.equal(description.typedSearchAttributes.get(BatchRun), runName);
     assert.equal(description.typedSearchAttributes.get(BatchStage), 'done');
+  });
+
+  it('runs from the command line: run thumbnailer <videos> --run NAME prints the start, then the summary', async () => {
+    const config = isolatedConfig(env.address);
+    const videos = await sampleVideos();
+    const runName = `cli-${Date.now()}`;
+    const lines: string[] = [];
+    await withPipelineWorkers(env, config, [config.queues.video, config.queues.image], () =>
+      thumbnailerFlow.run([...videos, '--run', runName, '--concurrency', '2'], {
+        client: env.client,
+        config,
+        dataDir,
+        log: (line) => lines.push(line),
+      }),
+    );
+    const text = lines.join('\n');
+    assert.match(text, new RegExp(`Started thumbnailer/${runName} with ${videos.length} items\\. Web UI: http`));
+    assert.match(text, new RegExp(`Thumbnailer run: ${videos.length} items, ${videos.length} succeeded, 0 failed`));
+    assert.match(text, /Contact sheet: .*contact-sheet-001\.jpg/);
+    assert.ok(fs.existsSync(thumbnailerOutputDir(runName)), 'the outputs are where the summary says');
+    assert.throws(() => thumbnailerFlow.parse(['--concurrency', '0', 'a.mp4']), /Expected a whole number ≥ 1/);
   });
 });

@@ -23,7 +23,7 @@ import { stopAll } from '../infra/processes';
 import { apiTelemetry } from '../infra/telemetry/api';
 import { generateSampleVideos } from '../devstack/sample-videos';
 import { collect, sourcesFromInputs } from '../sources';
-import { flows } from './flows';
+import { demoFlows } from './flows';
 import { ObjectStore } from '../storage/object-store';
 import { S3ObjectStore } from '../storage/s3-store';
 import { checkStorage, openStorage, useStorage } from '../storage/storage';
@@ -36,7 +36,7 @@ import { kafkaBrokerPlan } from '../devstack/supervised-kafka-broker';
 import { kafkaSignupDemo } from './kafka-demo';
 import { bucketEventsTopic } from '../client/bucket-uploads';
 import { CliCommand, runNameOf, runNameOption, runProgram, wholeNumber } from './command';
-import { formatThumbnailerSummary } from './summary';
+import { formatThumbnailerSummary } from './flows/thumbnailer-summary';
 
 interface StartOptions {
   once?: boolean;
@@ -59,7 +59,7 @@ export function startProgram(): CliCommand {
     .description(
       'Runs the video thumbnailer on Temporal. Inputs are video files, folders of videos, or .jsonl manifests' +
         ' ({"path": "..."} per line). Without inputs, sample videos are generated first and every hands-on flow' +
-        ` then runs on its demo inputs (${flows.map((f) => f.name).join(', ') || 'none'}).`,
+        ` then runs on its demo inputs (${demoFlows.map((f) => f.name).join(', ') || 'none'}).`,
     )
     .argument('[inputs...]', 'video files, folders of videos, or .jsonl manifests')
     .option('--once', 'run the demo, print the summary and exit (default: stay up until Ctrl-C)')
@@ -116,7 +116,7 @@ const log = (line: string) => console.log(`[start] ${line}`);
 /** Each hands-on flow on its demo inputs, one after the other; a failing flow is reported and the rest still run. */
 async function runFlowDemos(client: Client, config: BatchConfig, runName: string): Promise<void> {
   const failed: string[] = [];
-  for (const flow of flows) {
+  for (const flow of demoFlows) {
     log(`Flow ${flow.name}: ${flow.description}`);
     const started = Date.now();
     try {

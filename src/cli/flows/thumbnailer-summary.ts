@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { displayPath } from '../infra/paths';
-import type { PipelineRunResult } from '../workflows/pipeline';
-import { formatResultsSummary } from './results-summary';
+import { displayPath } from '../../infra/paths';
+import type { PipelineRunResult } from '../../workflows/pipeline';
+import { formatResultsSummary } from '../results-summary';
 
 const number = (n: number) => n.toLocaleString('en-US');
 
