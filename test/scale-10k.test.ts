@@ -13,7 +13,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { readResultLines } from '../src/activities/pipeline/results';
-import { formatThumbnailerSummary } from '../src/cli/summary';
+import { formatThumbnailerSummary } from '../src/cli/flows/thumbnailer-summary';
 import { runImageTagging } from '../src/cli/flows/image-tagging';
 import { startThumbnailerRun, thumbnailerOutputDir } from '../src/client/thumbnailer';
 import type { WorkItem } from '../src/core/work-item';
