@@ -15,6 +15,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { INVALID_INPUT } from '../src/activities/errors';
+import { invalidInputOf } from './support/media';
 import { extractFrame, readExtractionLog } from '../src/activities/media/extract-frame';
 import { ffmpegFileArg, ffmpegPath, ffprobePath, runMediaTool } from '../src/activities/media/ffmpeg';
 import { asProbeJson, readMp4Video, videoOfMoov, type Mp4Video } from '../src/activities/media/mp4-header';
@@ -34,19 +35,6 @@ async function extract(
   itemId = path.basename(videoPath),
 ): Promise<ExtractedFrame> {
   return (await activityEnv().run(extractFrame, { itemId, videoPath, outputDir })) as ExtractedFrame;
-}
-
-/** The rejection of `promise`, asserted to be a non-retryable InvalidInput. */
-async function invalidInputOf(promise: Promise<unknown>, what: string): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApplicationFailure, `${what}: expected an ApplicationFailure, got ${String(err)}`);
-    assert.equal(err.type, INVALID_INPUT, `${what}: ${err.message}`);
-    assert.equal(err.nonRetryable, true, what);
-    return err;
-  }
-  assert.fail(`${what}: expected an InvalidInput failure, but it was accepted`);
 }
 
 async function ffmpeg(args: string[]): Promise<void> {

@@ -17,6 +17,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { INVALID_INPUT } from '../src/activities/errors';
+import { invalidInputOf } from './support/media';
 import { extractFrame } from '../src/activities/media/extract-frame';
 import { probeVideo } from '../src/activities/media/probe';
 import { MAX_DURATION_SECONDS, MAX_PIXELS, MAX_SIDE, videoProbeOf } from '../src/activities/media/probe-output';
@@ -33,19 +34,6 @@ const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 
 function activityEnv(): MockActivityEnvironment {
   return new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
-}
-
-/** The rejection of `promise`, asserted to be a non-retryable InvalidInput. */
-async function invalidInputOf(promise: Promise<unknown>, what: string): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ApplicationFailure, `${what}: expected an ApplicationFailure, got ${String(err)}`);
-    assert.equal(err.type, INVALID_INPUT, `${what}: ${err.message}`);
-    assert.equal(err.nonRetryable, true, what);
-    return err;
-  }
-  assert.fail(`${what}: expected an InvalidInput failure, but it was accepted`);
 }
 
 /** Everything a failure tells the user or the workflow history. */

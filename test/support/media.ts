@@ -1,5 +1,8 @@
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { INVALID_INPUT } from '../../src/activities/errors';
 import { generateSampleVideos } from '../../src/devstack/sample-videos';
 import { repoRoot } from '../../src/infra/paths';
 
@@ -30,4 +33,17 @@ export function listFiles(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
+}
+
+/** The rejection of `promise`, asserted to be a non-retryable InvalidInput. */
+export async function invalidInputOf(promise: Promise<unknown>, what: string): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ApplicationFailure, `${what}: expected an ApplicationFailure, got ${String(err)}`);
+    assert.equal(err.type, INVALID_INPUT, `${what}: ${err.message}`);
+    assert.equal(err.nonRetryable, true, what);
+    return err;
+  }
+  assert.fail(`${what}: expected an InvalidInput failure, but it was accepted`);
 }
