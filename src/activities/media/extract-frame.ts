@@ -147,6 +147,8 @@ export const undecodableHints = [
   'Error while decoding',
   'moov atom not found',
   'Invalid NAL unit',
+  // "Decoder (codec none) not found for input stream #0:1": a stream of no codec ffmpeg has.
+  ') not found for input stream',
 ];
 
 /** Most candidate frames the `thumbnail` filter compares (each is converted to RGB and kept in memory). */
