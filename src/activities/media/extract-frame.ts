@@ -140,16 +140,23 @@ async function reusableFrame(
  */
 export const extractionTimeoutMs = 4 * 60_000;
 
-/** ffmpeg stderr phrases that mean the input itself cannot be decoded (bad input, not a passing fault). */
-export const undecodableHints = [
-  'Invalid data found when processing input',
+/** ffmpeg stderr phrases (any case) that mean the input itself cannot be decoded (bad input, not a passing fault). */
+const undecodableHints = [
+  'invalid data found when processing input',
   'could not find codec parameters',
-  'Error while decoding',
+  // "Error while decoding stream" and the decoder's own "error while decoding MB 4 1".
+  'error while decoding',
   'moov atom not found',
-  'Invalid NAL unit',
+  'invalid nal unit',
   // "Decoder (codec none) not found for input stream #0:1": a stream of no codec ffmpeg has.
   ') not found for input stream',
 ];
+
+/** Whether ffmpeg's stderr says the input cannot be decoded (corrupt, or a codec ffmpeg lacks). */
+export function undecodable(stderr: string | null | undefined): boolean {
+  const text = (stderr ?? '').toLowerCase();
+  return undecodableHints.some((hint) => text.includes(hint));
+}
 
 /** Most candidate frames the `thumbnail` filter compares (each is converted to RGB and kept in memory). */
 const maxCandidates = 8;
@@ -354,7 +361,7 @@ async function runExtraction(
     // The stream ended before one picture was decoded: as when ffmpeg exits 0 without one (try from the start).
     if (!produced && log.endedWithoutPicture) return undefined;
     const reason = stderrSummary(result.stderr);
-    if (!produced && undecodableHints.some((h) => result.stderr.includes(h))) {
+    if (!produced && undecodable(result.stderr)) {
       throw invalidInput(
         `Cannot decode a frame of ${videoPath}: ffmpeg says "${reason}". The video is corrupt or uses an unsupported ` +
           'codec. Check the file or remove it from the batch.',

@@ -7,7 +7,7 @@ import { faultPoint } from '../fault-point';
 import { configuredFfmpeg, ffmpegFileArg, stderrSummary } from '../media/ffmpeg';
 import { invalidInput } from '../errors';
 import { writeAtomically } from '../../infra/atomic-write';
-import { undecodableHints } from '../media/extract-frame';
+import { undecodable } from '../media/extract-frame';
 import { safeInputOptions } from '../media/safe-input';
 import { blobCopy, checkedBlobUri } from './blob-input';
 import { EncodePlan, encodePlan } from './encoding';
@@ -36,7 +36,7 @@ function encode(sourceFile: string, plan: EncodePlan, outFile: string, what: str
         signal.removeEventListener('abort', onAbort);
         if (signal.aborted) return reject(signal.reason);
         const reason = stderrSummary(stderr ?? '') || err.message;
-        if (undecodableHints.some((hint) => stderr?.includes(hint))) {
+        if (undecodable(stderr)) {
           return reject(
             invalidInput(`Cannot render ${what}: ffmpeg cannot decode the video ("${reason}"). Check the file.`, {
               reason,
