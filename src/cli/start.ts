@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { ApiServices, startApiServices } from '../api/services';
-import { withLiveProgress } from '../client/pipeline-run';
-import { startThumbnailerRun, thumbnailerOutputDir } from '../client/thumbnailer';
+import { startThumbnailerRun } from '../client/thumbnailer';
+import { followThumbnailer, thumbnailerItems } from './flows/thumbnailer';
 import { BatchConfig, loadConfig, workflowUrl } from '../infra/config';
 import { startStack } from '../devstack/embedded-stack';
 import { useLocalCluster } from '../cluster/local';
@@ -22,21 +22,17 @@ import { dataDir, displayPath } from '../infra/paths';
 import { stopAll } from '../infra/processes';
 import { apiTelemetry } from '../infra/telemetry/api';
 import { generateSampleVideos } from '../devstack/sample-videos';
-import { collect, sourcesFromInputs } from '../sources';
 import { demoFlows } from './flows';
 import { ObjectStore } from '../storage/object-store';
 import { S3ObjectStore } from '../storage/s3-store';
 import { checkStorage, openStorage, useStorage } from '../storage/storage';
 import { StorageConfig, storageEnv } from '../storage/storage-config';
 import { chooseStackStorage, describeStorage, runningGatewayStorage } from '../devstack/stack-storage';
-import { uploadInputs } from '../devstack/upload-inputs';
-import { watchPipelineRun } from './watch-run';
 import { kafkaSettingsFromEnv, type KafkaSettings } from '../topics/kafka-config';
 import { kafkaBrokerPlan } from '../devstack/supervised-kafka-broker';
 import { kafkaSignupDemo } from './kafka-demo';
 import { bucketEventsTopic } from '../client/bucket-uploads';
 import { CliCommand, runNameOf, runNameOption, runProgram, wholeNumber } from './command';
-import { formatThumbnailerSummary } from './flows/thumbnailer-summary';
 
 interface StartOptions {
   once?: boolean;
@@ -206,10 +202,8 @@ async function main(args: StartArgs): Promise<void> {
       fs.writeFileSync(path.join(samples, 'not-a-video.mp4'), 'this is text, not a video\n');
       inputs = [samples];
     }
-    let items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
     // On S3 the workers read the inputs from the bucket, never from this machine's disk.
-    if (store.kind === 's3') items = await uploadInputs(items, store, log);
-    const outputDir = thumbnailerOutputDir(args.runName);
+    const items = await thumbnailerItems(inputs, log);
     const client = new Client({ connection: stack.connection, namespace: config.namespace });
     services = await startApiServices({
       client,
@@ -229,8 +223,7 @@ async function main(args: StartArgs): Promise<void> {
     });
     const webUi = workflowUrl(config, handle.workflowId, (await handle.describe()).runId);
     log(`Started ${handle.workflowId} with ${items.length} items. Follow it in the Web UI: ${webUi}`);
-    const result = await watchPipelineRun(withLiveProgress(client, handle), log, { everyMs: 2000 });
-    let summary = formatThumbnailerSummary(result, { webUi, outputDir });
+    let summary = await followThumbnailer({ client, config, dataDir, log }, handle, args.runName, webUi);
     if (store.kind === 's3') summary = summary.replace(/^Outputs:.*$/m, s3OutputLines(store, args.runName, gatewayDir));
     console.log('\n' + summary + '\n');
     if (args.flows && args.inputs.length === 0) await runFlowDemos(client, config, args.runName);

@@ -53,27 +53,42 @@ interface Box {
   end: number;
 }
 
+/**
+ * The header of the box at `buf[at]`: its type, whole size and header length, or undefined when fewer than
+ * `readable` bytes hold it, or its size runs past the `available` bytes or below its header. Size 0 means "to the end".
+ */
+function boxHeader(
+  buf: Buffer,
+  at: number,
+  readable: number,
+  available: number,
+): { type: string; size: number; header: number } | undefined {
+  if (readable < 8) return undefined;
+  let size = buf.readUInt32BE(at);
+  const type = buf.toString('latin1', at + 4, at + 8);
+  let header = 8;
+  if (size === 1) {
+    if (readable < 16) return undefined;
+    const large = buf.readBigUInt64BE(at + 8);
+    if (large > BigInt(available)) return undefined;
+    size = Number(large);
+    header = 16;
+  } else if (size === 0) {
+    size = available;
+  }
+  if (size < header || size > available) return undefined;
+  return { type, size, header };
+}
+
 /** The child boxes of `buf[start, end)`, or undefined when a size runs outside it or below its header. */
 function children(buf: Buffer, start: number, end: number): Box[] | undefined {
   const boxes: Box[] = [];
   let at = start;
   while (at < end) {
-    if (end - at < 8) return undefined;
-    let size = buf.readUInt32BE(at);
-    const type = buf.toString('latin1', at + 4, at + 8);
-    let header = 8;
-    if (size === 1) {
-      if (end - at < 16) return undefined;
-      const large = buf.readBigUInt64BE(at + 8);
-      if (large > BigInt(end - at)) return undefined;
-      size = Number(large);
-      header = 16;
-    } else if (size === 0) {
-      size = end - at;
-    }
-    if (size < header || size > end - at) return undefined;
-    boxes.push({ type, start: at + header, end: at + size });
-    at += size;
+    const box = boxHeader(buf, at, end - at, end - at);
+    if (!box) return undefined;
+    boxes.push({ type: box.type, start: at + box.header, end: at + box.size });
+    at += box.size;
   }
   return boxes;
 }
@@ -260,28 +275,17 @@ export async function readMp4Video(file: string, size: number): Promise<Mp4Video
     let at = 0;
     for (let n = 0; n < maxTopLevelBoxes && at + 8 <= size; n++) {
       const head = await readAt(handle, at, 16);
-      if (head.length < 8) return undefined;
-      const type = head.toString('latin1', 4, 8);
-      if (n === 0 && type !== 'ftyp') return undefined;
-      if (type === 'moof') return undefined;
-      let boxSize = head.readUInt32BE(0);
-      let header = 8;
-      if (boxSize === 1) {
-        if (head.length < 16) return undefined;
-        const large = head.readBigUInt64BE(8);
-        if (large > BigInt(size - at)) return undefined;
-        boxSize = Number(large);
-        header = 16;
-      } else if (boxSize === 0) {
-        boxSize = size - at;
+      const box = boxHeader(head, 0, head.length, size - at);
+      if (!box) return undefined;
+      if (n === 0 && box.type !== 'ftyp') return undefined;
+      if (box.type === 'moof') return undefined;
+      if (box.type === 'moov') {
+        const payload = box.size - box.header;
+        if (payload > maxMoovBytes) return undefined;
+        const moov = await readAt(handle, at + box.header, payload);
+        return moov.length === payload ? videoOfMoov(moov) : undefined;
       }
-      if (boxSize < header || boxSize > size - at) return undefined;
-      if (type === 'moov') {
-        if (boxSize - header > maxMoovBytes) return undefined;
-        const moov = await readAt(handle, at + header, boxSize - header);
-        return moov.length === boxSize - header ? videoOfMoov(moov) : undefined;
-      }
-      at += boxSize;
+      at += box.size;
     }
     return undefined;
   } finally {

@@ -10,7 +10,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startThumbnailerRun, thumbnailerOutputDir } from '../../client/thumbnailer';
+import type { WorkflowHandle } from '@temporalio/client';
+import { startThumbnailerRun, thumbnailerOutputDir, type VideoPayload } from '../../client/thumbnailer';
+import type { WorkItem } from '../../core/work-item';
+import type { pipelineRun } from '../../workflows/pipeline';
 import { withLiveProgress } from '../../client/pipeline-run';
 import { generateSampleVideos } from '../../devstack/sample-videos';
 import { uploadInputs } from '../../devstack/upload-inputs';
@@ -28,11 +31,33 @@ export interface ThumbnailerOptions {
   concurrency: number;
 }
 
+/** The items of `inputs` (files, folders, manifests); uploaded first when the store is S3, since workers read the bucket. */
+export async function thumbnailerItems(
+  inputs: string[],
+  log: (line: string) => void,
+): Promise<WorkItem<VideoPayload>[]> {
+  const items = (await Promise.all(sourcesFromInputs(inputs).map(collect))).flat();
+  const store = storage();
+  return store.kind === 's3' ? uploadInputs(items, store, log) : items;
+}
+
+/** Follows a started run with a progress line (each look every 2 s) and returns its summary. */
+export async function followThumbnailer(
+  ctx: FlowContext,
+  handle: WorkflowHandle<typeof pipelineRun>,
+  runName: string,
+  webUi: string,
+): Promise<string> {
+  const result = await watchPipelineRun(withLiveProgress(ctx.client, handle), ctx.log, {
+    everyMs: 2000,
+    show: ctx.progress,
+  });
+  return formatThumbnailerSummary(result, { webUi, outputDir: thumbnailerOutputDir(runName) });
+}
+
 /** Starts the run on the inputs, follows it with a progress line, and returns its summary. */
 export async function runThumbnailer(ctx: FlowContext, options: ThumbnailerOptions): Promise<string> {
-  let items = (await Promise.all(sourcesFromInputs(options.inputs).map(collect))).flat();
-  const store = storage();
-  if (store.kind === 's3') items = await uploadInputs(items, store, ctx.log);
+  const items = await thumbnailerItems(options.inputs, ctx.log);
   const handle = await startThumbnailerRun(ctx.client, ctx.config, {
     runName: options.runName,
     items,
@@ -40,11 +65,7 @@ export async function runThumbnailer(ctx: FlowContext, options: ThumbnailerOptio
   });
   const webUi = workflowUrl(ctx.config, handle.workflowId);
   ctx.log(`Started ${handle.workflowId} with ${items.length} items. Web UI: ${webUi}`);
-  const result = await watchPipelineRun(withLiveProgress(ctx.client, handle), ctx.log, {
-    everyMs: 2000,
-    show: ctx.progress,
-  });
-  return formatThumbnailerSummary(result, { webUi, outputDir: thumbnailerOutputDir(options.runName) });
+  return followThumbnailer(ctx, handle, options.runName, webUi);
 }
 
 export const thumbnailerFlow = defineFlow({
