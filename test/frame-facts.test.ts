@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import sharp from 'sharp';
 import { INVALID_INPUT } from '../src/activities/errors';
 import { invalidInputOf } from './support/media';
-import { extractFrame, readExtractionLog } from '../src/activities/media/extract-frame';
+import { extractFrame, readExtractionLog, undecodable } from '../src/activities/media/extract-frame';
 import { ffmpegFileArg, ffmpegPath, ffprobePath, runMediaTool } from '../src/activities/media/ffmpeg';
 import { asProbeJson, readMp4Video, videoOfMoov, type Mp4Video } from '../src/activities/media/mp4-header';
 import { probeVideoDetailed, videoFacts } from '../src/activities/media/probe';
@@ -132,7 +132,16 @@ describe(`frame extraction facts from the MP4 header (real ffmpeg/ffprobe; fast-
     for (const name of [...fromHeader, 'portrait-90.mp4', 'anamorphic-270.mp4']) {
       const facts = await videoFacts(videos[name]);
       assert.equal(facts.source, 'mp4 header', name);
-      assert.deepEqual(facts.probe, await probeVideoDetailed(videos[name]), `${name}: the same facts as ffprobe`);
+      const probed = await probeVideoDetailed(videos[name]);
+      // ffprobe builds differ on the file's duration when an AAC track has priming samples: the movie header's
+      // (3.022 s, ffmpeg 5.1) or the edit lists' (3.000 s, later builds). The header reader gives the movie header's;
+      // the seek point it feeds moves by under 1 %. Everything else must be exactly ffprobe's.
+      assert.ok(Math.abs(facts.probe.durationSeconds - probed.durationSeconds) <= 0.05, `${name}: duration`);
+      assert.deepEqual(
+        { ...facts.probe, durationSeconds: probed.durationSeconds },
+        probed,
+        `${name}: the same facts as ffprobe`,
+      );
     }
     const portrait = (await videoFacts(videos['portrait-90.mp4'])).probe;
     assert.deepEqual([portrait.width, portrait.height, portrait.rotation % 180], [240, 320, 90]);
@@ -310,6 +319,26 @@ describe(`frame extraction facts from the MP4 header (real ffmpeg/ffprobe; fast-
       }
     }
     assert.ok(frames < cases.length, 'some of the corrupt files were refused');
+  });
+
+  it("tells a video ffmpeg cannot take from a passing fault of the machine, by ffmpeg's stderr", () => {
+    const videoFaults = [
+      'Failed to inject frame into filter network: Numerical result out of range',
+      '[h264 @ 0x1] error while decoding MB 4 1',
+      'Decoder (codec none) not found for input stream #0:1',
+      'moov atom not found',
+      'Some message no one listed yet',
+    ];
+    for (const stderr of videoFaults) assert.equal(undecodable(stderr), true, stderr);
+    const machineFaults = [
+      'av_interleaved_write_frame(): No space left on device',
+      'Cannot allocate memory',
+      '/out/frame.png: Permission denied',
+      '/out/frame.png: No such file or directory',
+      'Error reading input: Input/output error',
+      '',
+    ];
+    for (const stderr of machineFaults) assert.equal(undecodable(stderr), false, stderr);
   });
 
   it("reads ffmpeg's log, and metadata crafted to look like its lines changes nothing", () => {

@@ -140,22 +140,36 @@ async function reusableFrame(
  */
 export const extractionTimeoutMs = 4 * 60_000;
 
-/** ffmpeg stderr phrases (any case) that mean the input itself cannot be decoded (bad input, not a passing fault). */
-const undecodableHints = [
-  'invalid data found when processing input',
-  'could not find codec parameters',
-  // "Error while decoding stream" and the decoder's own "error while decoding MB 4 1".
-  'error while decoding',
-  'moov atom not found',
-  'invalid nal unit',
-  // "Decoder (codec none) not found for input stream #0:1": a stream of no codec ffmpeg has.
-  ') not found for input stream',
+/**
+ * ffmpeg stderr phrases (any case) that point at the machine rather than the video: disk, memory, descriptors,
+ * permissions, a vanished path. Only these make a failed ffmpeg run worth retrying.
+ */
+const passingFaultHints = [
+  'no space left on device',
+  'disk quota exceeded',
+  'cannot allocate memory',
+  'out of memory',
+  'input/output error',
+  'resource temporarily unavailable',
+  'too many open files',
+  'permission denied',
+  'read-only file system',
+  'no such file or directory',
+  'broken pipe',
 ];
 
-/** Whether ffmpeg's stderr says the input cannot be decoded (corrupt, or a codec ffmpeg lacks). */
+/**
+ * Whether a failed ffmpeg run (an exit code, not a signal) failed on the input itself. ffmpeg decodes the same bytes
+ * the same way every time, so a failure that names no passing fault of the machine (disk, memory, descriptors, see
+ * {@link passingFaultHints}) is the video's: corrupt data, a codec ffmpeg lacks, numbers its filters cannot take
+ * ("Failed to inject frame into filter network: Numerical result out of range"). Listing machine faults rather than
+ * the input's endless ways to be broken is what keeps a crafted file from being retried five times.
+ */
 export function undecodable(stderr: string | null | undefined): boolean {
   const text = (stderr ?? '').toLowerCase();
-  return undecodableHints.some((hint) => text.includes(hint));
+  // Nothing said at all is no evidence against the video.
+  if (!text.trim()) return false;
+  return !passingFaultHints.some((hint) => text.includes(hint));
 }
 
 /** Most candidate frames the `thumbnail` filter compares (each is converted to RGB and kept in memory). */

@@ -36,7 +36,8 @@ function encode(sourceFile: string, plan: EncodePlan, outFile: string, what: str
         signal.removeEventListener('abort', onAbort);
         if (signal.aborted) return reject(signal.reason);
         const reason = stderrSummary(stderr ?? '') || err.message;
-        if (undecodable(stderr)) {
+        // fluent-ffmpeg says "ffmpeg exited with code N" for ffmpeg's own verdict; a signal or a failed spawn is not one.
+        if (/exited with code/.test(err.message) && undecodable(stderr)) {
           return reject(
             invalidInput(`Cannot render ${what}: ffmpeg cannot decode the video ("${reason}"). Check the file.`, {
               reason,
