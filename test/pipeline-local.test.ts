@@ -110,6 +110,41 @@ describe('pipeline engine: local stages and cost per item', function () {
     );
   });
 
+  it('answers items a stage left unchanged without their data (no second copy in history), and keeps the data', async () => {
+    const spec: PipelineSpec = {
+      name: 'keeps-unchanged',
+      start: 'pass',
+      partitionSize: 1000,
+      stages: {
+        pass: { kind: 'activity', activity: 'noop', batchSize: 10, next: 'mark' },
+        mark: { kind: 'activity', activity: 'annotate', batchSize: 10 },
+      },
+    };
+    const items = Array.from({ length: 10 }, (_, n) => ({ id: `i${n}`, data: { n, note: 'x'.repeat(100) } }));
+    const handle = await startPipelineRun(env.client, config, spec, { items }, { runName: 'echo' });
+    const result = await handle.result();
+    assert.equal(result.completed, 10);
+    const history = await env.client.workflow.getHandle(`${handle.workflowId}/p0`).fetchHistory();
+    const answers = new Map<string, Array<{ id: string; ok: boolean; data?: Record<string, unknown> }>>();
+    const scheduled = new Map<string, string>();
+    for (const e of history.events ?? []) {
+      const s = e.activityTaskScheduledEventAttributes;
+      if (s) scheduled.set(String(e.eventId), s.activityType?.name ?? '');
+      const c = e.activityTaskCompletedEventAttributes;
+      if (c) {
+        const payload = c.result?.payloads?.[0]?.data;
+        answers.set(scheduled.get(String(c.scheduledEventId))!, JSON.parse(Buffer.from(payload!).toString()));
+      }
+    }
+    assert.deepEqual(
+      answers.get('noop'),
+      items.map((i) => ({ id: i.id, ok: true })),
+      'noop: ids only',
+    );
+    const marked = answers.get('annotate')!;
+    assert.deepEqual(marked[3], { id: 'i3', ok: true, data: { n: 3, note: 'x'.repeat(100), trail: ['mark'] } });
+  });
+
   it('refuses local with a task queue or on a shard stage, saying what to do', () => {
     const withQueue = specProblem({
       name: 'x',

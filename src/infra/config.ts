@@ -122,13 +122,18 @@ function countFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, wh
   return value;
 }
 
+/** libuv's threadpool size (UV_THREADPOOL_SIZE, default 4): sharp's and fs's work runs on it. */
+export function threadpoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.UV_THREADPOOL_SIZE) > 0 ? Math.floor(Number(env.UV_THREADPOOL_SIZE)) : 4;
+}
+
 /** The worker sizing from BATCH_*_SLOTS and BATCH_IMAGE_THREADS, the rest sized to `cores`. */
 export function workerSizingFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   cores: number = os.availableParallelism(),
 ): WorkerSizing {
   // Image operations at once: bounded by libuv's threadpool, which sharp's work runs on.
-  const poolSize = Number(env.UV_THREADPOOL_SIZE) > 0 ? Math.floor(Number(env.UV_THREADPOOL_SIZE)) : 4;
+  const poolSize = threadpoolSize(env);
   const stageSlots = countFromEnv(env, 'BATCH_STAGE_SLOTS', Math.max(8, 2 * cores), 'activity slots');
   return {
     stageSlots,

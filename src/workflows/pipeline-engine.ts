@@ -22,7 +22,7 @@ import {
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { RefusedItem } from '../pipelines/item-reader-types';
-import type { StageActivity, StageItemResult } from '../activities/pipeline/types';
+import type { StageActivity, StageItemAnswer } from '../activities/pipeline/types';
 import { parseDuration } from '../core/duration';
 import type {
   ActivityStage,
@@ -145,6 +145,8 @@ export class PartitionEngine {
    * started before this (no marker) keep the awaited walk, whose batches may be cut differently.
    */
   private callbacks = false;
+  /** Whether calls let stages answer unchanged items without their data (`patched`: recorded runs got it echoed). */
+  private keepsUnchanged = false;
   /** Callback walks not ended yet, and what to call when none is left (or when one throws). */
   private walking = 0;
   private walksDone?: { resolve: () => void; reject: (error: unknown) => void };
@@ -182,6 +184,7 @@ export class PartitionEngine {
   async run(entry: string, items: PipelineItem[], refused: RefusedItem[] = []): Promise<EngineOutcome> {
     this.rotateOnDispatch = patched('pipeline-rotation-on-dispatch');
     this.callbacks = patched('pipeline-engine-callbacks');
+    this.keepsUnchanged = patched('pipeline-keeps-unchanged');
     this.outcome.total += items.length + refused.length;
     for (const r of refused) this.refuse(r, entry);
     // Awaited together, so a cancellation that stops the dispatcher ends the run at once.
@@ -612,8 +615,9 @@ export class PartitionEngine {
       stage: q.stage,
       items: batch.map((w) => w.item),
       isolated,
+      ...(this.keepsUnchanged ? { keepsUnchanged: true } : {}),
     };
-    let results: StageItemResult[] | undefined;
+    let results: StageItemAnswer[] | undefined;
     let callError: unknown;
     try {
       results = await this.stageActivity(q, call.items)(call);
@@ -624,8 +628,13 @@ export class PartitionEngine {
     for (const w of batch) {
       const r = byId.get(w.item.id);
       if (r?.ok) {
-        this.results?.updated(w.token, r.data);
-        w.resolve({ ...w.item, data: r.data });
+        // No data: the stage returned the item's data unchanged (see StageCall.keepsUnchanged).
+        if (r.data === undefined) {
+          w.resolve(w.item);
+        } else {
+          this.results?.updated(w.token, r.data);
+          w.resolve({ ...w.item, data: r.data });
+        }
       } else if (isolated || (r && !r.error.retryable)) {
         this.deadLetter(
           q,

@@ -13,11 +13,19 @@ import { ObjectMissingError, StorageUriError } from '../../storage/object-store'
 import { withScratch } from '../../storage/scratch';
 import { localCopyOf } from '../../storage/stage-files';
 import { storeHolding } from '../../storage/storage';
+import { threadpoolSize } from '../../infra/config';
 import { invalidInput } from '../errors';
+import type { StageActivityOptions } from '../pipeline/stage-activity';
 import { readInputFile } from '../fs/read-input';
 
 /** Most pixels an image may have (100 megapixels: more than any camera photo, far less than a bomb). */
 export const maxImagePixels = 100_000_000;
+
+/**
+ * Both image stages work on a batch's images side by side, as many as libuv has threads (sharp's
+ * work runs there): the last batches of a run then keep every core busy, not one.
+ */
+export const imageStageOptions: StageActivityOptions = { itemsAtOnce: threadpoolSize() };
 
 /** Options of every decode: the pixel limit, and failing on decoder warnings (truncated or damaged data). */
 export const decodeOptions: sharp.SharpOptions = { limitInputPixels: maxImagePixels, failOn: 'warning' };

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { stageActivity } from '../pipeline/stage-activity';
 import { imageTags, luminance, type Rgb } from './image-tags';
 import { sampleColours } from './sample-colours';
-import { decodeOptions, decoding, type ImageFile, imagePathOf, readImageFile } from './read-image';
+import { decodeOptions, decoding, type ImageFile, imagePathOf, imageStageOptions, readImageFile } from './read-image';
 
 /** Colour and brightness are judged on a copy this small: a few thousand pixels describe the look. */
 const sampleSize = 256;
@@ -81,4 +81,4 @@ export const tagImage = stageActivity(async (item) => {
     dominant: hex,
     tags: imageTags({ width, height, format, ...look }),
   };
-});
+}, imageStageOptions);

@@ -15,7 +15,7 @@ import { publishFile } from '../../storage/stage-files';
 import { storage } from '../../storage/storage';
 import { folderName, runOutputKey } from '../pipeline/run-outputs';
 import { stageActivity } from '../pipeline/stage-activity';
-import { decodeOptions, decoding, imagePathOf, readImageFile } from './read-image';
+import { decodeOptions, decoding, imagePathOf, imageStageOptions, readImageFile } from './read-image';
 
 /** Longest side of a thumbnail, in pixels. */
 export const thumbnailBox = 320;
@@ -40,4 +40,4 @@ export const thumbnailImage = stageActivity(async (item, call) => {
   });
   const local = storage().kind === 'local' ? { path: uri } : {};
   return { ...item.data, thumbnail: { uri, ...local, width: encoded.info.width, height: encoded.info.height } };
-});
+}, imageStageOptions);

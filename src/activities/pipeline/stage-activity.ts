@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { metricNames } from '../../core/metrics';
 import type { PipelineItem } from '../../pipelines/spec';
-import type { StageActivity, StageCall, StageItemResult } from './types';
+import type { StageActivity, StageCall, StageItemAnswer } from './types';
 
 /** What a stage does to one item: returns the item's new data, or throws. */
 export type ItemWork = (item: PipelineItem, call: StageCall) => Promise<Record<string, unknown>>;
@@ -30,8 +30,30 @@ const heartbeatEveryMs = 1000;
  * activity's logger: JSON with workflowId, activityType, attempt) carry the run and item IDs —
  * a WARN line per failed item, a DEBUG line per batch.
  */
-export function stageActivity(work: ItemWork): StageActivity {
-  return async (call: StageCall): Promise<StageItemResult[]> => {
+export interface StageActivityOptions {
+  /**
+   * Items of one batch worked on at once (default 1: one after the other). For work that waits on
+   * native threads or I/O (sharp, ffmpeg, the network) and is safe to run side by side: a batch's
+   * last items then use every core instead of one, while the batch still costs one task round trip.
+   */
+  itemsAtOnce?: number;
+}
+
+/** Runs `each` over `items` with at most `atOnce` running; each gets its item's index. */
+async function inLanes<T>(items: T[], atOnce: number, each: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      await each(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(atOnce, items.length)) }, lane));
+}
+
+export function stageActivity(work: ItemWork, options: StageActivityOptions = {}): StageActivity {
+  const itemsAtOnce = options.itemsAtOnce ?? 1;
+  const activity = async (call: StageCall): Promise<StageItemAnswer[]> => {
     const context = Context.current();
     // Metric labels stay bounded (no run or item IDs); logs carry those.
     const labels = { pipeline: call.pipeline, stage: call.stage };
@@ -44,9 +66,9 @@ export function stageActivity(work: ItemWork): StageActivity {
     );
     const okLabels = { ...labels, outcome: 'ok' };
     const failedLabels = { ...labels, outcome: 'failed' };
-    const results: StageItemResult[] = [];
+    const results: StageItemAnswer[] = new Array(call.items.length);
     let lastBeat = -Infinity;
-    for (const item of call.items) {
+    await inLanes(call.items, call.isolated ? 1 : itemsAtOnce, async (item, index) => {
       // The item in hand, at most once a second (local activities have no heartbeats): each
       // heartbeat serialises its details and crosses into the SDK's core, dearer than a cheap item.
       const started = performance.now();
@@ -55,7 +77,9 @@ export function stageActivity(work: ItemWork): StageActivity {
         lastBeat = started;
       }
       try {
-        results.push({ id: item.id, ok: true, data: await work(item, call) });
+        const data = await work(item, call);
+        results[index] =
+          call.keepsUnchanged && data === item.data ? { id: item.id, ok: true } : { id: item.id, ok: true, data };
         duration.record(performance.now() - started, okLabels);
       } catch (error) {
         duration.record(performance.now() - started, failedLabels);
@@ -69,9 +93,9 @@ export function stageActivity(work: ItemWork): StageActivity {
           isolated: call.isolated,
         });
         if (call.isolated) throw error;
-        results.push({ id: item.id, ok: false, error: failure });
+        results[index] = { id: item.id, ok: false, error: failure };
       }
-    }
+    });
     // DEBUG, like the SDK's own per-activity lines: a busy worker writes one per batch.
     context.log.debug('stage batch done', {
       ...where,
@@ -80,4 +104,6 @@ export function stageActivity(work: ItemWork): StageActivity {
     });
     return results;
   };
+  // Answers without data only when the call keepsUnchanged: the overloads of StageActivity say so.
+  return activity as StageActivity;
 }

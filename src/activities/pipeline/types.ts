@@ -8,6 +8,11 @@ export interface StageCall {
   items: PipelineItem[];
   /** True when the items are retried one by one: an item's failure is thrown so Temporal retries it. */
   isolated: boolean;
+  /**
+   * The caller keeps the items it sent: an item whose data a stage returns unchanged (the very object it got) is
+   * answered `{ id, ok: true }` without its data, so the same bytes are not stored twice in the history.
+   */
+  keepsUnchanged?: boolean;
 }
 
 export interface StageItemError {
@@ -18,5 +23,10 @@ export interface StageItemError {
 
 export type StageItemResult =
   { id: string; ok: true; data: Record<string, unknown> } | { id: string; ok: false; error: StageItemError };
-
-export type StageActivity = (call: StageCall) => Promise<StageItemResult[]>;
+/** What a call that `keepsUnchanged` gets: also `{ id, ok: true }`, no data, for an item its stage left as it came. */
+export type StageItemAnswer = StageItemResult | { id: string; ok: true; data?: undefined };
+/** A stage activity: every item answered with its data, unless the call `keepsUnchanged`. */
+export interface StageActivity {
+  (call: StageCall & { keepsUnchanged: true }): Promise<StageItemAnswer[]>;
+  (call: StageCall): Promise<StageItemResult[]>;
+}
