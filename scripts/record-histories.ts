@@ -168,6 +168,20 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
     items: taggedImages(4),
   },
   {
+    // Items a stage leaves unchanged answered without their data (patch marker pipeline-keeps-unchanged).
+    name: 'pipeline-keeps-unchanged',
+    spec: {
+      name: 'keeps-unchanged',
+      start: 'pass',
+      stages: {
+        pass: { kind: 'activity', activity: 'noop', batchSize: 3, next: 'mark' },
+        mark: { kind: 'activity', activity: 'annotate', batchSize: 3, next: 'done' },
+        done: { kind: 'reduce', histogram: ['trail'] },
+      },
+    },
+    items: Array.from({ length: 5 }, (_, i) => ({ id: `item-${i}`, data: { n: i } })),
+  },
+  {
     // Round robin over origins and shards with the rotation advanced per batch taken (patch marker).
     name: 'pipeline-round-robin',
     spec: {
