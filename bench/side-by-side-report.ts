@@ -5,8 +5,20 @@ export const sectionName = 'side-by-side';
 
 export type Way = 'raw' | 'bullmq' | 'project';
 
+/**
+ * The no-op workloads: the project's one-stage pipeline (`start: work`, activity `noop`) with these
+ * batch and partition sizes; BullMQ does one durable job per item in each. `noop` and `single` are
+ * issue 12's rows; `bulk` is the same items with the sizes a user would pick for work this cheap.
+ */
+export const noopWorkloads = {
+  noop: { batchSize: 100, partitionSize: 1000 },
+  bulk: { batchSize: 500, partitionSize: 5000 },
+  single: { batchSize: 1, partitionSize: 1000 },
+} as const;
+export type NoopWorkload = keyof typeof noopWorkloads;
+
 export interface Sample {
-  workload: 'photos' | 'noop' | 'single';
+  workload: 'photos' | NoopWorkload;
   way: Way;
   round: number;
   items: number;
@@ -95,6 +107,12 @@ function summarize(samples: Sample[], workload: Sample['workload'], way: Way): S
   return best;
 }
 
+/** Items of one run of a workload. */
+function itemsOf(workload: Sample['workload'], o: SideBySideSetup): number {
+  if (workload === 'photos') return o.photos.files.length;
+  return workload === 'single' ? o.options.singleItems : o.options.noopItems;
+}
+
 const workloads: { key: Sample['workload']; title: (o: SideBySideSetup) => string; unit: string }[] = [
   {
     key: 'photos',
@@ -103,6 +121,11 @@ const workloads: { key: Sample['workload']; title: (o: SideBySideSetup) => strin
     unit: 'img/s',
   },
   { key: 'noop', title: (o) => `${fmt(o.options.noopItems)} no-op items`, unit: 'items/s' },
+  {
+    key: 'bulk',
+    title: (o) => `${fmt(o.options.noopItems)} no-op items, batches of 500 in partitions of 5,000`,
+    unit: 'items/s',
+  },
   { key: 'single', title: (o) => `${fmt(o.options.singleItems)} no-op items, one per call`, unit: 'items/s' },
 ];
 
@@ -113,7 +136,9 @@ function cell(s: Summary | undefined, unit: string, way: Way, workload: Sample['
   if (way === 'bullmq') how = ` (concurrency ${s.concurrency})`;
   if (way === 'project') {
     const batch =
-      workload === 'photos' ? 'image-tagging run, start→close' : `\`batchSize\` ${workload === 'noop' ? 100 : 1}`;
+      workload === 'photos'
+        ? 'image-tagging run, start→close'
+        : `\`batchSize\` ${noopWorkloads[workload].batchSize}, \`partitionSize\` ${fmt(noopWorkloads[workload].partitionSize)}`;
     how = ` (${batch}; ${s.eventsPerItem?.toFixed(workload === 'single' ? 1 : 3)} events/item)`;
   }
   void o;
@@ -176,7 +201,7 @@ export function report(o: SideBySideSetup, samples: Sample[]): string {
     for (const way of ['raw', 'bullmq', 'project'] as Way[]) {
       const s = summarize(samples, w.key, way);
       if (!s) continue;
-      const n = w.key === 'photos' ? o.photos.files.length : w.key === 'noop' ? opt.noopItems : opt.singleItems;
+      const n = itemsOf(w.key, o);
       const windowCpu = Object.entries(s.cpu)
         .filter(([k]) => k !== 'CLI (whole life)')
         .reduce((sum, [, v]) => sum + v, 0);
@@ -212,7 +237,7 @@ export function report(o: SideBySideSetup, samples: Sample[]): string {
     `  - BullMQ ${o.bullmq}: one job per file (\`addBulk\`), one \`Worker\` with concurrency ${opt.bullmqConcurrency} calling the same functions;`,
     "  - this project: `npm run cli -- run image-tagging <folder> --run <name>` (the CLI process follows the progress until the run closes) against the dev server and one worker process (`src/workers/main.ts`, all roles, default settings); images/s over the run workflow's start → close time.",
     `- **No-op items**: BullMQ: one durable job per item (\`addBulk\` in chunks of ${fmt(opt.bullmqChunk)}, job data \`{ n }\`, completed jobs kept, the default), one \`Worker\` with concurrency ${opt.bullmqNoopConcurrency} returning the job's data; ` +
-      'the project: a one-stage pipeline (`start: work`; `work`: activity `noop`, `partitionSize` 1000, `batchSize` 100, or 1 for "one per call") run with ' +
+      'the project: a one-stage pipeline (`start: work`; `work`: activity `noop`, `partitionSize` 1000, `batchSize` 100, or 1 for "one per call"; for "batches of 500" `batchSize` 500 and `partitionSize` 5000) run with ' +
       '`npm run cli -- run <spec.json> --generate N --run <name> --wait`. Events/item counts the history events of every execution of the run (the run and all its children, `WorkflowId STARTS_WITH`). No raw loop: a loop of no-ops measures nothing.',
     '- Every BullMQ and raw-loop run is a fresh Node process and every project run a fresh worker process (tag-image caches looks by content hash per process: a warm process would skip the decodes). ' +
       'One Redis (started by the benchmark: `redis-server --appendonly yes --appendfsync everysec --save ""`, its own folder and port) and one dev server serve the whole benchmark; ' +
@@ -250,18 +275,18 @@ function whereTimeGoes(o: SideBySideSetup, samples: Sample[]): string[] {
         `(${(worker - work).toFixed(1)} more than the work: ${perImage(worker - work)} per image for activity and workflow tasks, payloads and the SDK), ` +
         `the dev server ${server.toFixed(1)} (${perImage(server)} per image), the CLI's progress ${cli.toFixed(1)}; ` +
         `it kept the CPUs ${busy(project, total)} busy over its ${project.seconds.toFixed(1)} s against the raw loop's ${busy(raw, work)}: ` +
-        'the difference is time the run waited (task round trips at its start and close, the last batches of 20 running one item at a time while other activity slots are idle); ' +
-        'what both leave is other work on the machine.',
+        'what the run leaves idle is time spent waiting on task round trips (its start, its close) and other work on the machine.',
     );
   }
   for (const [key, label] of [
     ['noop', 'No-op items'],
+    ['bulk', 'No-op items in batches of 500'],
     ['single', 'One per call'],
   ] as const) {
     const p = summarize(samples, key, 'project');
     const b = summarize(samples, key, 'bullmq');
     if (!p) continue;
-    const n = key === 'noop' ? o.options.noopItems : o.options.singleItems;
+    const n = itemsOf(key, o);
     const per = (x: number | undefined) => `${fmt((1000 * (x ?? 0)) / n, 2)} ms`;
     out.push(
       `- **${label}**: this project spent ${per(p.cpu.worker)} of worker CPU and ${per(p.cpu.server)} of dev-server CPU per item` +

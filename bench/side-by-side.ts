@@ -9,6 +9,7 @@
  * - photos: N real photos (2–3 MP JPEGs cut from scikit-image's sample photos, bench/photos/):
  *   tag every image, thumbnail the landscape ones, with the image-tagging pipeline's own activities;
  * - noop: N no-op items, batchSize 100 in the project, one durable job per item in BullMQ;
+ * - bulk: the same N no-op items in batches of 500, partitions of 5,000 (BullMQ as above);
  * - single: N no-op items one per call (batchSize 1; BullMQ as above).
  * Needs `redis-server` on PATH (Debian: apt-get install -y redis-server) and Python 3 with pip
  * (the photos' first fetch). Starts its own Redis and Temporal dev server on free ports.
@@ -28,7 +29,15 @@ import { scikitImageVersion } from './photos/sample-photos';
 import { CpuSampler } from './support/cpu-sampler';
 import { withSection } from './support/doc-section';
 import { projectRun, startProjectStack, type ProjectStack } from './support/project-runs';
-import { report, sectionName, type Sample, type SideBySideSetup, type Way } from './side-by-side-report';
+import {
+  noopWorkloads,
+  report,
+  sectionName,
+  type NoopWorkload,
+  type Sample,
+  type SideBySideSetup,
+  type Way,
+} from './side-by-side-report';
 
 const help = `Usage: node --require tsx/cjs bench/side-by-side.ts [options]
 
@@ -38,13 +47,13 @@ writes the section "Side by side" of docs/benchmarks.md (only that section).
   --quick                   small sizes, 1 round, printed only (--out -) unless --out is given
   --rounds N                rounds (default 3; quick 1)
   --photos N                photos in the set (default 400; quick 100)
-  --noop-items N            no-op items, project batchSize 100 (default 100000; quick 10000)
+  --noop-items N            no-op items, project batchSize 100 (noop) and 500 (bulk) (default 100000; quick 10000)
   --single-items N          no-op items one per call, project batchSize 1 (default 20000; quick 2000)
   --raw-concurrency LIST    promise-pool sizes tried for the raw loop (default 2,4,8; the best is reported)
   --bullmq-concurrency N    BullMQ Worker concurrency on photos (default 8)
   --bullmq-noop-concurrency N   BullMQ Worker concurrency on no-op jobs (default 100)
   --bullmq-chunk N          jobs per addBulk call (default 1000)
-  --only LIST               workloads to run: photos,noop,single (default all)
+  --only LIST               workloads to run: photos,noop,bulk,single (default all)
   --out FILE | -            where the section goes (default docs/benchmarks.md; - prints it)
   --help                    this text
 
@@ -78,21 +87,24 @@ const options = {
   bullmqConcurrency: positive('--bullmq-concurrency', 8),
   bullmqNoopConcurrency: positive('--bullmq-noop-concurrency', 100),
   bullmqChunk: positive('--bullmq-chunk', 1000),
-  only: (arg('--only') ?? 'photos,noop,single').split(','),
+  only: (arg('--only') ?? 'photos,noop,bulk,single').split(','),
   out: arg('--out') ?? (quick ? '-' : 'docs/benchmarks.md'),
 };
 for (const w of options.only) {
-  if (!['photos', 'noop', 'single'].includes(w)) throw new Error(`--only takes photos, noop, single; not "${w}".`);
+  if (!['photos', 'noop', 'bulk', 'single'].includes(w)) {
+    throw new Error(`--only takes photos, noop, bulk, single; not "${w}".`);
+  }
 }
 
 const log = (line: string) => console.log(`[side-by-side ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-/** The one-stage no-op pipeline of issue 12: `start: work`, activity `noop`, partitionSize 1000. */
-function noopSpec(batchSize: number) {
+/** The one-stage no-op pipeline of issue 12 (`start: work`, activity `noop`) with a workload's sizes. */
+function noopSpec(workload: NoopWorkload) {
+  const { batchSize, partitionSize } = noopWorkloads[workload];
   return {
     name: `bench-noop-b${batchSize}`,
     start: 'work',
-    partitionSize: 1000,
+    partitionSize,
     stages: { work: { kind: 'activity', activity: 'noop', batchSize } },
   };
 }
@@ -102,7 +114,7 @@ interface Context {
   redis: RedisServer;
   stack: ProjectStack;
   sampler: CpuSampler;
-  specFiles: Record<number, string>;
+  specFiles: Record<NoopWorkload, string>;
   dataDir: string;
   stamp: string;
 }
@@ -180,9 +192,8 @@ function projectSample(
 
 async function noopRound(
   ctx: Context,
-  workload: 'noop' | 'single',
+  workload: NoopWorkload,
   count: number,
-  batchSize: number,
   round: number,
   samples: Sample[],
 ): Promise<void> {
@@ -195,12 +206,12 @@ async function noopRound(
     redisPort: ctx.redis.port,
   });
   samples.push(show(peerSample(ctx, workload, 'bullmq', round, b, options.bullmqNoopConcurrency)));
-  const spec = noopSpec(batchSize);
+  const spec = noopSpec(workload);
   const name = runName(ctx, workload);
   const p = await projectRun(
     ctx.stack,
     ctx.sampler,
-    ['run', ctx.specFiles[batchSize], '--generate', String(count), '--run', name, '--wait'],
+    ['run', ctx.specFiles[workload], '--generate', String(count), '--run', name, '--wait'],
     `${spec.name}/${name}`,
   );
   if (p.result.completed !== count || p.result.deadLettered !== 0) {
@@ -259,15 +270,15 @@ async function main(): Promise<void> {
     log(`redis-server ${redis.version} on 127.0.0.1:${redis.port} (AOF, fsync every second)`);
     sampler.watch(redis.process.child.pid);
     stack = await startProjectStack(path.join(tmp, 'temporal'), log);
-    const specFiles: Record<number, string> = {};
-    for (const batchSize of [100, 1]) {
-      specFiles[batchSize] = path.join(tmp, `bench-noop-b${batchSize}.json`);
-      fs.writeFileSync(specFiles[batchSize], JSON.stringify(noopSpec(batchSize), null, 2));
+    const specFiles = {} as Record<NoopWorkload, string>;
+    for (const workload of Object.keys(noopWorkloads) as NoopWorkload[]) {
+      specFiles[workload] = path.join(tmp, `bench-${workload}.json`);
+      fs.writeFileSync(specFiles[workload], JSON.stringify(noopSpec(workload), null, 2));
     }
     const ctx: Context = { photos, redis, stack, sampler, specFiles, dataDir, stamp: Date.now().toString(36) };
 
     log('warm-up (not reported): 1,000 no-op items each way');
-    await noopRound(ctx, 'noop', 1000, 100, 0, []);
+    await noopRound(ctx, 'noop', 1000, 0, []);
 
     const samples: Sample[] = [];
     const write = async (rounds: number) => {
@@ -307,8 +318,9 @@ async function main(): Promise<void> {
     };
     for (let round = 1; round <= options.rounds; round++) {
       if (options.only.includes('photos')) await photosRound(ctx, round, samples);
-      if (options.only.includes('noop')) await noopRound(ctx, 'noop', options.noopItems, 100, round, samples);
-      if (options.only.includes('single')) await noopRound(ctx, 'single', options.singleItems, 1, round, samples);
+      if (options.only.includes('noop')) await noopRound(ctx, 'noop', options.noopItems, round, samples);
+      if (options.only.includes('bulk')) await noopRound(ctx, 'bulk', options.noopItems, round, samples);
+      if (options.only.includes('single')) await noopRound(ctx, 'single', options.singleItems, round, samples);
       // After every round: a run stopped later still leaves the rounds it finished.
       await write(round);
     }
