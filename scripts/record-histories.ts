@@ -168,8 +168,9 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
     items: taggedImages(4),
   },
   {
-    // Items a stage leaves unchanged answered without their data (patch marker pipeline-keeps-unchanged).
-    name: 'pipeline-keeps-unchanged',
+    // A partition with the one marker for all its patches (pipeline-partition-2): items a stage leaves
+    // unchanged answered without their data, results in chunks of 256 KiB.
+    name: 'pipeline-partition-2',
     spec: {
       name: 'keeps-unchanged',
       start: 'pass',

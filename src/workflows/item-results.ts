@@ -83,8 +83,13 @@ export class ItemResults {
   }
 }
 
-/** Bytes of results lines per activity call: every payload stays far below Temporal's limits. */
-export const resultsChunkBytes = 64 * 1024;
+/**
+ * Bytes of results lines per activity call: every payload stays below the server's 512 KiB blob
+ * warning (and far below its 2 MiB limit), and a partition of 1,000 plain items is one call.
+ */
+export const resultsChunkBytes = 256 * 1024;
+/** The chunk size of partitions recorded before the partition marker (their calls must replay alike). */
+export const earlierResultsChunkBytes = 64 * 1024;
 
 /** Lines cut into chunks of about `maxBytes` of JSON each (at least one line per chunk, at least one chunk). */
 export function chunkLines(lines: ResultLine[], maxBytes = resultsChunkBytes): ResultLine[][] {
@@ -111,6 +116,7 @@ export async function writeResultsPart(
   part: string,
   lines: ResultLine[],
   taskQueue: string,
+  chunkBytes: number = resultsChunkBytes,
 ): Promise<string> {
   const acts = proxyActivities<typeof resultActivities>({
     summary: `results ${part}: ${lines.length} items`,
@@ -127,7 +133,7 @@ export async function writeResultsPart(
       nonRetryableErrorTypes: ['InvalidInput'],
     },
   });
-  const chunks = chunkLines(lines);
+  const chunks = chunkLines(lines, chunkBytes);
   const call = (chunk: number) =>
     acts.writeResultsPart({ pipeline, run, part, chunk, chunks: chunks.length, lines: chunks[chunk] });
   // Every chunk but the last at once; the last one joins them into the part.

@@ -71,6 +71,11 @@ export interface EngineContext {
   onShardQueue?: (taskQueue: string) => void;
   /** Keep each item's end (data, drop, dead letter) in `results` for the partition's results part. */
   recordResults?: boolean;
+  /**
+   * The partition recorded the one marker that stands for every engine patch (`partitionPatch`):
+   * no patched() call of its own, so no marker and no search-attribute upsert per patch.
+   */
+  allPatches?: boolean;
 }
 
 interface Waiting {
@@ -145,7 +150,7 @@ export class PartitionEngine {
    * started before this (no marker) keep the awaited walk, whose batches may be cut differently.
    */
   private callbacks = false;
-  /** Whether calls let stages answer unchanged items without their data (`patched`: recorded runs got it echoed). */
+  /** Whether calls let stages answer unchanged items without their data (recorded runs got it echoed). */
   private keepsUnchanged = false;
   /** Callback walks not ended yet, and what to call when none is left (or when one throws). */
   private walking = 0;
@@ -182,9 +187,11 @@ export class PartitionEngine {
    * with its reason and gets its results line, like any item.
    */
   async run(entry: string, items: PipelineItem[], refused: RefusedItem[] = []): Promise<EngineOutcome> {
-    this.rotateOnDispatch = patched('pipeline-rotation-on-dispatch');
-    this.callbacks = patched('pipeline-engine-callbacks');
-    this.keepsUnchanged = patched('pipeline-keeps-unchanged');
+    // Partitions recorded before the one partition marker check each patch on its own.
+    const all = this.ctx.allPatches === true;
+    this.rotateOnDispatch = all || patched('pipeline-rotation-on-dispatch');
+    this.callbacks = all || patched('pipeline-engine-callbacks');
+    this.keepsUnchanged = all;
     this.outcome.total += items.length + refused.length;
     for (const r of refused) this.refuse(r, entry);
     // Awaited together, so a cancellation that stops the dispatcher ends the run at once.

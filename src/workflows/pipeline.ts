@@ -36,7 +36,7 @@ import { coordinateJoins, partitionBarrier } from './patterns/join';
 import { countPipelineItems } from './metrics';
 import { EngineOutcome, emptyOutcome, mergeOutcome, PartitionEngine } from './pipeline-engine';
 import { reportsOf, runReports } from './reduce-reports';
-import { bookkeepingQueue, writeResultsPart } from './item-results';
+import { bookkeepingQueue, earlierResultsChunkBytes, resultsChunkBytes, writeResultsPart } from './item-results';
 
 /**
  * Items inline (small runs), generated in the workflow (benchmarks: no payload per item), by
@@ -118,6 +118,15 @@ const inlineDeadLetterLimit = 1000;
 /** With results parts (which hold every dead letter with its input), results keep only a few inline. */
 const inlineDeadLetterLimitWithParts = 20;
 const resultsPatch = 'pipeline-results-parts';
+/**
+ * One marker for every change a partition's code went through: results parts, the engine's
+ * dispatch rotation and callback walks, the shard search attribute, unchanged items answered
+ * without their data, results chunks of 256 KiB. Each patch records a marker and the SDK upserts
+ * the TemporalChangeVersion search attribute with it (a visibility write on the server), so a
+ * partition checked five of them at a cost of ten events; partitions recorded before this marker
+ * still check each one.
+ */
+const partitionPatch = 'pipeline-partition-2';
 
 /** The `progress` answer for an outcome so far (of a run, a partition, or a finished run). */
 export function progressOf(
@@ -235,7 +244,8 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
   const spec = checkedSpec(input.spec);
   const activityQueue = bookkeepingQueue(spec, spec.activityQueue ?? input.queues.activity);
   // Added after runs were recorded (test/histories): patched() keeps those replaying.
-  const withResults = patched(resultsPatch);
+  const allPatches = patched(partitionPatch);
+  const withResults = allPatches || patched(resultsPatch);
   const { items, refused } = await materialize(input.source, activityQueue);
   const runBarrier = input.barrier && partitionBarrier(input.barrier.runWorkflowId, input.barrier.partition);
   const shards: string[] = [];
@@ -244,13 +254,15 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
     onShardQueue: (taskQueue) => {
       shards.push(taskQueue);
       // Added after runs were recorded (test/histories): patched() keeps those replaying.
-      if (patched('batch-shards-search-attribute')) upsertSearchAttributes([{ key: BatchShards, value: [...shards] }]);
+      if (allPatches || patched('batch-shards-search-attribute'))
+        upsertSearchAttributes([{ key: BatchShards, value: [...shards] }]);
     },
     pipeline: spec.name,
     run: input.run,
     defaultActivityQueue: spec.activityQueue ?? input.queues.activity,
     concurrency: spec.concurrency ?? 8,
     recordResults: withResults,
+    allPatches,
     runCopies: (stage, name, batch, batchItems) => copyToBranches(input, stage, name, batch, batchItems),
   });
   setHandler(pipelineProgressQuery, () => {
@@ -261,7 +273,8 @@ export async function pipelinePartition(input: PartitionInput): Promise<EngineOu
   if (withResults && engine.results) {
     const part = input.part ?? `part-00000.${workflowInfo().workflowId.replace(/[^A-Za-z0-9_-]+/g, '_')}`;
     try {
-      await writeResultsPart(spec.name, input.run, part, engine.results.lines, activityQueue);
+      const chunkBytes = allPatches ? resultsChunkBytes : earlierResultsChunkBytes;
+      await writeResultsPart(spec.name, input.run, part, engine.results.lines, activityQueue, chunkBytes);
     } catch (error) {
       // The items' outcomes stand; only their lines are missing. Said in the log, never a failed run.
       log.error('results part not written', { part, error: error instanceof Error ? error.message : String(error) });
