@@ -25,6 +25,14 @@ export const devServerDynamicConfig = [
   'system.enableActivityEagerExecution=true',
 ];
 
+/**
+ * SQLite in write-ahead-log mode, every commit still synced (`synchronous=full`: nothing
+ * committed is lost to a crash or a power cut). The default rollback journal writes each page
+ * twice and syncs both; WAL cut the dev server's CPU per no-op item by about a third and raised
+ * throughput by a fifth (docs/benchmarks.md). The database gets `-wal` and `-shm` files beside it.
+ */
+export const devServerSqlitePragmas = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=full'];
+
 export interface DevServerOptions {
   cliPath: string;
   port: number;
@@ -69,6 +77,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Managed
       '--log-level',
       'warn',
       ...devServerDynamicConfig,
+      ...devServerSqlitePragmas,
     ],
     { output: options.logFile },
   );
