@@ -169,7 +169,7 @@ const pipelineScenarios: { name: string; spec: PipelineSpec; items: PipelineItem
   },
   {
     // A partition with the one marker for all its patches (pipeline-partition-2): items a stage leaves
-    // unchanged answered without their data, results in chunks of 256 KiB.
+    // unchanged answered without their data, results in chunks of 128 KiB.
     name: 'pipeline-partition-2',
     spec: {
       name: 'keeps-unchanged',

@@ -335,9 +335,12 @@ describe('ci-merge sandbox: API token holders and hostile builds', function () {
         sandbox: { home, pidNamespace: false },
       });
       const deadline = Date.now() + 10_000;
-      // The shell and its two sleeps.
-      while (processesWith(sleeper).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(processesWith(sleeper).length, 3, 'the build and both its sleeps were running');
+      // The shell and its two sleeps. Exactly three: while setsid forks, a fourth process briefly carries the text.
+      let seen = 0;
+      while ((seen = processesWith(sleeper).length) !== 3 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(seen, 3, 'the build and both its sleeps were running');
       abort.abort();
       const result = await running;
       assert.equal(result.timedOut, false);

@@ -121,7 +121,7 @@ const resultsPatch = 'pipeline-results-parts';
 /**
  * One marker for every change a partition's code went through: results parts, the engine's
  * dispatch rotation and callback walks, the shard search attribute, unchanged items answered
- * without their data, results chunks of 256 KiB. Each patch records a marker and the SDK upserts
+ * without their data, results chunks of 128 KiB. Each patch records a marker and the SDK upserts
  * the TemporalChangeVersion search attribute with it (a visibility write on the server), so a
  * partition checked five of them at a cost of ten events; partitions recorded before this marker
  * still check each one.
