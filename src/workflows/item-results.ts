@@ -116,7 +116,7 @@ export async function writeResultsPart(
   part: string,
   lines: ResultLine[],
   taskQueue: string,
-  chunkBytes: number = resultsChunkBytes,
+  chunkBytes: number,
 ): Promise<string> {
   const acts = proxyActivities<typeof resultActivities>({
     summary: `results ${part}: ${lines.length} items`,

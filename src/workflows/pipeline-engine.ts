@@ -150,8 +150,6 @@ export class PartitionEngine {
    * started before this (no marker) keep the awaited walk, whose batches may be cut differently.
    */
   private callbacks = false;
-  /** Whether calls let stages answer unchanged items without their data (recorded runs got it echoed). */
-  private keepsUnchanged = false;
   /** Callback walks not ended yet, and what to call when none is left (or when one throws). */
   private walking = 0;
   private walksDone?: { resolve: () => void; reject: (error: unknown) => void };
@@ -191,7 +189,6 @@ export class PartitionEngine {
     const all = this.ctx.allPatches === true;
     this.rotateOnDispatch = all || patched('pipeline-rotation-on-dispatch');
     this.callbacks = all || patched('pipeline-engine-callbacks');
-    this.keepsUnchanged = all;
     this.outcome.total += items.length + refused.length;
     for (const r of refused) this.refuse(r, entry);
     // Awaited together, so a cancellation that stops the dispatcher ends the run at once.
@@ -622,7 +619,8 @@ export class PartitionEngine {
       stage: q.stage,
       items: batch.map((w) => w.item),
       isolated,
-      ...(this.keepsUnchanged ? { keepsUnchanged: true } : {}),
+      // Partitions recorded before the partition marker got every item's data echoed.
+      ...(this.ctx.allPatches ? { keepsUnchanged: true } : {}),
     };
     let results: StageItemAnswer[] | undefined;
     let callError: unknown;
